@@ -1,0 +1,48 @@
+# Project-wide compile flags: warnings, optional sanitizers, and the helpers that define layers
+# and tests.
+add_compile_options(-Wall -Wextra -Wshadow -Wnon-virtual-dtor -Wcast-align -Wunused
+  -Woverloaded-virtual -Wimplicit-fallthrough -Wno-missing-field-initializers)
+if(TESSERA_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(TESSERA_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+    -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# tessera_layer(NAME DEPS ...): the static library tessera_NAME from every .cc in the current
+# source folder, with src/ and include/ on its include path.
+function(tessera_layer name)
+  cmake_parse_arguments(L "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(NOT sources)  # a layer still being written: headers only
+    add_library(tessera_${name} INTERFACE)
+    target_include_directories(tessera_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src
+      ${PROJECT_SOURCE_DIR}/include)
+    target_link_libraries(tessera_${name} INTERFACE ${L_DEPS})
+    return()
+  endif()
+  add_library(tessera_${name} STATIC ${sources})
+  target_include_directories(tessera_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src
+    ${PROJECT_SOURCE_DIR}/include)
+  target_link_libraries(tessera_${name} PUBLIC ${L_DEPS})
+endfunction()
+
+# tessera_test(NAME DEPS ...): one GoogleTest binary from every *.cc in the current folder,
+# registered with CTest. Tests find their fixtures through TESSERA_TEST_DATA_DIR.
+function(tessera_test name)
+  cmake_parse_arguments(T "" "" "DEPS" ${ARGN})
+  file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(NOT sources)
+    return()
+  endif()
+  add_executable(${name} ${sources})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gtest_main)
+  target_compile_definitions(${name} PRIVATE
+    TESSERA_TEST_DATA_DIR="${PROJECT_SOURCE_DIR}/tests/data"
+    TESSERA_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    TESSERA_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  include(GoogleTest)
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT 900)
+endfunction()

@@ -1,0 +1,44 @@
+// MappedFile: a read-only memory mapping of a whole file.
+//
+// Ownership: move-only; the mapping lives until the object is destroyed. Spans returned by bytes()
+// borrow from it. Thread safety: immutable after Open(); concurrent reads are safe.
+// An empty file maps to an empty span (no mmap call is made).
+#ifndef TESSERA_BASE_MAPPED_FILE_H_
+#define TESSERA_BASE_MAPPED_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "tessera/status.h"
+
+namespace tessera::base {
+
+class MappedFile {
+ public:
+  // Maps `path` read-only. Errors: kNotFound (no such file), kIoError (not a regular file,
+  // permission, mmap failure).
+  static Result<MappedFile> Open(const std::string& path);
+
+  MappedFile() = default;
+  MappedFile(MappedFile&& other) noexcept;
+  MappedFile& operator=(MappedFile&& other) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile();
+
+  std::span<const std::uint8_t> bytes() const { return {data_, size_}; }
+  std::size_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  void Reset();
+  const std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0;
+  std::string path_;
+};
+
+}  // namespace tessera::base
+
+#endif  // TESSERA_BASE_MAPPED_FILE_H_
