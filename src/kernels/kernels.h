@@ -1,0 +1,187 @@
+// The math of the forward pass, as tables of plain functions that a SIMD variant can replace.
+//
+// Two tables:
+//   TypeKernels  one per weight type (F32, F16, BF16, Q8_0, Q4_0): convert a float row into the
+//                type, convert a row of the type back to float, and dot a weight row with an
+//                activation row already converted into the type's "vec dot type".
+//   FloatOps     the element-wise float operations (RMS norm, softmax, SiLU-gated product, add,
+//                scale, axpy, RoPE).
+// Reference*() returns the scalar reference, which always exists and is what tests compare
+// against; Kernels()/Ops() return the active table (today the reference; later chosen once at
+// run time by CPU features). The free functions below (MatMul, RmsNorm, Rope, ...) use the
+// active tables.
+//
+// Numerics follow llama.cpp's CPU backend:
+//   * A matrix-vector product converts the float activation ONCE into the weight type's vec dot
+//     type (F32->F32, F16->F16, BF16->BF16, Q8_0->Q8_0, Q4_0->Q8_0), then dots every weight row
+//     with it. Quantized dots multiply integers inside a block (exact int32 sum) and accumulate
+//     the per-block results in float: sum += isum * d_w * d_x. Float-type dots accumulate
+//     products in double, as ggml's scalar path does.
+//   * RmsNorm sums squares in double, takes mean = float(sum / n), scale = 1 / sqrtf(mean + eps),
+//     out[i] = (x[i] * scale) * weight[i].
+//   * Softmax subtracts the max, exponentiates with expf, sums in double, multiplies by
+//     float(1 / sum).
+//   * RoPE computes theta_i = pos * freq_scale * freq_base^(-2i / n_rot) (by repeated float
+//     multiplication, as ggml does) and rotates pairs by (cos theta_i, sin theta_i).
+//
+// Layout and shapes: "row" means n_cols contiguous elements (GGUF's innermost dimension ne[0]).
+// A GGUF weight tensor with dims (ne0 = n_cols, ne1 = n_rows) is a WeightMatrix with n_rows rows;
+// y = W x gives y[r] = dot(W row r, x). Activations are row-major [n_tokens, n_cols] float.
+//
+// Ownership: nothing here owns memory. WeightMatrix borrows bytes (typically the mapped GGUF);
+// callers own every input, output and scratch buffer. No function allocates.
+// Thread safety: all tables are immutable and all functions are pure over their arguments, so
+// any number of threads may call them concurrently on disjoint outputs.
+// Errors: the hot functions (MatMul, ops) take already-validated shapes and only TS_DCHECK them;
+// MakeWeightMatrix() and GetRow() validate input that comes from files and return a Status.
+#ifndef TESSERA_KERNELS_KERNELS_H_
+#define TESSERA_KERNELS_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "tensor/types.h"
+#include "tessera/status.h"
+
+namespace tessera::kernels {
+
+using tensor::DType;
+
+// ----------------------------------------------------------------------------------------------
+// Per-type table.
+
+struct TypeKernels {
+  DType type;          // the weight type this table is for
+  DType vec_dot_type;  // the type the activation is converted into before vec_dot
+  const char* variant;  // "reference", later "avx2", "avx512": for logs and benchmarks
+
+  // Converts n floats into n elements of `type` at y (n / BlockSize(type) blocks).
+  // Requires n % BlockSize(type) == 0. x and y must not overlap.
+  void (*from_float)(const float* x, void* y, std::int64_t n);
+  // Converts n elements of `type` at x into n floats. Requires n % BlockSize(type) == 0.
+  void (*to_float)(const void* x, float* y, std::int64_t n);
+  // Converts n floats of an activation into n elements of `vec_dot_type` (the from_float of
+  // the vec dot type's table of the same variant). Requires n % BlockSize(type) == 0.
+  void (*act_from_float)(const float* x, void* y, std::int64_t n);
+  // Dot product of one weight row of n elements of `type` with an activation row of n elements
+  // already converted by act_from_float. Requires n % BlockSize(type) == 0.
+  float (*vec_dot)(std::int64_t n, const void* w_row, const void* x_converted);
+};
+
+// The scalar reference table of `type`; nullptr if the type is not supported
+// (tensor::IsComputeSupported(type) is false).
+const TypeKernels* ReferenceKernels(DType type);
+// The active table of `type` (today the reference); nullptr if the type is not supported.
+const TypeKernels* Kernels(DType type);
+
+// Bytes of one activation row of n_cols floats converted into the vec dot type of
+// `weight_type` (e.g. Q4_0 with 288 columns -> 9 Q8_0 blocks -> 306 bytes). 0 if the type is
+// not supported or n_cols is not a multiple of its block size.
+std::size_t ActivationBytes(DType weight_type, std::int64_t n_cols);
+
+// ----------------------------------------------------------------------------------------------
+// Matrix products.
+
+// A borrowed weight matrix of n_rows rows of n_cols elements each, row r starting at
+// data + r * row_bytes. GGUF order: ne[0] = n_cols (innermost), ne[1] = n_rows.
+struct WeightMatrix {
+  DType type = DType::kF32;
+  const std::uint8_t* data = nullptr;
+  std::int64_t n_rows = 0;
+  std::int64_t n_cols = 0;
+  std::size_t row_bytes = 0;  // == n_cols / BlockSize(type) * TypeSize(type) for packed data
+};
+
+// Builds a packed WeightMatrix over `data` after validating it: the type is supported
+// (kUnsupported otherwise), n_rows >= 1 and n_cols >= 1, n_cols is a multiple of the block size
+// (kInvalidArgument naming both), and data holds at least n_rows * row_bytes bytes (kTruncated).
+Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> data,
+                                      std::int64_t n_rows, std::int64_t n_cols);
+
+// Scratch bytes MatMul needs for n_tokens activation rows of n_cols against `weight_type`:
+// n_tokens * ActivationBytes(weight_type, n_cols), rounded up to a multiple of 64.
+std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int64_t n_tokens);
+
+// y[t, r] = sum_c W[r, c] * x[t, c] for t < n_tokens, r < w.n_rows.
+//   x: [n_tokens, w.n_cols] float, row-major.   y: [n_tokens, w.n_rows] float, row-major.
+//   scratch: at least MatMulScratchBytes(w.type, w.n_cols, n_tokens) bytes (any alignment);
+//            receives the converted activations.
+// Preconditions (TS_DCHECK only): w built by MakeWeightMatrix (or equivalent), n_tokens >= 1,
+// x and y do not overlap each other, scratch or the weights.
+void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
+            std::span<std::uint8_t> scratch);
+// The same with an explicit table for w.type (e.g. *ReferenceKernels(w.type) in tests and
+// benchmarks).
+void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
+                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch);
+
+// out[0..n_cols) = row `row` of `w` converted to float (embedding lookup, any supported type).
+// kOutOfRange if row is not in [0, w.n_rows) (naming the row and the limit); kInvalidArgument
+// if out.size() != w.n_cols; kUnsupported if w.type has no kernels.
+Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out);
+
+// ----------------------------------------------------------------------------------------------
+// Float operations.
+
+enum class RopeMode : std::uint8_t {
+  kNormal,  // rotates adjacent pairs (x[2i], x[2i+1]); llama.cpp mode 0, used by `llama` GGUFs
+  kNeox,    // rotates (x[i], x[i + n_rot/2]); llama.cpp mode 2 (NEOX), used by qwen2 and others
+};
+
+struct RopeParams {
+  RopeMode mode = RopeMode::kNormal;
+  std::int32_t head_dim = 0;   // elements per head
+  std::int32_t n_rot = 0;      // rotated dims at the start of each head; even, <= head_dim
+  float freq_base = 10000.0f;  // GGUF <arch>.rope.freq_base
+  float freq_scale = 1.0f;     // 1 / linear scaling factor (GGUF rope.scaling.factor), 1 = none
+};
+
+struct FloatOps {
+  const char* variant;  // "reference", ...
+  // out[i] = (x[i] * s) * weight[i], s = 1 / sqrt(mean(x^2) + eps). weight may be nullptr
+  // (then out[i] = x[i] * s). out may alias x.
+  void (*rms_norm)(const float* x, const float* weight, std::int64_t n, float eps, float* out);
+  // x[i] = exp(x[i] - max) / sum, in place. n >= 1.
+  void (*softmax)(float* x, std::int64_t n);
+  // out[i] = silu(gate[i]) * up[i], silu(v) = v / (1 + exp(-v)). out may alias gate or up.
+  void (*silu_mul)(const float* gate, const float* up, float* out, std::int64_t n);
+  // out[i] = a[i] + b[i]. out may alias a or b.
+  void (*add)(const float* a, const float* b, float* out, std::int64_t n);
+  // x[i] *= s.
+  void (*scale)(float* x, float s, std::int64_t n);
+  // y[i] += a * x[i] (attention: accumulate a weighted value row).
+  void (*axpy)(float a, const float* x, float* y, std::int64_t n);
+  // Rotates in place the first p.n_rot dims of each of n_heads heads of x
+  // ([n_heads, head_dim] float) for position `pos`; dims n_rot..head_dim pass through.
+  void (*rope)(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams& p);
+};
+
+const FloatOps& ReferenceOps();
+const FloatOps& Ops();  // the active table (today the reference)
+
+// Shorthands for the active table.
+inline void RmsNorm(const float* x, const float* weight, std::int64_t n, float eps, float* out) {
+  Ops().rms_norm(x, weight, n, eps, out);
+}
+inline void Softmax(float* x, std::int64_t n) { Ops().softmax(x, n); }
+inline void SiluMul(const float* gate, const float* up, float* out, std::int64_t n) {
+  Ops().silu_mul(gate, up, out, n);
+}
+inline void Add(const float* a, const float* b, float* out, std::int64_t n) {
+  Ops().add(a, b, out, n);
+}
+inline void Scale(float* x, float s, std::int64_t n) { Ops().scale(x, s, n); }
+inline void Axpy(float a, const float* x, float* y, std::int64_t n) { Ops().axpy(a, x, y, n); }
+inline void Rope(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams& p) {
+  Ops().rope(x, n_heads, pos, p);
+}
+
+// Validates RoPE parameters read from a GGUF: head_dim >= 2, n_rot even with 2 <= n_rot <=
+// head_dim, freq_base > 0 and finite, freq_scale > 0 and finite (kInvalidArgument otherwise,
+// naming the value and the limit).
+Status ValidateRopeParams(const RopeParams& p);
+
+}  // namespace tessera::kernels
+
+#endif  // TESSERA_KERNELS_KERNELS_H_

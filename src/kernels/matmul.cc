@@ -1,0 +1,100 @@
+// Matrix products and row lookups over borrowed weight matrices (kernels.h).
+#include <string>
+
+#include "base/check.h"
+#include "kernels/kernels.h"
+
+namespace tessera::kernels {
+namespace {
+
+std::string Num(std::int64_t v) { return std::to_string(v); }
+
+// Bytes of n elements of `type`, assuming n is a multiple of its block size.
+std::size_t PackedBytes(DType type, std::int64_t n) {
+  return static_cast<std::size_t>(n / tensor::BlockSize(type)) * tensor::TypeSize(type);
+}
+
+}  // namespace
+
+std::size_t ActivationBytes(DType weight_type, std::int64_t n_cols) {
+  const TypeKernels* k = ReferenceKernels(weight_type);
+  if (k == nullptr || n_cols < 0 || n_cols % tensor::BlockSize(k->vec_dot_type) != 0) return 0;
+  return PackedBytes(k->vec_dot_type, n_cols);
+}
+
+std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int64_t n_tokens) {
+  if (n_tokens < 0) return 0;
+  const std::size_t bytes = ActivationBytes(weight_type, n_cols) * static_cast<std::size_t>(n_tokens);
+  return (bytes + 63) / 64 * 64;
+}
+
+Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> data,
+                                      std::int64_t n_rows, std::int64_t n_cols) {
+  if (ReferenceKernels(type) == nullptr) {
+    return Unsupported("kernels: weight type " + std::string(tensor::TypeName(type)) +
+                       " has no kernels; supported: f32, f16, bf16, q8_0, q4_0");
+  }
+  if (n_rows < 1 || n_cols < 1) {
+    return InvalidArgument("kernels: weight matrix of " + Num(n_rows) + " rows x " +
+                           Num(n_cols) + " columns; both must be at least 1");
+  }
+  const std::int64_t block = tensor::BlockSize(type);
+  if (n_cols % block != 0) {
+    return InvalidArgument("kernels: row width " + Num(n_cols) + " is not a multiple of the " +
+                           std::string(tensor::TypeName(type)) + " block size " + Num(block));
+  }
+  const std::size_t row_bytes = PackedBytes(type, n_cols);
+  // n_rows * row_bytes cannot overflow for any matrix that fits in the span: compare by division.
+  if (static_cast<std::size_t>(n_rows) > data.size() / row_bytes) {
+    return Truncated("kernels: " + Num(n_rows) + " rows of " + Num(static_cast<std::int64_t>(
+                     row_bytes)) + " bytes need more than the " +
+                     Num(static_cast<std::int64_t>(data.size())) + " bytes given");
+  }
+  return WeightMatrix{type, data.data(), n_rows, n_cols, row_bytes};
+}
+
+void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
+                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch) {
+  TS_DCHECK(k.type == w.type);
+  TS_DCHECK(n_tokens >= 1);
+  TS_DCHECK(w.n_cols % tensor::BlockSize(w.type) == 0);
+  const std::size_t act_bytes = PackedBytes(k.vec_dot_type, w.n_cols);
+  TS_DCHECK(scratch.size() >= act_bytes * static_cast<std::size_t>(n_tokens));
+  // Convert every activation row once.
+  for (std::int64_t t = 0; t < n_tokens; ++t) {
+    k.act_from_float(x + t * w.n_cols, scratch.data() + t * act_bytes, w.n_cols);
+  }
+  // Row-outer: each weight row is read from memory once and reused for every token.
+  for (std::int64_t r = 0; r < w.n_rows; ++r) {
+    const std::uint8_t* w_row = w.data + static_cast<std::size_t>(r) * w.row_bytes;
+    for (std::int64_t t = 0; t < n_tokens; ++t) {
+      y[t * w.n_rows + r] = k.vec_dot(w.n_cols, w_row, scratch.data() + t * act_bytes);
+    }
+  }
+}
+
+void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
+            std::span<std::uint8_t> scratch) {
+  const TypeKernels* k = Kernels(w.type);
+  TS_DCHECK(k != nullptr);
+  MatMulWith(*k, w, x, n_tokens, y, scratch);
+}
+
+Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out) {
+  if (row < 0 || row >= w.n_rows) {
+    return OutOfRange("kernels: row " + Num(row) + " is out of range [0, " + Num(w.n_rows) + ")");
+  }
+  if (static_cast<std::int64_t>(out.size()) != w.n_cols) {
+    return InvalidArgument("kernels: output of " + Num(static_cast<std::int64_t>(out.size())) +
+                           " floats for a row of " + Num(w.n_cols));
+  }
+  const TypeKernels* k = Kernels(w.type);
+  if (k == nullptr) {
+    return Unsupported("kernels: weight type " + std::string(tensor::TypeName(w.type)) +
+                       " has no kernels");
+  }
+  k->to_float(w.data + static_cast<std::size_t>(row) * w.row_bytes, out.data(), w.n_cols);
+  return Status::Ok();
+}
+
+}  // namespace tessera::kernels

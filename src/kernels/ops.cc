@@ -1,0 +1,114 @@
+// Scalar reference float operations: the table returned by ReferenceOps() (kernels.h).
+#include <cmath>
+#include <string>
+
+#include "base/check.h"
+#include "kernels/kernels.h"
+
+namespace tessera::kernels {
+namespace {
+
+void RmsNormRef(const float* x, const float* weight, std::int64_t n, float eps, float* out) {
+  TS_DCHECK(n >= 1);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i] * x[i]);
+  const auto mean = static_cast<float>(sum / static_cast<double>(n));
+  const float scale = 1.0f / std::sqrt(mean + eps);
+  if (weight == nullptr) {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = x[i] * scale;
+  } else {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = (x[i] * scale) * weight[i];
+  }
+}
+
+void SoftmaxRef(float* x, std::int64_t n) {
+  TS_DCHECK(n >= 1);
+  float max = x[0];
+  for (std::int64_t i = 1; i < n; ++i) max = std::fmax(max, x[i]);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float e = std::exp(x[i] - max);
+    x[i] = e;
+    sum += static_cast<double>(e);
+  }
+  const auto inv = static_cast<float>(1.0 / sum);
+  for (std::int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
+void SiluMulRef(const float* gate, const float* up, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void AddRef(const float* a, const float* b, float* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
+void ScaleRef(float* x, float s, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) x[i] *= s;
+}
+
+void AxpyRef(float a, const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// Angles as ggml computes them: theta starts at the position and is multiplied by
+// freq_base^(-2 / n_rot) once per pair, in float; the angle used is freq_scale * theta.
+// The pair loop is outermost so each (cos, sin) is computed once for all heads.
+void RopeRef(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams& p) {
+  TS_DCHECK(p.n_rot >= 2 && p.n_rot % 2 == 0 && p.n_rot <= p.head_dim);
+  const std::int64_t half = p.n_rot / 2;
+  const float theta_scale = std::pow(p.freq_base, -2.0f / static_cast<float>(p.n_rot));
+  float theta = static_cast<float>(pos);
+  for (std::int64_t i = 0; i < half; ++i) {
+    const float angle = p.freq_scale * theta;
+    const float c = std::cos(angle);
+    const float s = std::sin(angle);
+    // Normal: pair (2i, 2i + 1). NeoX: pair (i, i + n_rot / 2).
+    const std::int64_t i0 = p.mode == RopeMode::kNormal ? 2 * i : i;
+    const std::int64_t i1 = p.mode == RopeMode::kNormal ? 2 * i + 1 : i + half;
+    for (std::int64_t h = 0; h < n_heads; ++h) {
+      float* head = x + h * p.head_dim;
+      const float x0 = head[i0];
+      const float x1 = head[i1];
+      head[i0] = x0 * c - x1 * s;
+      head[i1] = x0 * s + x1 * c;
+    }
+    theta *= theta_scale;
+  }
+}
+
+constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef,
+                                    AddRef,      ScaleRef,   AxpyRef,    RopeRef};
+
+}  // namespace
+
+const FloatOps& ReferenceOps() { return kReferenceOps; }
+
+// The active table; a later issue selects SIMD variants here once per process.
+const FloatOps& Ops() { return kReferenceOps; }
+
+Status ValidateRopeParams(const RopeParams& p) {
+  if (p.head_dim < 2) {
+    return InvalidArgument("kernels: rope head_dim " + std::to_string(p.head_dim) +
+                           " is below the minimum 2");
+  }
+  if (p.n_rot < 2 || p.n_rot % 2 != 0 || p.n_rot > p.head_dim) {
+    return InvalidArgument("kernels: rope n_rot " + std::to_string(p.n_rot) +
+                           " must be even and in [2, head_dim " + std::to_string(p.head_dim) +
+                           "]");
+  }
+  if (!(std::isfinite(p.freq_base) && p.freq_base > 0.0f)) {
+    return InvalidArgument("kernels: rope freq_base " + std::to_string(p.freq_base) +
+                           " must be finite and above 0");
+  }
+  if (!(std::isfinite(p.freq_scale) && p.freq_scale > 0.0f)) {
+    return InvalidArgument("kernels: rope freq_scale " + std::to_string(p.freq_scale) +
+                           " must be finite and above 0");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::kernels

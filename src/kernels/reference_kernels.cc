@@ -1,0 +1,152 @@
+// Scalar reference kernels per weight type: the tables returned by ReferenceKernels().
+//
+// Every function reads its packed inputs through memcpy / bytes, so rows may sit at any
+// alignment inside a mapped file. Numerics mirror ggml's scalar (generic) path; see kernels.h.
+#include <cstring>
+
+#include "base/check.h"
+#include "kernels/kernels.h"
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+#include "tensor/quantize.h"
+
+namespace tessera::kernels {
+namespace {
+
+using tensor::BlockQ4_0;
+using tensor::BlockQ8_0;
+using tensor::kQK4_0;
+using tensor::kQK8_0;
+
+constexpr std::size_t kScaleBytes = 2;  // f16 scale at the start of Q8_0 / Q4_0 blocks
+
+float LoadF32(const std::uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+std::uint16_t LoadU16(const std::uint8_t* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+// F32 x F32: products in float, accumulated in double (ggml_vec_dot_f32 without SIMD).
+float VecDotF32(std::int64_t n, const void* w_row, const void* x) {
+  const auto* w = static_cast<const std::uint8_t*>(w_row);
+  const auto* a = static_cast<const std::uint8_t*>(x);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    sum += static_cast<double>(LoadF32(w + 4 * i) * LoadF32(a + 4 * i));
+  }
+  return static_cast<float>(sum);
+}
+
+// F16 x F16: both sides widened to float, products in float, accumulated in double.
+float VecDotF16(std::int64_t n, const void* w_row, const void* x) {
+  const auto* w = static_cast<const std::uint8_t*>(w_row);
+  const auto* a = static_cast<const std::uint8_t*>(x);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float wf = tensor::HalfToFloat(LoadU16(w + 2 * i));
+    const float af = tensor::HalfToFloat(LoadU16(a + 2 * i));
+    sum += static_cast<double>(wf * af);
+  }
+  return static_cast<float>(sum);
+}
+
+// BF16 x BF16: as F16.
+float VecDotBf16(std::int64_t n, const void* w_row, const void* x) {
+  const auto* w = static_cast<const std::uint8_t*>(w_row);
+  const auto* a = static_cast<const std::uint8_t*>(x);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float wf = tensor::Bf16ToFloat(LoadU16(w + 2 * i));
+    const float af = tensor::Bf16ToFloat(LoadU16(a + 2 * i));
+    sum += static_cast<double>(wf * af);
+  }
+  return static_cast<float>(sum);
+}
+
+// Q8_0 x Q8_0: exact int32 sum of q_w * q_x per block; sum += isum * (d_w * d_x) in float.
+float VecDotQ8_0(std::int64_t n, const void* w_row, const void* x) {
+  TS_DCHECK(n % kQK8_0 == 0);
+  const auto* w = static_cast<const std::uint8_t*>(w_row);
+  const auto* a = static_cast<const std::uint8_t*>(x);
+  float sum = 0.0f;
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    const std::uint8_t* wb = w + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
+    const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
+    std::int32_t isum = 0;
+    for (int j = 0; j < kQK8_0; ++j) {
+      isum += static_cast<std::int32_t>(static_cast<std::int8_t>(wb[kScaleBytes + j])) *
+              static_cast<std::int32_t>(static_cast<std::int8_t>(ab[kScaleBytes + j]));
+    }
+    const float dw = tensor::HalfToFloat(LoadU16(wb));
+    const float da = tensor::HalfToFloat(LoadU16(ab));
+    sum += static_cast<float>(isum) * (dw * da);
+  }
+  return sum;
+}
+
+// Q4_0 x Q8_0: nibbles minus 8 times int8, exact int32 per block (low-nibble half and
+// high-nibble half summed separately, then added); sum += isum * d_w * d_x in float.
+float VecDotQ4_0(std::int64_t n, const void* w_row, const void* x) {
+  TS_DCHECK(n % kQK4_0 == 0);
+  const auto* w = static_cast<const std::uint8_t*>(w_row);
+  const auto* a = static_cast<const std::uint8_t*>(x);
+  float sum = 0.0f;
+  for (std::int64_t b = 0; b < n / kQK4_0; ++b) {
+    const std::uint8_t* wb = w + b * static_cast<std::int64_t>(sizeof(BlockQ4_0));
+    const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
+    std::int32_t isum_lo = 0;
+    std::int32_t isum_hi = 0;
+    for (int j = 0; j < kQK4_0 / 2; ++j) {
+      const std::uint8_t q = wb[kScaleBytes + j];
+      const std::int32_t v_lo = (q & 0x0F) - 8;
+      const std::int32_t v_hi = (q >> 4) - 8;
+      isum_lo += v_lo * static_cast<std::int8_t>(ab[kScaleBytes + j]);
+      isum_hi += v_hi * static_cast<std::int8_t>(ab[kScaleBytes + j + kQK4_0 / 2]);
+    }
+    const float dw = tensor::HalfToFloat(LoadU16(wb));
+    const float da = tensor::HalfToFloat(LoadU16(ab));
+    sum += static_cast<float>(isum_lo + isum_hi) * dw * da;
+  }
+  return sum;
+}
+
+constexpr TypeKernels kReferenceF32 = {DType::kF32, DType::kF32, "reference",
+                                       tensor::QuantizeRowF32, tensor::DequantizeRowF32,
+                                       tensor::QuantizeRowF32, VecDotF32};
+constexpr TypeKernels kReferenceF16 = {DType::kF16, DType::kF16, "reference",
+                                       tensor::QuantizeRowF16, tensor::DequantizeRowF16,
+                                       tensor::QuantizeRowF16, VecDotF16};
+constexpr TypeKernels kReferenceBf16 = {DType::kBF16, DType::kBF16, "reference",
+                                        tensor::QuantizeRowBf16, tensor::DequantizeRowBf16,
+                                        tensor::QuantizeRowBf16, VecDotBf16};
+constexpr TypeKernels kReferenceQ8_0 = {DType::kQ8_0, DType::kQ8_0, "reference",
+                                        tensor::QuantizeRowQ8_0, tensor::DequantizeRowQ8_0,
+                                        tensor::QuantizeRowQ8_0, VecDotQ8_0};
+constexpr TypeKernels kReferenceQ4_0 = {DType::kQ4_0, DType::kQ8_0, "reference",
+                                        tensor::QuantizeRowQ4_0, tensor::DequantizeRowQ4_0,
+                                        tensor::QuantizeRowQ8_0, VecDotQ4_0};
+
+}  // namespace
+
+const TypeKernels* ReferenceKernels(DType type) {
+  switch (type) {
+    case DType::kF32: return &kReferenceF32;
+    case DType::kF16: return &kReferenceF16;
+    case DType::kBF16: return &kReferenceBf16;
+    case DType::kQ8_0: return &kReferenceQ8_0;
+    case DType::kQ4_0: return &kReferenceQ4_0;
+    default: return nullptr;
+  }
+}
+
+// The active table. A later issue selects SIMD tables here once per process from the CPU's
+// features (an immutable choice, not a mutable global); today it is the reference.
+const TypeKernels* Kernels(DType type) { return ReferenceKernels(type); }
+
+}  // namespace tessera::kernels
