@@ -1,0 +1,34 @@
+// The `tessera` command's subcommands. Each lives in its own cmd_<name>.cc and registers itself
+// on the CLI11 app; its run function returns the process exit status.
+//
+// Exit statuses: 0 success; 1 a Tessera error (one line on stderr: "tessera: <code>: <message>");
+// 2 a usage error (from CLI11). CLI11 reports usage errors with exceptions: they are caught in
+// main.cc and nowhere else (docs/adr/0003-cli11-exceptions-at-the-boundary.md).
+#ifndef TESSERA_TOOLS_TESSERA_COMMAND_H_
+#define TESSERA_TOOLS_TESSERA_COMMAND_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <string>
+
+#include "tessera/status.h"
+
+namespace tessera::cli {
+
+using RunFn = std::function<int()>;
+
+// Each Add* function adds one subcommand to `app` and returns the function that runs it after
+// parsing (its options are bound to state owned by that function).
+RunFn AddInspect(CLI::App& app);
+RunFn AddTokenize(CLI::App& app);
+RunFn AddGenerate(CLI::App& app);
+RunFn AddScore(CLI::App& app);
+RunFn AddSynth(CLI::App& app);
+
+// Prints "tessera: <code>: <message>" to stderr and returns exit status 1.
+int ReportError(const Status& status);
+
+}  // namespace tessera::cli
+
+#endif  // TESSERA_TOOLS_TESSERA_COMMAND_H_

@@ -1,0 +1,29 @@
+// Helpers shared by the subcommands: id-list parsing, thread-count checks, JSON output that
+// never throws on bytes that are not UTF-8.
+#ifndef TESSERA_TOOLS_TESSERA_OPTIONS_H_
+#define TESSERA_TOOLS_TESSERA_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tessera/status.h"
+
+namespace tessera::cli {
+
+// "1,2,3" -> {1, 2, 3}. kInvalidArgument naming the flag and the bad item.
+Result<std::vector<std::int32_t>> ParseIdList(std::string_view flag, std::string_view text);
+
+// -t: 0 = every core; 1..cores; more than the machine's cores is refused (oversubscription
+// slows tiny models by an order of magnitude).
+Result<std::int32_t> ResolveThreads(std::int32_t requested);
+
+// Serialises with invalid UTF-8 replaced by U+FFFD instead of throwing.
+std::string DumpJson(const nlohmann::ordered_json& json, int indent = 2);
+
+}  // namespace tessera::cli
+
+#endif  // TESSERA_TOOLS_TESSERA_OPTIONS_H_
