@@ -1,0 +1,48 @@
+#include "tokenizer/tokenizer.h"
+
+#include <string>
+#include <utility>
+
+#include "gguf/keys.h"
+#include "tokenizer/spm_tokenizer.h"
+
+namespace tessera::tokenizer {
+
+Tokenizer::~Tokenizer() = default;
+
+Result<std::string> Tokenizer::Decode(std::span<const std::int32_t> ids) const {
+  std::string out;
+  bool remove_space = vocab_.add_space_prefix();
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::int32_t id = ids[i];
+    if (!vocab_.Contains(id)) {
+      return Status(StatusCode::kOutOfRange,
+                    "tokenizer: token id " + std::to_string(id) + " at position " +
+                        std::to_string(i) + " is outside the vocabulary of " +
+                        std::to_string(vocab_.size()) + " tokens");
+    }
+    const std::string piece = TokenToPiece(id);
+    const std::size_t skip = (remove_space && !piece.empty() && piece[0] == ' ') ? 1 : 0;
+    out.append(piece, skip);
+    remove_space = false;
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Tokenizer>> CreateTokenizer(const gguf::File& file) {
+  constexpr std::string_view kKeyModel = gguf::keys::kTokenizerModel;
+  if (file.Find(kKeyModel) == nullptr) {
+    return Status(StatusCode::kNotFound, "tokenizer: key " + std::string(kKeyModel) + " not found");
+  }
+  auto model = file.GetString(kKeyModel);
+  if (!model.ok()) return model.status().WithContext("tokenizer");
+  if (model.value() != "llama") {
+    return Status(StatusCode::kUnsupported, "tokenizer: " + std::string(kKeyModel) + " \"" +
+                                                std::string(model.value()) +
+                                                "\" is not supported (supported: \"llama\")");
+  }
+  TS_ASSIGN_OR_RETURN(Vocab vocab, Vocab::FromGguf(file));
+  return std::unique_ptr<Tokenizer>(new SpmTokenizer(std::move(vocab)));
+}
+
+}  // namespace tessera::tokenizer
