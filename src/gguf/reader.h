@@ -9,7 +9,9 @@
 //               (innermost first: dims[0] is the row length), u32 ggml type, u64 offset
 //   padding     zero bytes up to a multiple of the alignment
 //   data        tensor bytes; each tensor at data_start + offset, offset a multiple of the
-//               alignment; tensors do not overlap and end within the file
+//               alignment; tensors do not overlap and end within the file; the last tensor
+//               is followed by zero padding to the alignment (required when there are tensors;
+//               a file without tensors may end right after its tensor infos)
 //
 //   string      u64 length, then that many bytes of UTF-8, not NUL-terminated
 //   value types 0 u8, 1 i8, 2 u16, 3 i16, 4 u32, 5 i32, 6 f32, 7 bool (one byte, 0 or 1),
@@ -18,6 +20,15 @@
 //   alignment   metadata key "general.alignment" (u32, a power of two), default 32
 //
 // Version 1 (u32 counts and lengths) is refused as unsupported.
+//
+// Checks beyond the layout: n_dims 1..4, every dim non-zero, the element count below 2^63, the
+// tensor type known to tensor::TraitsOf() (else kUnsupported naming the number and tensor),
+// dims[0] a multiple of the type's block size, no duplicate keys or tensor names (kDuplicate),
+// array nesting at most ReadLimits::max_array_depth (never more than 64), and the types of the
+// well-known keys (kTypeMismatch; general.alignment u32, general.architecture string,
+// tokenizer.ggml.tokens array of string, "<arch>.block_count" an integer, ... see schema.cc).
+// Unlike llama.cpp, tensor offsets need not be contiguous in file order (only aligned and
+// non-overlapping). String contents are not validated as UTF-8.
 //
 // Every count, length and offset is checked against the bytes that remain before it is used, so
 // a corrupt file yields a Status (kMalformed, kTruncated, kUnsupported, kDuplicate,
@@ -35,6 +46,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/mapped_file.h"
@@ -48,8 +60,8 @@ struct TensorInfo {
   std::string name;
   std::vector<std::uint64_t> dims;  // innermost first, as in the file: dims[0] = row length
   tensor::DType type;
-  std::uint64_t offset = 0;         // relative to the start of the data section
-  std::uint64_t size_bytes = 0;     // computed from dims and type
+  std::uint64_t offset = 0;            // relative to the start of the data section
+  std::uint64_t size_bytes = 0;        // computed from dims and type
   std::span<const std::uint8_t> data;  // the tensor's bytes inside the file
 
   std::uint64_t n_elements() const;
@@ -65,13 +77,17 @@ struct KeyValue {
 // Limits applied while parsing, on top of the file-size bounds.
 struct ReadLimits {
   std::uint64_t max_string_bytes = 64ull << 20;  // one string
-  std::uint64_t max_array_depth = 8;             // nesting of arrays
+  std::uint64_t max_array_depth = 8;             // nesting of arrays (capped at 64)
+  // Elements of one array. Each parsed element costs a Value (~48 bytes) however small its
+  // encoding, so this bounds memory at a fixed multiple of the file size (kOutOfRange).
+  std::uint64_t max_array_elements = 16ull << 20;
   std::uint32_t max_dims = 4;
 };
 
 class File {
  public:
-  // Maps and parses the file at `path`.
+  // Maps and parses the file at `path`. Errors are prefixed with the path; kNotFound or
+  // kIoError come from base::MappedFile.
   static Result<File> Open(const std::string& path, const ReadLimits& limits = {});
   // Parses bytes owned by the caller, who must keep them alive as long as the File.
   static Result<File> Parse(std::span<const std::uint8_t> bytes, const ReadLimits& limits = {});
@@ -83,7 +99,9 @@ class File {
 
   std::uint32_t version() const { return version_; }
   std::uint32_t alignment() const { return alignment_; }
-  std::uint64_t data_offset() const { return data_offset_; }  // start of the data section
+  // Start of the data section: the end of the tensor infos rounded up to the alignment. (For a
+  // file without tensors it may lie past the end of the file.)
+  std::uint64_t data_offset() const { return data_offset_; }
   std::span<const std::uint8_t> bytes() const { return bytes_; }
   const std::string& path() const { return path_; }  // empty for Parse()
 
@@ -112,6 +130,7 @@ class File {
  private:
   File() = default;
   friend class Parser;
+  void BuildIndex();  // fills the lookup tables below after a successful parse
 
   std::unique_ptr<base::MappedFile> mapping_;  // null for Parse()
   std::span<const std::uint8_t> bytes_;
@@ -121,6 +140,10 @@ class File {
   std::uint64_t data_offset_ = 0;
   std::vector<KeyValue> metadata_;
   std::vector<TensorInfo> tensors_;
+  // Lookup tables; the string_views point into metadata_[i].key and tensors_[i].name, whose
+  // addresses survive a move of the vectors.
+  std::unordered_map<std::string_view, std::size_t> key_index_;
+  std::unordered_map<std::string_view, std::size_t> tensor_index_;
 };
 
 }  // namespace tessera::gguf

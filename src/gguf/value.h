@@ -81,12 +81,18 @@ class Value {
   const std::string& string() const;
   const Array& array() const;
 
+  // Deep equality: same type and same contents (f32/f64 compared as doubles; an array's element
+  // type is part of its value).
+  bool operator==(const Value& other) const;
+
  private:
   using Data = std::variant<std::uint64_t, std::int64_t, double, bool, std::string, Array>;
   Value(ValueType t, Data d) : type_(t), data_(std::move(d)) {}
   ValueType type_;
   Data data_;
 };
+
+bool operator==(const Array& a, const Array& b);
 
 }  // namespace tessera::gguf
 
