@@ -1,0 +1,214 @@
+// Reading and validating LlamaConfig from GGUF metadata.
+#include "model/config.h"
+
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace tessera::model {
+namespace {
+
+constexpr std::string_view kArchKey = "general.architecture";
+constexpr std::string_view kTokenEmbd = "token_embd.weight";
+
+std::string Key(std::string_view suffix) { return "llama." + std::string(suffix); }
+
+// An integer key; `fallback` when absent (nullopt: required). Bounded to [1, max]: zero is
+// kMalformed, above max kOutOfRange, both naming the key and value.
+Result<std::int32_t> ReadCount(const gguf::File& file, const std::string& key,
+                               std::optional<std::int64_t> fallback, std::int64_t max) {
+  const gguf::Value* value = file.Find(key);
+  std::int64_t n = 0;
+  if (value == nullptr) {
+    if (!fallback.has_value()) {
+      return Status(StatusCode::kNotFound, "model: llama: required key \"" + key + "\" is absent");
+    }
+    n = *fallback;
+  } else {
+    if (!value->is_integer()) {
+      return Status(StatusCode::kTypeMismatch, "model: llama: key \"" + key + "\" holds " +
+                                                   std::string(gguf::ValueTypeName(value->type())) +
+                                                   ", expected an integer");
+    }
+    std::optional<std::int64_t> v = value->AsI64();
+    if (!v.has_value()) {  // a u64 above INT64_MAX
+      return Status(StatusCode::kOutOfRange, "model: llama: key \"" + key +
+                                                 "\" = " + std::to_string(*value->AsU64()) +
+                                                 " exceeds the limit " + std::to_string(max));
+    }
+    n = *v;
+  }
+  if (n <= 0) {
+    return Status(StatusCode::kMalformed,
+                  "model: llama: key \"" + key + "\" = " + std::to_string(n) + " must be positive");
+  }
+  if (n > max) {
+    return Status(StatusCode::kOutOfRange, "model: llama: key \"" + key +
+                                               "\" = " + std::to_string(n) + " exceeds the limit " +
+                                               std::to_string(max));
+  }
+  return static_cast<std::int32_t>(n);
+}
+
+// A float key; `fallback` when absent. Must be finite and positive (kMalformed).
+Result<float> ReadPositiveFloat(const gguf::File& file, const std::string& key, float fallback) {
+  const gguf::Value* value = file.Find(key);
+  if (value == nullptr) return fallback;
+  std::optional<double> v = value->AsF64();
+  if (!v.has_value()) {
+    return Status(StatusCode::kTypeMismatch, "model: llama: key \"" + key + "\" holds " +
+                                                 std::string(gguf::ValueTypeName(value->type())) +
+                                                 ", expected f32");
+  }
+  if (!std::isfinite(*v) || *v <= 0.0) {
+    return Status(StatusCode::kMalformed, "model: llama: key \"" + key + "\" = " +
+                                              std::to_string(*v) + " must be finite and positive");
+  }
+  return static_cast<float>(*v);
+}
+
+Status OutOfRangeField(std::string_view field, std::int64_t value, std::int64_t max) {
+  return Status(StatusCode::kOutOfRange, "model: llama: " + std::string(field) + " = " +
+                                             std::to_string(value) + " exceeds the limit " +
+                                             std::to_string(max));
+}
+
+}  // namespace
+
+Status ValidateLlamaConfig(const LlamaConfig& c) {
+  struct Field {
+    std::string_view name;
+    std::int64_t value;
+    std::int64_t max;
+  };
+  const Field fields[] = {
+      {"n_vocab", c.n_vocab, kMaxVocab},
+      {"n_ctx_train", c.n_ctx_train, kMaxContext},
+      {"n_embd", c.n_embd, kMaxEmbd},
+      {"n_layer", c.n_layer, kMaxLayers},
+      {"n_ff", c.n_ff, kMaxFf},
+      {"n_head", c.n_head, kMaxHeads},
+      {"n_head_kv", c.n_head_kv, kMaxHeads},
+  };
+  for (const Field& f : fields) {
+    if (f.value <= 0) {
+      return Status(StatusCode::kMalformed, "model: llama: " + std::string(f.name) + " = " +
+                                                std::to_string(f.value) + " must be positive");
+    }
+    if (f.value > f.max) return OutOfRangeField(f.name, f.value, f.max);
+  }
+  if (c.n_embd % c.n_head != 0) {
+    return Status(StatusCode::kMalformed, "model: llama: n_embd " + std::to_string(c.n_embd) +
+                                              " is not divisible by attention.head_count " +
+                                              std::to_string(c.n_head));
+  }
+  if (c.n_head_kv > c.n_head || c.n_head % c.n_head_kv != 0) {
+    return Status(StatusCode::kMalformed, "model: llama: attention.head_count " +
+                                              std::to_string(c.n_head) +
+                                              " is not a multiple of attention.head_count_kv " +
+                                              std::to_string(c.n_head_kv));
+  }
+  if (c.head_dim != c.n_embd / c.n_head) {
+    return Status(StatusCode::kMalformed,
+                  "model: llama: head_dim " + std::to_string(c.head_dim) +
+                      " != n_embd / n_head = " + std::to_string(c.n_embd / c.n_head));
+  }
+  if (c.n_rot <= 0 || c.n_rot % 2 != 0 || c.n_rot > c.head_dim) {
+    return Status(StatusCode::kMalformed,
+                  "model: llama: rope.dimension_count " + std::to_string(c.n_rot) +
+                      " must be even, positive and <= head_dim " + std::to_string(c.head_dim));
+  }
+  if (!std::isfinite(c.rms_eps) || c.rms_eps <= 0.0f || c.rms_eps > 1.0f) {
+    return Status(StatusCode::kMalformed, "model: llama: attention.layer_norm_rms_epsilon " +
+                                              std::to_string(c.rms_eps) + " must be in (0, 1]");
+  }
+  if (!std::isfinite(c.rope_freq_base) || c.rope_freq_base <= 1.0f) {
+    return Status(StatusCode::kMalformed, "model: llama: rope.freq_base " +
+                                              std::to_string(c.rope_freq_base) +
+                                              " must be finite and > 1");
+  }
+  return Status::Ok();
+}
+
+Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
+  const gguf::Value* arch = file.Find(kArchKey);
+  if (arch == nullptr) {
+    return Status(StatusCode::kUnsupported,
+                  "model: key \"general.architecture\" is absent; only \"llama\" is supported");
+  }
+  if (!arch->is_string()) {
+    return Status(StatusCode::kTypeMismatch, "model: key \"general.architecture\" holds " +
+                                                 std::string(gguf::ValueTypeName(arch->type())) +
+                                                 ", expected string");
+  }
+  if (arch->string() != "llama") {
+    return Status(StatusCode::kUnsupported, "model: architecture \"" + arch->string() +
+                                                "\" is not supported (supported: \"llama\")");
+  }
+
+  LlamaConfig c;
+  TS_ASSIGN_OR_RETURN(c.n_ctx_train, ReadCount(file, Key("context_length"), {}, kMaxContext));
+  TS_ASSIGN_OR_RETURN(c.n_embd, ReadCount(file, Key("embedding_length"), {}, kMaxEmbd));
+  TS_ASSIGN_OR_RETURN(c.n_layer, ReadCount(file, Key("block_count"), {}, kMaxLayers));
+  TS_ASSIGN_OR_RETURN(c.n_ff, ReadCount(file, Key("feed_forward_length"), {}, kMaxFf));
+  TS_ASSIGN_OR_RETURN(c.n_head, ReadCount(file, Key("attention.head_count"), {}, kMaxHeads));
+  TS_ASSIGN_OR_RETURN(c.n_head_kv,
+                      ReadCount(file, Key("attention.head_count_kv"), c.n_head, kMaxHeads));
+  if (c.n_embd % c.n_head != 0) {
+    return Status(StatusCode::kMalformed,
+                  "model: llama: embedding_length " + std::to_string(c.n_embd) +
+                      " is not divisible by attention.head_count " + std::to_string(c.n_head));
+  }
+  c.head_dim = c.n_embd / c.n_head;
+  TS_ASSIGN_OR_RETURN(c.n_rot, ReadCount(file, Key("rope.dimension_count"), c.head_dim, kMaxEmbd));
+  TS_ASSIGN_OR_RETURN(c.rms_eps,
+                      ReadPositiveFloat(file, Key("attention.layer_norm_rms_epsilon"), 1e-5f));
+  TS_ASSIGN_OR_RETURN(c.rope_freq_base, ReadPositiveFloat(file, Key("rope.freq_base"), 1e4f));
+
+  // Rope scaling changes positions; only "none" (or a factor of 1) is implemented.
+  if (const gguf::Value* scaling = file.Find(Key("rope.scaling.type"));
+      scaling != nullptr && scaling->is_string() && scaling->string() != "none") {
+    const gguf::Value* factor = file.Find(Key("rope.scaling.factor"));
+    std::optional<double> f = factor != nullptr ? factor->AsF64() : std::nullopt;
+    if (!f.has_value() || *f != 1.0) {
+      return Status(StatusCode::kUnsupported, "model: llama: rope.scaling.type \"" +
+                                                  scaling->string() + "\" is not supported");
+    }
+  }
+
+  const gguf::TensorInfo* embd = file.FindTensor(kTokenEmbd);
+  if (embd == nullptr) {
+    return Status(StatusCode::kMissingTensor,
+                  "model: llama: tensor \"token_embd.weight\" is absent");
+  }
+  if (embd->dims.size() != 2 || embd->dims[0] != static_cast<std::uint64_t>(c.n_embd)) {
+    std::string found = "[";
+    for (std::size_t i = 0; i < embd->dims.size(); ++i) {
+      found += (i ? ", " : "") + std::to_string(embd->dims[i]);
+    }
+    found += "]";
+    return Status(StatusCode::kShapeMismatch,
+                  "model: llama: tensor \"token_embd.weight\" has shape " + found + ", expected [" +
+                      std::to_string(c.n_embd) + ", n_vocab]");
+  }
+  if (embd->dims[1] == 0 || embd->dims[1] > static_cast<std::uint64_t>(kMaxVocab)) {
+    return Status(StatusCode::kOutOfRange, "model: llama: n_vocab " +
+                                               std::to_string(embd->dims[1]) +
+                                               " (token_embd.weight rows) is outside [1, " +
+                                               std::to_string(kMaxVocab) + "]");
+  }
+  c.n_vocab = static_cast<std::int32_t>(embd->dims[1]);
+  if (const gguf::Value* tokens = file.Find("tokenizer.ggml.tokens");
+      tokens != nullptr && tokens->is_array() &&
+      tokens->array().items.size() != static_cast<std::size_t>(c.n_vocab)) {
+    return Status(StatusCode::kIncompatible, "model: llama: tokenizer.ggml.tokens has " +
+                                                 std::to_string(tokens->array().items.size()) +
+                                                 " tokens but token_embd.weight has " +
+                                                 std::to_string(c.n_vocab) + " rows");
+  }
+  TS_RETURN_IF_ERROR(ValidateLlamaConfig(c));
+  return c;
+}
+
+}  // namespace tessera::model

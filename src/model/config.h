@@ -1,0 +1,66 @@
+// LlamaConfig: the hyper-parameters of a llama-architecture GGUF, read from its metadata and
+// validated before anything is allocated.
+//
+// Keys read (llama.cpp's names; "llama." is the architecture prefix):
+//   general.architecture                 must be "llama" (else kUnsupported naming it)
+//   llama.context_length                 n_ctx_train
+//   llama.embedding_length               n_embd
+//   llama.block_count                    n_layer
+//   llama.feed_forward_length            n_ff
+//   llama.attention.head_count           n_head
+//   llama.attention.head_count_kv        n_head_kv (default n_head)
+//   llama.attention.layer_norm_rms_epsilon  rms_eps (default 1e-5)
+//   llama.rope.freq_base                 rope_freq_base (default 10000)
+//   llama.rope.dimension_count           n_rot (default head_dim)
+// The vocabulary size is taken from the token_embd.weight tensor (dims [n_embd, n_vocab],
+// innermost first) and must agree with tokenizer.ggml.tokens when that array is present.
+//
+// Thread safety: plain data; ReadLlamaConfig is reentrant.
+#ifndef TESSERA_MODEL_CONFIG_H_
+#define TESSERA_MODEL_CONFIG_H_
+
+#include <cstdint>
+
+#include "gguf/reader.h"
+#include "tessera/status.h"
+
+namespace tessera::model {
+
+// Sane upper bounds: anything above is refused with kOutOfRange before allocation.
+inline constexpr std::int64_t kMaxEmbd = 65536;
+inline constexpr std::int64_t kMaxLayers = 1024;
+inline constexpr std::int64_t kMaxHeads = 1024;
+inline constexpr std::int64_t kMaxFf = 1 << 20;
+inline constexpr std::int64_t kMaxContext = 1 << 24;
+inline constexpr std::int64_t kMaxVocab = 1 << 22;
+
+struct LlamaConfig {
+  std::int32_t n_vocab = 0;      // rows of token_embd / output
+  std::int32_t n_ctx_train = 0;  // context length the model was trained with
+  std::int32_t n_embd = 0;       // model width
+  std::int32_t n_layer = 0;      // transformer blocks
+  std::int32_t n_ff = 0;         // feed-forward hidden width
+  std::int32_t n_head = 0;       // query heads
+  std::int32_t n_head_kv = 0;    // key/value heads (grouped-query attention when < n_head)
+  std::int32_t head_dim = 0;     // n_embd / n_head
+  std::int32_t n_rot = 0;        // leading dims of each head rotated by RoPE (even, <= head_dim)
+  float rms_eps = 1e-5f;
+  float rope_freq_base = 10000.0f;
+
+  std::int32_t n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row
+  std::int32_t n_group() const { return n_head / n_head_kv; }      // query heads per kv head
+};
+
+// Reads and validates the config. Errors: kUnsupported (architecture not "llama"), kNotFound /
+// kTypeMismatch (required key absent / wrong type, naming the key), kMalformed (a zero or
+// inconsistent value, naming key and value), kOutOfRange (above the bounds above),
+// kMissingTensor (no token_embd.weight), kShapeMismatch (token_embd not 2-D or its width is not
+// n_embd), kIncompatible (tokenizer size differs from token_embd rows).
+Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file);
+
+// The checks ReadLlamaConfig applies, for configs built in code (tests, synth).
+Status ValidateLlamaConfig(const LlamaConfig& config);
+
+}  // namespace tessera::model
+
+#endif  // TESSERA_MODEL_CONFIG_H_

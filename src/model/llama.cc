@@ -1,0 +1,129 @@
+// LlamaModel: binding llama.cpp's tensors of a `llama` GGUF in place.
+#include "model/llama.h"
+
+#include <string>
+#include <utility>
+
+#include "kernels/kernels.h"
+
+namespace tessera::model {
+namespace {
+
+std::string ShapeString(std::span<const std::uint64_t> dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) {
+    if (i != 0) s += ", ";
+    s += std::to_string(dims[i]);
+  }
+  return s + "]";
+}
+
+// The tensor `name` with exactly the dims `expected` (innermost first).
+Result<const gguf::TensorInfo*> FindShaped(const gguf::File& file, const std::string& name,
+                                           std::initializer_list<std::uint64_t> expected) {
+  const gguf::TensorInfo* info = file.FindTensor(name);
+  if (info == nullptr) {
+    return Status(StatusCode::kMissingTensor, "model: llama: tensor \"" + name + "\" is absent");
+  }
+  const std::span<const std::uint64_t> want(expected.begin(), expected.size());
+  bool same = info->dims.size() == want.size();
+  for (std::size_t i = 0; same && i < want.size(); ++i) same = info->dims[i] == want[i];
+  if (!same) {
+    return Status(StatusCode::kShapeMismatch, "model: llama: tensor \"" + name + "\" has shape " +
+                                                  ShapeString(info->dims) + ", expected " +
+                                                  ShapeString(want) + " (innermost first)");
+  }
+  if (kernels::Kernels(info->type) == nullptr) {
+    return Status(StatusCode::kUnsupported,
+                  "model: llama: tensor \"" + name + "\" has type " +
+                      std::string(tensor::TypeName(info->type)) +
+                      ", which the kernels cannot compute (supported: f32, f16, bf16, q8_0, q4_0)");
+  }
+  return info;
+}
+
+}  // namespace
+
+// Binds tensors into a LlamaModel under construction; a friend so the model stays immutable.
+class LlamaBinder {
+ public:
+  explicit LlamaBinder(LlamaModel& m) : m_(m) {}
+
+  // A matrix of n_rows rows of n_cols elements: GGUF dims [n_cols, n_rows].
+  Result<BoundMatrix> Matrix(const std::string& name, std::int64_t n_cols, std::int64_t n_rows) {
+    TS_ASSIGN_OR_RETURN(
+        const gguf::TensorInfo* info,
+        FindShaped(*m_.file_, name,
+                   {static_cast<std::uint64_t>(n_cols), static_cast<std::uint64_t>(n_rows)}));
+    Result<kernels::WeightMatrix> w =
+        kernels::MakeWeightMatrix(info->type, info->data, n_rows, n_cols);
+    if (!w.ok()) return w.status().WithContext("model: llama: tensor \"" + name + "\"");
+    BoundMatrix b;
+    b.name = name;
+    b.type = info->type;
+    b.data = info->data;
+    b.n_rows = n_rows;
+    b.n_cols = n_cols;
+    b.row_bytes = w->row_bytes;
+    m_.mapped_weight_bytes_ += static_cast<std::uint64_t>(n_rows) * w->row_bytes;
+    return b;
+  }
+
+  // A 1-D vector of n floats, converted to F32.
+  Result<std::vector<float>> Vector(const std::string& name, std::int64_t n) {
+    TS_ASSIGN_OR_RETURN(const gguf::TensorInfo* info,
+                        FindShaped(*m_.file_, name, {static_cast<std::uint64_t>(n)}));
+    Result<kernels::WeightMatrix> w = kernels::MakeWeightMatrix(info->type, info->data, 1, n);
+    if (!w.ok()) return w.status().WithContext("model: llama: tensor \"" + name + "\"");
+    std::vector<float> out(static_cast<std::size_t>(n));
+    TS_RETURN_IF_ERROR(kernels::GetRow(*w, 0, out));
+    m_.copied_weight_bytes_ += out.size() * sizeof(float);
+    return out;
+  }
+
+  Status BindAll() {
+    const LlamaConfig& c = m_.config_;
+    TS_ASSIGN_OR_RETURN(m_.token_embd_, Matrix("token_embd.weight", c.n_embd, c.n_vocab));
+    TS_ASSIGN_OR_RETURN(m_.output_norm_, Vector("output_norm.weight", c.n_embd));
+    if (m_.file_->FindTensor("output.weight") != nullptr) {
+      TS_ASSIGN_OR_RETURN(m_.output_, Matrix("output.weight", c.n_embd, c.n_vocab));
+      m_.tied_output_ = false;
+    } else {
+      m_.output_ = m_.token_embd_;
+      m_.tied_output_ = true;
+    }
+    m_.layers_.resize(static_cast<std::size_t>(c.n_layer));
+    for (std::int32_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      LlamaLayer& l = m_.layers_[static_cast<std::size_t>(i)];
+      TS_ASSIGN_OR_RETURN(l.attn_norm, Vector(p + "attn_norm.weight", c.n_embd));
+      TS_ASSIGN_OR_RETURN(l.wq, Matrix(p + "attn_q.weight", c.n_embd, c.n_embd));
+      TS_ASSIGN_OR_RETURN(l.wk, Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv()));
+      TS_ASSIGN_OR_RETURN(l.wv, Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv()));
+      TS_ASSIGN_OR_RETURN(l.wo, Matrix(p + "attn_output.weight", c.n_embd, c.n_embd));
+      TS_ASSIGN_OR_RETURN(l.ffn_norm, Vector(p + "ffn_norm.weight", c.n_embd));
+      TS_ASSIGN_OR_RETURN(l.w_gate, Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));
+      TS_ASSIGN_OR_RETURN(l.w_up, Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff));
+      TS_ASSIGN_OR_RETURN(l.w_down, Matrix(p + "ffn_down.weight", c.n_ff, c.n_embd));
+    }
+    return Status::Ok();
+  }
+
+ private:
+  LlamaModel& m_;
+};
+
+Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(std::shared_ptr<const gguf::File> file) {
+  if (file == nullptr) {
+    return Status(StatusCode::kInvalidArgument, "model: llama: Load() given a null file");
+  }
+  TS_ASSIGN_OR_RETURN(LlamaConfig config, ReadLlamaConfig(*file));
+  std::unique_ptr<LlamaModel> model(new LlamaModel());
+  model->file_ = std::move(file);
+  model->config_ = config;
+  LlamaBinder binder(*model);
+  TS_RETURN_IF_ERROR(binder.BindAll());
+  return model;
+}
+
+}  // namespace tessera::model

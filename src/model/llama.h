@@ -1,0 +1,168 @@
+// The llama architecture (llama.cpp GGUFs of the llama family: llama2.c "stories" conversions,
+// TinyLlama, SmolLM): weight binding by llama.cpp's tensor names and the forward pass.
+//
+// Tensors (dims innermost first, as GGUF stores them; [a, b] is b rows of a elements):
+//   token_embd.weight        [n_embd, n_vocab]
+//   output_norm.weight       [n_embd]
+//   output.weight            [n_embd, n_vocab]   optional: tied to token_embd when absent
+//   blk.N.attn_norm.weight   [n_embd]
+//   blk.N.attn_q.weight      [n_embd, n_embd]
+//   blk.N.attn_k.weight      [n_embd, n_embd_kv]   n_embd_kv = n_head_kv * head_dim
+//   blk.N.attn_v.weight      [n_embd, n_embd_kv]
+//   blk.N.attn_output.weight [n_embd, n_embd]
+//   blk.N.ffn_norm.weight    [n_embd]
+//   blk.N.ffn_gate.weight    [n_embd, n_ff]
+//   blk.N.ffn_up.weight      [n_embd, n_ff]
+//   blk.N.ffn_down.weight    [n_ff, n_embd]
+// Matrices are used in place from the GGUF bytes (any type the kernels compute, mixed freely);
+// the 1-D norm vectors (F32, F16 or BF16 in files) are converted to F32 once at load.
+//
+// The math, exactly as llama.cpp computes `llama` GGUFs, per token at position p:
+//   x = token_embd[token]
+//   per layer: h = RMSNorm(x) * attn_norm; q = Wq h, k = Wk h, v = Wv h
+//              RoPE "normal" mode (adjacent pairs (2i, 2i+1), theta = p * base^(-2i/n_rot),
+//              i < n_rot/2) on every head of q and k; k, v stored in the KV cache at p
+//              causal attention over positions 0..p, scale 1/sqrt(head_dim), query head h reads
+//              kv head h / (n_head / n_head_kv); x += Wo attn
+//              h = RMSNorm(x) * ffn_norm; x += Wdown(silu(Wgate h) * Wup h)
+//   logits = Wout (RMSNorm(x) * output_norm)
+//
+// Ownership: LlamaModel keeps the gguf::File alive (shared_ptr) because its matrices borrow the
+// file's bytes. Thread safety: LlamaModel is immutable after Load(); any number of sessions may
+// call Forward() concurrently on one model, each with its own KvCache and ForwardScratch
+// (Forward is reentrant; it takes no locks and touches no global state).
+#ifndef TESSERA_MODEL_LLAMA_H_
+#define TESSERA_MODEL_LLAMA_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gguf/reader.h"
+#include "model/config.h"
+#include "model/kv_cache.h"
+#include "tensor/types.h"
+#include "tessera/status.h"
+
+namespace tessera::model {
+
+// A weight matrix bound in place: n_rows rows of n_cols elements (GGUF dims [n_cols, n_rows]),
+// row r at data[r * row_bytes]. y = W x maps n_cols inputs to n_rows outputs.
+struct BoundMatrix {
+  std::string name;  // the GGUF tensor name, for messages
+  tensor::DType type = tensor::DType::kF32;
+  std::span<const std::uint8_t> data;  // borrowed from the gguf::File
+  std::int64_t n_rows = 0;
+  std::int64_t n_cols = 0;
+  std::uint64_t row_bytes = 0;
+};
+
+struct LlamaLayer {
+  std::vector<float> attn_norm;  // [n_embd], F32 copy
+  BoundMatrix wq;                // [n_embd] -> [n_embd]
+  BoundMatrix wk;                // [n_embd] -> [n_embd_kv]
+  BoundMatrix wv;                // [n_embd] -> [n_embd_kv]
+  BoundMatrix wo;                // [n_embd] -> [n_embd]
+  std::vector<float> ffn_norm;   // [n_embd], F32 copy
+  BoundMatrix w_gate;            // [n_embd] -> [n_ff]
+  BoundMatrix w_up;              // [n_embd] -> [n_ff]
+  BoundMatrix w_down;            // [n_ff] -> [n_embd]
+};
+
+class LlamaModel {
+ public:
+  // Reads the config, binds every tensor and checks names, shapes and types. Errors: those of
+  // ReadLlamaConfig; kMissingTensor naming the tensor; kShapeMismatch naming the tensor, the
+  // expected and the found shape; kUnsupported naming the tensor and a type the kernels cannot
+  // compute. Nothing is copied but the norm vectors.
+  static Result<std::unique_ptr<LlamaModel>> Load(std::shared_ptr<const gguf::File> file);
+
+  LlamaModel(const LlamaModel&) = delete;
+  LlamaModel& operator=(const LlamaModel&) = delete;
+
+  const LlamaConfig& config() const { return config_; }
+  const gguf::File& file() const { return *file_; }
+  const std::shared_ptr<const gguf::File>& shared_file() const { return file_; }
+
+  const BoundMatrix& token_embd() const { return token_embd_; }  // [n_embd] x n_vocab rows
+  const BoundMatrix& output() const { return output_; }          // == token_embd when tied
+  bool tied_output() const { return tied_output_; }
+  const std::vector<float>& output_norm() const { return output_norm_; }  // [n_embd]
+  const std::vector<LlamaLayer>& layers() const { return layers_; }
+
+  // Bytes of weights used in place from the mapping, and bytes copied (norm vectors).
+  std::uint64_t mapped_weight_bytes() const { return mapped_weight_bytes_; }
+  std::uint64_t copied_weight_bytes() const { return copied_weight_bytes_; }
+
+ private:
+  LlamaModel() = default;
+  friend class LlamaBinder;
+
+  std::shared_ptr<const gguf::File> file_;
+  LlamaConfig config_;
+  BoundMatrix token_embd_;
+  BoundMatrix output_;
+  bool tied_output_ = false;
+  std::vector<float> output_norm_;
+  std::vector<LlamaLayer> layers_;
+  std::uint64_t mapped_weight_bytes_ = 0;
+  std::uint64_t copied_weight_bytes_ = 0;
+};
+
+// Per-session activations for Forward(), allocated once; Forward() allocates nothing.
+// Shapes (B = max_batch, rows innermost last):
+//   x, xb, attn    [B, n_embd]     residual stream, normed input, attention output
+//   q              [B, n_embd]     queries (after RoPE)
+//   k, v           [B, n_embd_kv]  new keys (after RoPE) and values
+//   gate, up       [B, n_ff]       feed-forward hidden
+//   scores         [n_ctx]         attention weights of one query head
+//   kernel         bytes the matrix kernels need for B rows (activation quantization)
+// Move-only; not thread-safe (one session uses it at a time).
+class ForwardScratch {
+ public:
+  // max_batch: tokens processed per matrix multiply (>= 1; longer inputs are processed in
+  // chunks). n_ctx: the KvCache size it will be used with. kOutOfRange on bad sizes.
+  static Result<ForwardScratch> Create(const LlamaModel& model, std::int32_t max_batch,
+                                       std::int32_t n_ctx);
+
+  ForwardScratch(ForwardScratch&&) noexcept = default;
+  ForwardScratch& operator=(ForwardScratch&&) noexcept = default;
+  ForwardScratch(const ForwardScratch&) = delete;
+  ForwardScratch& operator=(const ForwardScratch&) = delete;
+
+  std::int32_t max_batch() const { return max_batch_; }
+  std::int32_t n_ctx() const { return n_ctx_; }
+  std::size_t size_bytes() const;
+
+ private:
+  ForwardScratch() = default;
+  friend class LlamaForward;
+
+  std::int32_t max_batch_ = 0;
+  std::int32_t n_ctx_ = 0;
+  std::vector<float> x_, xb_, attn_, q_, k_, v_, gate_, up_, scores_;
+  std::vector<std::uint8_t> kernel_;
+};
+
+enum class LogitsMode {
+  kLast,  // logits of the last token only: logits_out holds >= n_vocab floats
+  kAll,   // logits of every token: logits_out holds >= tokens.size() * n_vocab floats
+};
+
+// Runs `tokens` at positions start_pos .. start_pos + n - 1, writing their keys and values into
+// `cache` (positions before start_pos must already hold this session's history), and writes
+// logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i).
+// Errors (nothing is written to logits_out on error; the cache may hold partial rows for the
+// positions being computed): kInvalidArgument (empty tokens, logits_out too small, a cache or
+// scratch built for another shape or smaller context), kOutOfRange (a token id outside
+// [0, n_vocab), start_pos < 0, or start_pos + n > cache.n_ctx(), naming both).
+Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
+               std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
+               std::span<float> logits_out);
+
+}  // namespace tessera::model
+
+#endif  // TESSERA_MODEL_LLAMA_H_

@@ -1,0 +1,257 @@
+// The llama forward pass over a batch of tokens, with the KV cache of one session.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "base/check.h"
+#include "kernels/kernels.h"
+#include "model/llama.h"
+
+namespace tessera::model {
+namespace {
+
+kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
+  kernels::WeightMatrix w;
+  w.type = b.type;
+  w.data = b.data.data();
+  w.n_rows = b.n_rows;
+  w.n_cols = b.n_cols;
+  w.row_bytes = b.row_bytes;
+  return w;
+}
+
+}  // namespace
+
+// Runs the layers; a friend of ForwardScratch.
+class LlamaForward {
+ public:
+  LlamaForward(const LlamaModel& model, KvCache& cache, ForwardScratch& s)
+      : m_(model), c_(model.config()), cache_(cache), s_(s) {
+    rope_.mode = kernels::RopeMode::kNormal;
+    rope_.head_dim = c_.head_dim;
+    rope_.n_rot = c_.n_rot;
+    rope_.freq_base = c_.rope_freq_base;
+    rope_.freq_scale = 1.0f;
+  }
+
+  static Status CreateScratch(const LlamaModel& model, std::int32_t max_batch, std::int32_t n_ctx,
+                              ForwardScratch& s) {
+    const LlamaConfig& c = model.config();
+    if (max_batch <= 0 || max_batch > 1 << 16) {
+      return Status(StatusCode::kOutOfRange, "model: llama: scratch max_batch " +
+                                                 std::to_string(max_batch) +
+                                                 " is outside [1, 65536]");
+    }
+    if (n_ctx <= 0 || n_ctx > c.n_ctx_train) {
+      return Status(StatusCode::kOutOfRange, "model: llama: scratch n_ctx " +
+                                                 std::to_string(n_ctx) + " is outside [1, " +
+                                                 std::to_string(c.n_ctx_train) + "]");
+    }
+    const std::size_t b = static_cast<std::size_t>(max_batch);
+    s.max_batch_ = max_batch;
+    s.n_ctx_ = n_ctx;
+    s.x_.assign(b * c.n_embd, 0.0f);
+    s.xb_.assign(b * c.n_embd, 0.0f);
+    s.attn_.assign(b * c.n_embd, 0.0f);
+    s.q_.assign(b * c.n_embd, 0.0f);
+    s.k_.assign(b * c.n_embd_kv(), 0.0f);
+    s.v_.assign(b * c.n_embd_kv(), 0.0f);
+    s.gate_.assign(b * c.n_ff, 0.0f);
+    s.up_.assign(b * c.n_ff, 0.0f);
+    s.scores_.assign(static_cast<std::size_t>(n_ctx), 0.0f);
+    std::size_t kernel_bytes = 0;
+    auto need = [&](const BoundMatrix& w) {
+      kernel_bytes =
+          std::max(kernel_bytes, kernels::MatMulScratchBytes(w.type, w.n_cols, max_batch));
+    };
+    need(model.output());
+    for (const LlamaLayer& l : model.layers()) {
+      for (const BoundMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) {
+        need(*w);
+      }
+    }
+    s.kernel_.assign(kernel_bytes, 0);
+    return Status::Ok();
+  }
+
+  // Tokens already validated; n <= max_batch; positions fit the cache.
+  // logits: [n, n_vocab] for kAll, [n_vocab] for kLast; nullptr computes none (a chunk before
+  // the last one in kLast mode).
+  void Chunk(std::span<const std::int32_t> tokens, std::int32_t pos0, LogitsMode mode,
+             float* logits) {
+    const std::int64_t n = static_cast<std::int64_t>(tokens.size());
+    const std::int64_t d = c_.n_embd;
+    float* x = s_.x_.data();    // [n, n_embd] residual stream
+    float* xb = s_.xb_.data();  // [n, n_embd] normed input / projection output
+    const kernels::WeightMatrix embd = ToKernel(m_.token_embd());
+    for (std::int64_t t = 0; t < n; ++t) {
+      Status st = kernels::GetRow(embd, tokens[t], std::span<float>(x + t * d, d));
+      TS_CHECK(st.ok());  // token ids were validated by Forward()
+    }
+    for (std::int32_t il = 0; il < c_.n_layer; ++il) {
+      const LlamaLayer& l = m_.layers()[static_cast<std::size_t>(il)];
+      Attention(l, il, n, pos0);
+      FeedForward(l, n);
+    }
+    if (logits == nullptr) return;
+    const kernels::WeightMatrix out = ToKernel(m_.output());
+    if (mode == LogitsMode::kAll) {
+      for (std::int64_t t = 0; t < n; ++t) {
+        kernels::RmsNorm(x + t * d, m_.output_norm().data(), d, c_.rms_eps, xb + t * d);
+      }
+      kernels::MatMul(out, xb, n, logits, s_.kernel_);
+    } else {
+      kernels::RmsNorm(x + (n - 1) * d, m_.output_norm().data(), d, c_.rms_eps, xb);
+      kernels::MatMul(out, xb, 1, logits, s_.kernel_);
+    }
+  }
+
+ private:
+  // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm.
+  void Attention(const LlamaLayer& l, std::int32_t il, std::int64_t n, std::int32_t pos0) {
+    const std::int64_t d = c_.n_embd;
+    const std::int64_t d_kv = c_.n_embd_kv();
+    const std::int64_t hd = c_.head_dim;
+    float* x = s_.x_.data();            // [n, n_embd]
+    float* xb = s_.xb_.data();          // [n, n_embd]
+    float* q = s_.q_.data();            // [n, n_head * head_dim]
+    float* k = s_.k_.data();            // [n, n_head_kv * head_dim]
+    float* v = s_.v_.data();            // [n, n_head_kv * head_dim]
+    float* attn = s_.attn_.data();      // [n, n_head * head_dim]
+    float* scores = s_.scores_.data();  // [n_ctx]
+    for (std::int64_t t = 0; t < n; ++t) {
+      kernels::RmsNorm(x + t * d, l.attn_norm.data(), d, c_.rms_eps, xb + t * d);
+    }
+    kernels::MatMul(ToKernel(l.wq), xb, n, q, s_.kernel_);
+    kernels::MatMul(ToKernel(l.wk), xb, n, k, s_.kernel_);
+    kernels::MatMul(ToKernel(l.wv), xb, n, v, s_.kernel_);
+    for (std::int64_t t = 0; t < n; ++t) {
+      const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
+      kernels::Rope(q + t * d, c_.n_head, pos, rope_);
+      kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope_);
+      std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
+      std::copy_n(v + t * d_kv, d_kv, cache_.v(il, pos));
+    }
+    const kernels::TypeKernels& f32 = *kernels::Kernels(tensor::DType::kF32);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    const std::int32_t group = c_.n_group();
+    for (std::int64_t t = 0; t < n; ++t) {
+      const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
+      for (std::int32_t h = 0; h < c_.n_head; ++h) {
+        const float* qh = q + t * d + h * hd;          // [head_dim]
+        const std::int64_t kv_off = (h / group) * hd;  // kv head h / group
+        for (std::int32_t p = 0; p <= pos; ++p) {
+          scores[p] = f32.vec_dot(hd, cache_.k(il, p) + kv_off, qh) * scale;
+        }
+        kernels::Softmax(scores, pos + 1);
+        float* out = attn + t * d + h * hd;  // [head_dim]
+        std::fill_n(out, hd, 0.0f);
+        for (std::int32_t p = 0; p <= pos; ++p) {
+          kernels::Axpy(scores[p], cache_.v(il, p) + kv_off, out, hd);
+        }
+      }
+    }
+    kernels::MatMul(ToKernel(l.wo), attn, n, xb, s_.kernel_);
+    kernels::Add(x, xb, x, n * d);
+  }
+
+  // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.
+  void FeedForward(const LlamaLayer& l, std::int64_t n) {
+    const std::int64_t d = c_.n_embd;
+    float* x = s_.x_.data();        // [n, n_embd]
+    float* xb = s_.xb_.data();      // [n, n_embd]
+    float* gate = s_.gate_.data();  // [n, n_ff]
+    float* up = s_.up_.data();      // [n, n_ff]
+    for (std::int64_t t = 0; t < n; ++t) {
+      kernels::RmsNorm(x + t * d, l.ffn_norm.data(), d, c_.rms_eps, xb + t * d);
+    }
+    kernels::MatMul(ToKernel(l.w_gate), xb, n, gate, s_.kernel_);
+    kernels::MatMul(ToKernel(l.w_up), xb, n, up, s_.kernel_);
+    kernels::SiluMul(gate, up, gate, n * c_.n_ff);
+    kernels::MatMul(ToKernel(l.w_down), gate, n, xb, s_.kernel_);
+    kernels::Add(x, xb, x, n * d);
+  }
+
+  const LlamaModel& m_;
+  const LlamaConfig& c_;
+  KvCache& cache_;
+  ForwardScratch& s_;
+  kernels::RopeParams rope_;
+};
+
+Result<ForwardScratch> ForwardScratch::Create(const LlamaModel& model, std::int32_t max_batch,
+                                              std::int32_t n_ctx) {
+  ForwardScratch s;
+  TS_RETURN_IF_ERROR(LlamaForward::CreateScratch(model, max_batch, n_ctx, s));
+  return s;
+}
+
+std::size_t ForwardScratch::size_bytes() const {
+  std::size_t floats = 0;
+  for (const std::vector<float>* b : {&x_, &xb_, &attn_, &q_, &k_, &v_, &gate_, &up_, &scores_}) {
+    floats += b->size();
+  }
+  return floats * sizeof(float) + kernel_.size();
+}
+
+Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
+               std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
+               std::span<float> logits_out) {
+  const LlamaConfig& c = model.config();
+  if (tokens.empty()) {
+    return Status(StatusCode::kInvalidArgument, "model: llama: Forward() given no tokens");
+  }
+  if (cache.n_layer() != c.n_layer || cache.n_embd_kv() != c.n_embd_kv()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "model: llama: kv cache shape (" + std::to_string(cache.n_layer()) +
+                      " layers, kv width " + std::to_string(cache.n_embd_kv()) +
+                      ") does not match the model (" + std::to_string(c.n_layer) + ", " +
+                      std::to_string(c.n_embd_kv()) + ")");
+  }
+  if (scratch.max_batch() <= 0 || scratch.n_ctx() < cache.n_ctx()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "model: llama: scratch for n_ctx " + std::to_string(scratch.n_ctx()) +
+                      " is smaller than the kv cache n_ctx " + std::to_string(cache.n_ctx()));
+  }
+  const std::int64_t n = static_cast<std::int64_t>(tokens.size());
+  if (start_pos < 0 || n > cache.n_ctx() || start_pos > cache.n_ctx() - n) {
+    return Status(StatusCode::kOutOfRange, "model: llama: start_pos " + std::to_string(start_pos) +
+                                               " + " + std::to_string(n) +
+                                               " tokens exceeds the context n_ctx " +
+                                               std::to_string(cache.n_ctx()));
+  }
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (tokens[i] < 0 || tokens[i] >= c.n_vocab) {
+      return Status(StatusCode::kOutOfRange, "model: llama: token id " + std::to_string(tokens[i]) +
+                                                 " at index " + std::to_string(i) +
+                                                 " is outside [0, n_vocab " +
+                                                 std::to_string(c.n_vocab) + ")");
+    }
+  }
+  const std::uint64_t n_out = mode == LogitsMode::kAll ? static_cast<std::uint64_t>(n) : 1;
+  const std::uint64_t need = n_out * static_cast<std::uint64_t>(c.n_vocab);
+  if (logits_out.size() < need) {
+    return Status(StatusCode::kInvalidArgument, "model: llama: logits_out holds " +
+                                                    std::to_string(logits_out.size()) +
+                                                    " floats, needs " + std::to_string(need));
+  }
+
+  LlamaForward forward(model, cache, scratch);
+  const std::int64_t b = scratch.max_batch();
+  for (std::int64_t first = 0; first < n; first += b) {
+    const std::int64_t count = std::min(b, n - first);
+    const bool last_chunk = first + count == n;
+    const std::int32_t pos0 = start_pos + static_cast<std::int32_t>(first);
+    const std::span<const std::int32_t> chunk = tokens.subspan(first, count);
+    float* logits = nullptr;
+    if (mode == LogitsMode::kAll) {
+      logits = logits_out.data() + first * c.n_vocab;
+    } else if (last_chunk) {
+      logits = logits_out.data();
+    }
+    forward.Chunk(chunk, pos0, mode, logits);
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::model

@@ -1,0 +1,156 @@
+#include "naive_llama.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "tensor/quantize.h"
+
+namespace tessera::model::testing {
+namespace {
+
+Result<std::vector<double>> Load(const gguf::File& file, const std::string& name) {
+  const gguf::TensorInfo* t = file.FindTensor(name);
+  if (t == nullptr) return Status(StatusCode::kMissingTensor, "naive: no " + name);
+  std::vector<float> f(static_cast<std::size_t>(t->n_elements()));
+  TS_RETURN_IF_ERROR(tensor::Dequantize(t->type, t->data, f));
+  return std::vector<double>(f.begin(), f.end());
+}
+
+Result<int> GetInt(const gguf::File& file, const std::string& key, int fallback) {
+  if (file.Find(key) == nullptr) return fallback;
+  TS_ASSIGN_OR_RETURN(std::uint32_t v, file.GetU32(key));
+  return static_cast<int>(v);
+}
+
+}  // namespace
+
+Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
+  NaiveLlama m;
+  TS_ASSIGN_OR_RETURN(m.n_embd_, GetInt(file, "llama.embedding_length", 0));
+  TS_ASSIGN_OR_RETURN(m.n_layer_, GetInt(file, "llama.block_count", 0));
+  TS_ASSIGN_OR_RETURN(m.n_ff_, GetInt(file, "llama.feed_forward_length", 0));
+  TS_ASSIGN_OR_RETURN(m.n_head_, GetInt(file, "llama.attention.head_count", 0));
+  TS_ASSIGN_OR_RETURN(m.n_head_kv_, GetInt(file, "llama.attention.head_count_kv", m.n_head_));
+  m.head_dim_ = m.n_embd_ / m.n_head_;
+  TS_ASSIGN_OR_RETURN(m.n_rot_, GetInt(file, "llama.rope.dimension_count", m.head_dim_));
+  if (file.Find("llama.attention.layer_norm_rms_epsilon") != nullptr) {
+    TS_ASSIGN_OR_RETURN(float eps, file.GetF32("llama.attention.layer_norm_rms_epsilon"));
+    m.eps_ = eps;
+  }
+  if (file.Find("llama.rope.freq_base") != nullptr) {
+    TS_ASSIGN_OR_RETURN(float base, file.GetF32("llama.rope.freq_base"));
+    m.freq_base_ = base;
+  }
+  TS_ASSIGN_OR_RETURN(m.embd_, Load(file, "token_embd.weight"));
+  m.n_vocab_ = static_cast<int>(m.embd_.size() / static_cast<std::size_t>(m.n_embd_));
+  if (file.FindTensor("output.weight") != nullptr) {
+    TS_ASSIGN_OR_RETURN(m.output_, Load(file, "output.weight"));
+  } else {
+    m.output_ = m.embd_;
+  }
+  TS_ASSIGN_OR_RETURN(m.output_norm_, Load(file, "output_norm.weight"));
+  for (int i = 0; i < m.n_layer_; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    Layer l;
+    TS_ASSIGN_OR_RETURN(l.attn_norm, Load(file, p + "attn_norm.weight"));
+    TS_ASSIGN_OR_RETURN(l.wq, Load(file, p + "attn_q.weight"));
+    TS_ASSIGN_OR_RETURN(l.wk, Load(file, p + "attn_k.weight"));
+    TS_ASSIGN_OR_RETURN(l.wv, Load(file, p + "attn_v.weight"));
+    TS_ASSIGN_OR_RETURN(l.wo, Load(file, p + "attn_output.weight"));
+    TS_ASSIGN_OR_RETURN(l.ffn_norm, Load(file, p + "ffn_norm.weight"));
+    TS_ASSIGN_OR_RETURN(l.w_gate, Load(file, p + "ffn_gate.weight"));
+    TS_ASSIGN_OR_RETURN(l.w_up, Load(file, p + "ffn_up.weight"));
+    TS_ASSIGN_OR_RETURN(l.w_down, Load(file, p + "ffn_down.weight"));
+    m.layers_.push_back(std::move(l));
+  }
+  return m;
+}
+
+std::vector<double> NaiveLlama::MatVec(const Mat& w, int n_rows, int n_cols,
+                                       const std::vector<double>& x) {
+  std::vector<double> y(static_cast<std::size_t>(n_rows), 0.0);
+  for (int r = 0; r < n_rows; ++r) {
+    for (int c = 0; c < n_cols; ++c) y[r] += w[static_cast<std::size_t>(r) * n_cols + c] * x[c];
+  }
+  return y;
+}
+
+std::vector<double> NaiveLlama::RmsNorm(const std::vector<double>& x, const Mat& gain) const {
+  double ss = 0.0;
+  for (double v : x) ss += v * v;
+  const double s = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps_);
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] * s * gain[i];
+  return out;
+}
+
+// llama.cpp "normal" RoPE: pairs (2i, 2i+1) of the first n_rot dims of each head rotate by
+// pos * base^(-2i / n_rot).
+void NaiveLlama::Rope(std::vector<double>& x, int n_heads, int pos) const {
+  for (int h = 0; h < n_heads; ++h) {
+    for (int i = 0; i < n_rot_ / 2; ++i) {
+      const double theta = pos * std::pow(freq_base_, -2.0 * i / n_rot_);
+      double& a = x[static_cast<std::size_t>(h) * head_dim_ + 2 * i];
+      double& b = x[static_cast<std::size_t>(h) * head_dim_ + 2 * i + 1];
+      const double a0 = a, b0 = b;
+      a = a0 * std::cos(theta) - b0 * std::sin(theta);
+      b = a0 * std::sin(theta) + b0 * std::cos(theta);
+    }
+  }
+}
+
+std::vector<double> NaiveLlama::LastLogits(std::span<const std::int32_t> tokens) const {
+  const int n = static_cast<int>(tokens.size());
+  const int kv = n_head_kv_ * head_dim_;
+  std::vector<std::vector<double>> x(n);
+  for (int t = 0; t < n; ++t) {
+    const auto row = embd_.begin() + static_cast<std::ptrdiff_t>(tokens[t]) * n_embd_;
+    x[t].assign(row, row + n_embd_);
+  }
+  for (const Layer& l : layers_) {
+    std::vector<std::vector<double>> q(n), k(n), v(n);
+    for (int t = 0; t < n; ++t) {
+      const std::vector<double> h = RmsNorm(x[t], l.attn_norm);
+      q[t] = MatVec(l.wq, n_embd_, n_embd_, h);
+      k[t] = MatVec(l.wk, kv, n_embd_, h);
+      v[t] = MatVec(l.wv, kv, n_embd_, h);
+      Rope(q[t], n_head_, t);
+      Rope(k[t], n_head_kv_, t);
+    }
+    for (int t = 0; t < n; ++t) {
+      std::vector<double> attn(static_cast<std::size_t>(n_embd_), 0.0);
+      for (int h = 0; h < n_head_; ++h) {
+        const int g = h / (n_head_ / n_head_kv_);
+        std::vector<double> s(static_cast<std::size_t>(t + 1));
+        for (int p = 0; p <= t; ++p) {
+          double dot = 0.0;
+          for (int i = 0; i < head_dim_; ++i) {
+            dot += q[t][h * head_dim_ + i] * k[p][g * head_dim_ + i];
+          }
+          s[p] = dot / std::sqrt(static_cast<double>(head_dim_));
+        }
+        const double mx = *std::max_element(s.begin(), s.end());
+        double sum = 0.0;
+        for (double& e : s) sum += (e = std::exp(e - mx));
+        for (int p = 0; p <= t; ++p) {
+          for (int i = 0; i < head_dim_; ++i) {
+            attn[h * head_dim_ + i] += s[p] / sum * v[p][g * head_dim_ + i];
+          }
+        }
+      }
+      const std::vector<double> o = MatVec(l.wo, n_embd_, n_embd_, attn);
+      for (int i = 0; i < n_embd_; ++i) x[t][i] += o[i];
+    }
+    for (int t = 0; t < n; ++t) {
+      const std::vector<double> h = RmsNorm(x[t], l.ffn_norm);
+      const std::vector<double> gate = MatVec(l.w_gate, n_ff_, n_embd_, h);
+      std::vector<double> up = MatVec(l.w_up, n_ff_, n_embd_, h);
+      for (int i = 0; i < n_ff_; ++i) up[i] *= gate[i] / (1.0 + std::exp(-gate[i]));
+      const std::vector<double> down = MatVec(l.w_down, n_embd_, n_ff_, up);
+      for (int i = 0; i < n_embd_; ++i) x[t][i] += down[i];
+    }
+  }
+  return MatVec(output_, n_vocab_, n_embd_, RmsNorm(x[n - 1], output_norm_));
+}
+
+}  // namespace tessera::model::testing

@@ -1,0 +1,47 @@
+// A deliberately naive llama forward pass for tests: every weight dequantized to double with
+// tensor::Dequantize (so it sees the weights exactly as stored), plain loops in double precision,
+// and no KV cache: LastLogits() recomputes every position of the prefix from scratch.
+// It reads the metadata itself (not through model/config.h) so that a bug there shows up.
+#ifndef TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
+#define TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "gguf/reader.h"
+#include "tessera/status.h"
+
+namespace tessera::model::testing {
+
+class NaiveLlama {
+ public:
+  static Result<NaiveLlama> FromFile(const gguf::File& file);
+
+  // Logits [n_vocab] of the last token of `tokens` (positions 0..n-1).
+  std::vector<double> LastLogits(std::span<const std::int32_t> tokens) const;
+
+  int n_vocab() const { return n_vocab_; }
+
+ private:
+  using Mat = std::vector<double>;  // row-major [n_rows][n_cols]
+  struct Layer {
+    Mat attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+  };
+  // y[r] = sum_c w[r][c] x[c].
+  static std::vector<double> MatVec(const Mat& w, int n_rows, int n_cols,
+                                    const std::vector<double>& x);
+  std::vector<double> RmsNorm(const std::vector<double>& x, const Mat& gain) const;
+  void Rope(std::vector<double>& x, int n_heads, int pos) const;
+
+  int n_vocab_ = 0, n_embd_ = 0, n_layer_ = 0, n_ff_ = 0, n_head_ = 0, n_head_kv_ = 0;
+  int head_dim_ = 0, n_rot_ = 0;
+  double eps_ = 1e-5, freq_base_ = 10000.0;
+  Mat embd_, output_, output_norm_;
+  std::vector<Layer> layers_;
+};
+
+}  // namespace tessera::model::testing
+
+#endif  // TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
