@@ -64,7 +64,10 @@ std::vector<Case> ReadCases(const std::string& vocab_path) {
 
 std::string Join(const Ids& ids) {
   std::string s;
-  for (std::int32_t id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+  for (std::int32_t id : ids) {
+    if (!s.empty()) s += ' ';
+    s += std::to_string(id);
+  }
   return s;
 }
 
