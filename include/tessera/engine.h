@@ -1,0 +1,275 @@
+// Tessera engine API: open a GGUF language model, tokenize, generate and score text.
+//
+// Example (error handling shortened):
+//
+//   auto model = tessera::Model::Open("stories15M-q8_0.gguf", {});
+//   if (!model.ok()) return Fail(model.status());           // e.g. kNotFound, kUnsupported
+//   auto session = (*model)->NewSession();                  // owns the KV cache of one chat
+//   if (!session.ok()) return Fail(session.status());
+//   tessera::GenerateOptions options;
+//   options.max_tokens = 64;
+//   options.temperature = 0.8f;                             // 0 = greedy
+//   options.seed = 7;
+//   auto result = (*session)->Generate("Once upon a time", options,
+//       [](const tessera::TokenEvent& t) {                  // streamed, UTF-8 complete pieces
+//         std::fwrite(t.text.data(), 1, t.text.size(), stdout);
+//         return true;                                      // false stops: kCancelled
+//       });
+//   if (!result.ok()) return Fail(result.status());         // e.g. kOutOfRange: prompt too long
+//   std::printf("\n[%s, %.1f tokens/s]\n",
+//               std::string(tessera::StopReasonName(result->stop_reason)).c_str(),
+//               result->timings.decode_tokens_per_second);
+//
+// Ownership: a Model owns the file mapping, the weights (used in place from the mapping) and the
+// tokenizer. A Session owns the tokens and KV cache of one conversation and borrows its Model,
+// which must outlive it.
+// Thread safety: a Model is immutable after Open() and may be shared read-only by any number of
+// sessions and threads. A Session is not thread-safe: one thread at a time. A CancellationToken
+// may be set from any thread.
+// Errors: every failure is a tessera::Status (tessera/status.h) with a stable code; nothing
+// throws.
+#ifndef TESSERA_ENGINE_H_
+#define TESSERA_ENGINE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tessera/status.h"
+
+namespace tessera {
+
+class Session;
+
+struct ModelOptions {
+  std::int32_t n_ctx = 0;      // context positions per session; 0 = the model's trained length
+  std::int32_t n_threads = 0;  // 0 = automatic; the forward pass is single-threaded for now
+};
+
+// A token with its natural-log probability under the model's unmodified distribution.
+struct TokenLogprob {
+  std::int32_t id = 0;
+  float logprob = 0.0f;
+};
+
+enum class StopReason : std::uint8_t {
+  kEndOfGeneration,  // the model produced an end-of-generation token (EOS, EOT, ...)
+  kMaxTokens,        // GenerateOptions::max_tokens tokens were generated
+  kContextFull,      // the next token would not fit in the session's context
+  kCancelled,        // the callback returned false or the CancellationToken was set
+};
+
+// Stable lowercase names: "end_of_generation", "max_tokens", "context_full", "cancelled".
+std::string_view StopReasonName(StopReason reason);
+
+struct GenerateOptions {
+  std::int32_t max_tokens = 128;  // tokens to generate, >= 0 (0 only evaluates the prompt)
+  // Sampling, applied in llama.cpp's default order: top-k, top-p, min-p, temperature.
+  float temperature = 0.0f;  // >= 0; 0 = greedy (argmax, ties to the lowest id)
+  std::int32_t top_k = 0;    // >= 0; 0 = off
+  float top_p = 1.0f;        // in (0, 1]; 1 = off
+  float min_p = 0.0f;        // in [0, 1]; 0 = off
+  std::uint64_t seed = 0;    // same seed, prompt and options: same tokens
+  std::int32_t top_n = 0;    // alternatives reported per token, in [0, 100]
+  // Text prompts only: add the model's BOS token (only when the session is empty, and as
+  // Model::Tokenize does) and parse special-token text such as "<s>" as the special token.
+  bool add_bos = true;
+  bool parse_special = false;
+};
+
+// Passed to the TokenCallback for each generated token. Views are valid during the call only.
+struct TokenEvent {
+  std::int32_t index = 0;  // 0-based among the tokens of this Generate call
+  std::int32_t id = 0;
+  // Complete UTF-8: bytes of a character split across tokens are held back and arrive with the
+  // token that completes it, so `text` may be empty. An end-of-generation token adds no text of
+  // its own (only bytes still held back, if any).
+  std::string_view text;
+  float logprob = 0.0f;                        // unmodified distribution, natural log
+  std::span<const TokenLogprob> alternatives;  // top_n best, descending; ties by lower id
+};
+
+// Returns false to stop generation (stop reason kCancelled).
+using TokenCallback = std::function<bool(const TokenEvent&)>;
+
+// A flag that stops a running Generate() at the next token boundary (stop reason kCancelled).
+// Thread-safe: Cancel() may be called from any thread while another generates.
+class CancellationToken {
+ public:
+  void Cancel() { cancelled_.store(true, std::memory_order_release); }
+  void Reset() { cancelled_.store(false, std::memory_order_release); }
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> cancelled_{false};
+};
+
+// One generated token. Its text and alternatives are stored flat in the GenerateResult (so that
+// generation does not allocate per token); read them with GenerateResult::TokenText(i) and
+// Alternatives(i).
+struct GeneratedToken {
+  std::int32_t id = 0;
+  float logprob = 0.0f;         // unmodified distribution, natural log
+  std::size_t text_offset = 0;  // this token's bytes are text[text_offset, + text_size)
+  std::size_t text_size = 0;
+  std::size_t alternatives_offset = 0;  // into GenerateResult::alternatives
+  std::size_t alternatives_size = 0;
+};
+
+struct GenerateTimings {
+  std::int32_t prompt_tokens = 0;  // tokens evaluated by the prefill batch
+  double prefill_seconds = 0.0;
+  std::int32_t decode_tokens = 0;  // tokens generated
+  double decode_seconds = 0.0;     // from the end of prefill to the end of generation
+  double prefill_tokens_per_second = 0.0;
+  double decode_tokens_per_second = 0.0;
+};
+
+struct GenerateResult {
+  std::vector<std::int32_t> prompt_ids;    // the prompt as tokenized (with BOS when added)
+  std::vector<GeneratedToken> tokens;      // includes a final end-of-generation token
+  std::vector<TokenLogprob> alternatives;  // every token's alternatives, back to back
+  std::string text;                        // the generated text (UTF-8)
+  StopReason stop_reason = StopReason::kMaxTokens;
+  GenerateTimings timings;
+
+  std::string_view TokenText(std::size_t i) const {
+    return std::string_view(text).substr(tokens[i].text_offset, tokens[i].text_size);
+  }
+  std::span<const TokenLogprob> Alternatives(std::size_t i) const {
+    return std::span<const TokenLogprob>(alternatives)
+        .subspan(tokens[i].alternatives_offset, tokens[i].alternatives_size);
+  }
+};
+
+// One continuation token scored under teacher forcing.
+struct ScoredToken {
+  std::int32_t id = 0;
+  float logprob = 0.0f;                 // log p(id | every token before it), natural log
+  std::size_t alternatives_offset = 0;  // into ScoreResult::alternatives
+  std::size_t alternatives_size = 0;
+};
+
+struct ScoreResult {
+  std::vector<ScoredToken> tokens;  // one per continuation token
+  std::vector<TokenLogprob> alternatives;
+  double sum_logprob = 0.0;
+  double perplexity = 0.0;  // exp(-sum_logprob / tokens.size())
+
+  std::span<const TokenLogprob> Alternatives(std::size_t i) const {
+    return std::span<const TokenLogprob>(alternatives)
+        .subspan(tokens[i].alternatives_offset, tokens[i].alternatives_size);
+  }
+};
+
+class Model {
+ public:
+  // Maps the GGUF file, computes its SHA-256 (cost: one sequential read of the whole file),
+  // binds the weights and builds the tokenizer. Errors: kNotFound (no such file), kIoError,
+  // the GGUF reader's format errors (kMalformed, kTruncated, ...), kUnsupported (architecture,
+  // tensor type), kMissingTensor / kShapeMismatch, kInvalidArgument (negative option),
+  // kOutOfRange (n_ctx above the model's trained context length).
+  static Result<std::unique_ptr<Model>> Open(const std::string& gguf_path,
+                                             const ModelOptions& options = {});
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Facts, computed at Open().
+  const std::string& path() const;
+  const std::string& architecture() const;  // general.architecture, e.g. "llama"
+  const std::string& sha256() const;        // of the whole file, 64 lowercase hex digits
+  // One line, e.g. "stories15M: llama, 24.4M params, q8_0, n_vocab 32000, n_ctx_train 256".
+  const std::string& description() const;
+  std::int32_t n_vocab() const;
+  std::int32_t n_ctx() const;        // context of each session (ModelOptions::n_ctx resolved)
+  std::int32_t n_ctx_train() const;  // the model's trained context length
+  std::int64_t n_params() const;     // elements of every tensor in the file
+  std::int32_t bos_id() const;       // -1 when the vocabulary has none
+  std::int32_t eos_id() const;       // -1 when the vocabulary has none
+  bool IsEndOfGeneration(std::int32_t id) const;
+
+  // Text to token ids. add_bos is llama.cpp's add_special: BOS (and EOS) are added when the
+  // vocabulary asks for them (tokenizer.ggml.add_bos_token, default true for SentencePiece).
+  // Errors: kInvalidUtf8 naming the byte offset.
+  Result<std::vector<std::int32_t>> Tokenize(std::string_view text, bool add_bos,
+                                             bool parse_special) const;
+  // The bytes one token stands for (" the", "\n"); may be part of a multi-byte character.
+  // Empty for control and unknown tokens and for an id outside [0, n_vocab).
+  std::string TokenText(std::int32_t id) const;
+  // Token ids to text. Errors: kOutOfRange naming an id outside [0, n_vocab).
+  Result<std::string> Detokenize(std::span<const std::int32_t> ids) const;
+
+  // A new empty session; allocates its KV cache (n_ctx positions of every layer's keys and
+  // values, F32), forward scratch, logits and sampler buffers. Errors: kOutOfRange from the
+  // cache or scratch sizes.
+  Result<std::unique_ptr<Session>> NewSession() const;
+
+  struct Impl;  // opaque
+
+ private:
+  explicit Model(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The tokens and KV cache of one conversation on one Model. Successive Generate() calls
+// continue the conversation: each prompt is appended after the tokens already in the session.
+class Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Tokenizes `prompt` (BOS only when the session is empty and options.add_bos), evaluates it in
+  // one batch, then samples up to max_tokens tokens one at a time, calling on_token (may be
+  // empty) for each. Stops at an end-of-generation token, at max_tokens, when the next token
+  // would not fit in the context (a stop reason, never an error once generation started), or on
+  // cancellation. Every stop reason returns OK; on OK the session holds its previous tokens,
+  // the prompt and the generated tokens (an end-of-generation token included).
+  // Errors (the session is left unchanged): kInvalidArgument ("prompt is empty", a negative
+  // max_tokens, or a sampling value out of its domain, naming it), kInvalidUtf8, kOutOfRange
+  // (the prompt does not fit in the context: names its token count, the tokens already in the
+  // session and n_ctx; or a prompt id outside [0, n_vocab)).
+  Result<GenerateResult> Generate(std::string_view prompt, const GenerateOptions& options,
+                                  const TokenCallback& on_token = {},
+                                  const CancellationToken* cancel = nullptr);
+  // The same with a prompt given as token ids (taken as is: no BOS is added).
+  Result<GenerateResult> Generate(std::span<const std::int32_t> prompt_ids,
+                                  const GenerateOptions& options,
+                                  const TokenCallback& on_token = {},
+                                  const CancellationToken* cancel = nullptr);
+
+  // Teacher-forced log-probabilities of `continuation_ids` after `prompt_ids`, with the top_n
+  // alternatives at each position. The prompt must be non-empty because the first continuation
+  // token needs a context; a BOS token, if wanted, is part of the prompt. The session is
+  // replaced: afterwards it holds prompt + continuation, as if that had been generated.
+  // Errors (the session is left unchanged): kInvalidArgument (empty prompt or continuation,
+  // top_n outside [0, 100]), kOutOfRange (an id outside [0, n_vocab), or prompt + continuation
+  // longer than n_ctx).
+  Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
+                            std::span<const std::int32_t> continuation_ids, std::int32_t top_n = 0);
+
+  // Forgets every token: the session becomes empty (no allocation).
+  void Reset();
+  // Tokens in the session (the conversation so far).
+  std::int32_t n_past() const;
+  std::int32_t n_ctx() const;
+  std::span<const std::int32_t> tokens() const;
+
+  struct Impl;  // opaque
+
+ private:
+  friend class Model;
+  explicit Session(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_ENGINE_H_

@@ -1,0 +1,85 @@
+// The insides of tessera::Model and tessera::Session (include/tessera/engine.h), shared by
+// model.cc, session.cc and session_generate.cc. Internal to the engine layer.
+//
+// Ownership: Model::Impl owns the GGUF file (shared with the LlamaModel that borrows its bytes),
+// the weights and the tokenizer; it is immutable after Model::Open(). Session::Impl owns one
+// conversation's tokens, KV cache and per-token buffers and borrows its Model::Impl.
+// Thread safety: Model::Impl is read concurrently by sessions; Session::Impl is used by one
+// thread at a time.
+#ifndef TESSERA_ENGINE_MODEL_IMPL_H_
+#define TESSERA_ENGINE_MODEL_IMPL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "engine/sampler.h"
+#include "gguf/reader.h"
+#include "model/kv_cache.h"
+#include "model/llama.h"
+#include "tessera/engine.h"
+#include "tokenizer/tokenizer.h"
+
+namespace tessera {
+
+struct Model::Impl {
+  std::shared_ptr<const gguf::File> file;
+  std::unique_ptr<model::LlamaModel> llama;
+  std::unique_ptr<tokenizer::Tokenizer> tokenizer;
+
+  std::string path;
+  std::string architecture;
+  std::string sha256;
+  std::string description;
+  std::int32_t n_vocab = 0;
+  std::int32_t n_ctx = 0;  // per session
+  std::int32_t n_threads = 0;
+  std::int64_t n_params = 0;
+  // The longest TokenToPiece() over the vocabulary: bounds the bytes one token adds to the
+  // generated text, so the text buffer can be reserved before the decode loop.
+  std::size_t max_piece_bytes = 0;
+};
+
+struct Session::Impl {
+  // Tokens per Forward() matrix multiply during prefill (longer prompts run in chunks).
+  static constexpr std::int32_t kMaxBatch = 64;
+  // Rows of logits computed per Forward() call in Score(): bounds its buffer to
+  // kScoreChunk * n_vocab floats.
+  static constexpr std::int32_t kScoreChunk = 64;
+
+  Impl(const Model::Impl& m, model::KvCache k, model::ForwardScratch s, engine::Sampler smp)
+      : model(&m), kv(std::move(k)), scratch(std::move(s)), sampler(std::move(smp)) {}
+
+  // The bodies of Session::Generate (after tokenization) and Session::Score.
+  Result<GenerateResult> Generate(std::vector<std::int32_t> prompt_ids,
+                                  const GenerateOptions& options, const TokenCallback& on_token,
+                                  const CancellationToken* cancel);
+  Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
+                            std::span<const std::int32_t> continuation_ids, std::int32_t top_n);
+  // kOutOfRange naming the first id outside [0, n_vocab) of `ids` (`what`: "prompt", ...).
+  Status CheckIds(std::span<const std::int32_t> ids, const char* what) const;
+  void Reset() {
+    tokens.clear();
+    n_evaluated = 0;
+  }
+
+  // The conversation's tokens; KV holds tokens[0, n_evaluated). The rest (the last generated
+  // token, or a prompt whose Generate() was cancelled before prefill) is evaluated at the start
+  // of the next Generate(), in the same batch as its prompt.
+  // Capacity n_ctx, reserved at creation: never reallocated.
+  const Model::Impl* model;
+  model::KvCache kv;
+  model::ForwardScratch scratch;
+  engine::Sampler sampler;
+  std::vector<std::int32_t> tokens;  // capacity n_ctx
+  std::int32_t n_evaluated = 0;
+  std::vector<float> logits;        // [n_vocab]: the next-token logits during Generate
+  std::vector<std::int32_t> batch;  // capacity n_ctx: staging for the prefill batch
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_ENGINE_MODEL_IMPL_H_

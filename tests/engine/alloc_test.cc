@@ -1,0 +1,81 @@
+// Checks that the decode loop of Session::Generate does not allocate: this binary's global
+// operator new counts calls, and the count must not change between the first and the last
+// token callback. (The generated vocabulary's pieces are short, so the tokenizer's
+// StreamDecoder strings stay in their small-string buffers.)
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "tessera/engine.h"
+#include "test_model.h"
+
+namespace {
+std::atomic<long> g_allocations{0};  // test instrumentation only
+}  // namespace
+
+// Every non-aligned form is replaced so that new and delete always pair malloc with free.
+namespace {
+void* CountedAlloc(std::size_t size) noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  return std::malloc(size == 0 ? 1 : size);
+}
+}  // namespace
+void* operator new(std::size_t size) {
+  if (void* p = CountedAlloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) {
+  if (void* p = CountedAlloc(size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept { return CountedAlloc(size); }
+void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
+  return CountedAlloc(size);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+
+namespace tessera::engine_test {
+namespace {
+
+TEST(AllocationTest, DecodeLoopDoesNotAllocate) {
+  const std::string path = WriteTestModel("alloc");
+  auto model = OpenModel(path);
+  ASSERT_NE(model, nullptr);
+  auto session = NewSession(*model);
+  for (const float temperature : {0.0f, 0.9f}) {
+    session->Reset();
+    GenerateOptions options;
+    options.max_tokens = 40;
+    options.temperature = temperature;
+    options.top_k = temperature > 0.0f ? 50 : 0;
+    options.top_p = 0.9f;
+    options.seed = 5;
+    options.top_n = 5;
+    long at_first = -1;
+    long at_last = -1;
+    Result<GenerateResult> r = session->Generate("abc", options, [&](const TokenEvent& e) {
+      const long now = g_allocations.load(std::memory_order_relaxed);
+      if (e.index == 0) at_first = now;
+      at_last = now;
+      return true;
+    });
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_GE(r->tokens.size(), 10u);
+    EXPECT_EQ(at_last, at_first) << "allocations during " << r->tokens.size() << " tokens at "
+                                 << "temperature " << temperature;
+  }
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace tessera::engine_test
