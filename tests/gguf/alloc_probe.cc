@@ -1,3 +1,8 @@
+// The replacement operators below pair malloc with free by construction; GCC 12 cannot see that
+// through inlining and warns.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 #include "alloc_probe.h"
 
 #include <atomic>
