@@ -84,6 +84,9 @@ struct Case {
   ReadLimits limits = {};
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<Case> Cases() {
   std::vector<Case> c;
   // --- A valid file, so the table can tell a broken builder from a broken reader.
