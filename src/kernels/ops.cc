@@ -87,8 +87,6 @@ constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMul
 
 const FloatOps& ReferenceOps() { return kReferenceOps; }
 
-// The active table; a later issue selects SIMD variants here once per process.
-const FloatOps& Ops() { return kReferenceOps; }
 
 Status ValidateRopeParams(const RopeParams& p) {
   if (p.head_dim < 2) {

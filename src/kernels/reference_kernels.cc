@@ -146,7 +146,5 @@ const TypeKernels* ReferenceKernels(DType type) {
 }
 
 // The active table. A later issue selects SIMD tables here once per process from the CPU's
-// features (an immutable choice, not a mutable global); today it is the reference.
-const TypeKernels* Kernels(DType type) { return ReferenceKernels(type); }
 
 }  // namespace tessera::kernels
