@@ -145,6 +145,4 @@ const TypeKernels* ReferenceKernels(DType type) {
   }
 }
 
-// The active table. A later issue selects SIMD tables here once per process from the CPU's
-
 }  // namespace tessera::kernels
