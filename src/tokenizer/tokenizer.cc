@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "gguf/keys.h"
+#include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
 
 namespace tessera::tokenizer {
@@ -36,12 +37,19 @@ Result<std::unique_ptr<Tokenizer>> CreateTokenizer(const gguf::File& file) {
   }
   auto model = file.GetString(kKeyModel);
   if (!model.ok()) return model.status().WithContext("tokenizer");
-  if (model.value() != "llama") {
-    return Status(StatusCode::kUnsupported, "tokenizer: " + std::string(kKeyModel) + " \"" +
-                                                std::string(model.value()) +
-                                                "\" is not supported (supported: \"llama\")");
+  const std::string_view name = model.value();
+  if (name != "llama" && name != "gpt2") {
+    return Status(StatusCode::kUnsupported,
+                  "tokenizer: " + std::string(kKeyModel) + " \"" + std::string(name) +
+                      "\" is not supported (supported: \"llama\", \"gpt2\")");
   }
+  const bool is_bpe = name == "gpt2";
   TS_ASSIGN_OR_RETURN(Vocab vocab, Vocab::FromGguf(file));
+  if (is_bpe) {
+    TS_ASSIGN_OR_RETURN(std::unique_ptr<BpeTokenizer> bpe,
+                        BpeTokenizer::Create(std::move(vocab), file));
+    return std::unique_ptr<Tokenizer>(std::move(bpe));
+  }
   return std::unique_ptr<Tokenizer>(new SpmTokenizer(std::move(vocab)));
 }
 

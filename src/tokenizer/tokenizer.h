@@ -1,5 +1,5 @@
 // Tokenizer: the interface every tokenization algorithm implements (SentencePiece-style in
-// spm_tokenizer.h; byte-level BPE later), and CreateTokenizer(), which picks the algorithm named
+// spm_tokenizer.h; byte-level BPE in bpe_tokenizer.h), and CreateTokenizer(), which picks the algorithm named
 // by the GGUF key "tokenizer.ggml.model".
 //
 // Token ids are int32_t in [0, n_vocab()). Text is UTF-8 bytes.
@@ -77,9 +77,10 @@ class Tokenizer {
   Vocab vocab_;
 };
 
-// Builds the tokenizer named by "tokenizer.ggml.model": "llama" -> SentencePiece-style.
-// Errors: kNotFound (key missing), kUnsupported (another model, e.g. "gpt2", "bert"), and the
-// errors of Vocab::FromGguf.
+// Builds the tokenizer named by "tokenizer.ggml.model": "llama" -> SentencePiece-style,
+// "gpt2" -> byte-level BPE with the pre-tokenizer named by "tokenizer.ggml.pre".
+// Errors: kNotFound (key missing), kUnsupported (another model such as "bert", or an unknown
+// tokenizer.ggml.pre, naming it), and the errors of Vocab::FromGguf and BpeTokenizer::Create.
 Result<std::unique_ptr<Tokenizer>> CreateTokenizer(const gguf::File& file);
 
 }  // namespace tessera::tokenizer

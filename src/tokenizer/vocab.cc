@@ -142,6 +142,9 @@ Result<Vocab> Vocab::FromGguf(const gguf::File& file) {
     vocab.add_bos_ = true;
     vocab.add_eos_ = false;
     vocab.add_space_prefix_ = true;
+  } else if (vocab.model_ == "gpt2") {
+    vocab.bos_id_ = 11;  // llama.cpp's defaults for byte-level BPE (Falcon's ids); no UNK
+    vocab.eos_id_ = 11;
   }
   TS_RETURN_IF_ERROR(ReadOptionalBool(file, kKeyAddSpacePrefix, &vocab.add_space_prefix_));
   TS_RETURN_IF_ERROR(vocab.ReadSpecialIds(file));

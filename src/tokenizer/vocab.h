@@ -11,7 +11,8 @@
 //   general.name                    used like llama.cpp for per-model token attributes (phi-3)
 //
 // Defaults for "llama": bos 1, eos 2, unk 0, no pad; add_bos true, add_eos false,
-// add_space_prefix true. A default id outside the vocabulary is disabled (kNoToken); an explicit
+// add_space_prefix true. For "gpt2": bos 11, eos 11, no unk; add_bos, add_eos and
+// add_space_prefix false. A default id outside the vocabulary is disabled (kNoToken); an explicit
 // id outside it is an error (kOutOfRange), where llama.cpp only warns.
 //
 // Token attributes are bit flags derived from the GGUF token type, then adjusted as llama.cpp

@@ -4,115 +4,33 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <iterator>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "gguf/reader.h"
 #include "test_vocab.h"
+#include "vector_cases.h"
 #include "tokenizer/tokenizer.h"
 
 namespace tessera::tokenizer {
 namespace {
 
-using Ids = std::vector<std::int32_t>;
+using testing::Case;
+using testing::Ids;
+using testing::Join;
+using testing::kNoBos;
+using testing::ReadCases;
 
-constexpr EncodeOptions kNoBos{.add_bos = false, .parse_special = false};
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-struct Case {
-  std::string text;
-  Ids ids;
-};
-
-// Reads <vocab>.inp / .out the way llama.cpp's tests/test-tokenizer-0.cpp does.
-std::vector<Case> ReadCases(const std::string& vocab_path) {
-  const std::string inp = ReadAll(vocab_path + ".inp");
-  const std::string out = ReadAll(vocab_path + ".out");
-  const std::string sep = "\n__ggml_vocab_test__\n";
-  std::vector<std::string> texts;
-  for (std::size_t pos = 0; pos < inp.size();) {
-    const std::size_t next = inp.find(sep, pos);
-    if (next == std::string::npos) {
-      texts.push_back(inp.substr(pos));
-      break;
-    }
-    texts.push_back(inp.substr(pos, next - pos));
-    pos = next + sep.size();
-  }
-  std::vector<Case> cases;
-  std::istringstream lines(out);
-  std::size_t i = 0;
-  for (std::string line; std::getline(lines, line); ++i) {
-    Case c;
-    if (i < texts.size()) c.text = texts[i];
-    std::istringstream nums(line);
-    for (std::int32_t id; nums >> id;) c.ids.push_back(id);
-    cases.push_back(std::move(c));
-  }
-  EXPECT_EQ(cases.size(), texts.size()) << vocab_path;
-  return cases;
-}
-
-std::string Join(const Ids& ids) {
-  std::string s;
-  for (std::int32_t id : ids) {
-    if (!s.empty()) s += ' ';
-    s += std::to_string(id);
-  }
-  return s;
-}
-
-std::string Escape(const std::string& text) {
-  std::string s;
-  for (unsigned char c : text) {
-    if (c == '\n') {
-      s += "\\n";
-    } else if (c == '\t') {
-      s += "\\t";
-    } else {
-      s += static_cast<char>(c);
-    }
-  }
-  return s;
-}
-
-std::unique_ptr<Tokenizer> Load(const std::string& name) {
-  auto file = gguf::File::Open(testing::VocabPath(name));
-  EXPECT_TRUE(file.ok()) << file.status().ToString();
-  if (!file.ok()) return nullptr;
-  auto tok = CreateTokenizer(*file);
-  EXPECT_TRUE(tok.ok()) << tok.status().ToString();
-  if (!tok.ok()) return nullptr;
-  return std::move(tok).value();
-}
+std::unique_ptr<Tokenizer> Load(const std::string& name) { return testing::LoadVocab(name); }
 
 class VocabFileTest : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(VocabFileTest, MatchesLlamaCppIdsForEveryCase) {
   auto tok = Load(GetParam());
   ASSERT_NE(tok, nullptr);
-  const auto cases = ReadCases(testing::VocabPath(GetParam()));
-  ASSERT_GE(cases.size(), 40u);
-  int failures = 0;
-  for (const Case& c : cases) {
-    auto ids = tok->Encode(c.text, kNoBos);
-    ASSERT_TRUE(ids.ok()) << ids.status().ToString();
-    if (*ids != c.ids) {
-      ++failures;
-      ADD_FAILURE() << "text: '" << Escape(c.text) << "'\n  expected: " << Join(c.ids)
-                    << "\n  got:      " << Join(*ids);
-    }
-  }
-  EXPECT_EQ(failures, 0);
+  EXPECT_GE(testing::ExpectAllCasesMatch(*tok, GetParam()), 40u);
 }
 
 TEST_P(VocabFileTest, DecodeRoundTrip) {
@@ -137,14 +55,7 @@ TEST_P(VocabFileTest, DecodeRoundTrip) {
 }
 
 INSTANTIATE_TEST_SUITE_P(LlamaCppVocabs, VocabFileTest,
-                         ::testing::Values("llama-spm", "phi-3"),
-                         [](const ::testing::TestParamInfo<const char*>& param_info) {
-                           std::string n = param_info.param;
-                           for (char& ch : n) {
-                             if (ch == '-') ch = '_';
-                           }
-                           return n;
-                         });
+                         ::testing::Values("llama-spm", "phi-3"), testing::ParamName);
 
 TEST(SpmTokenizerTest, BosAndEmptyText) {
   auto tok = Load("llama-spm");
