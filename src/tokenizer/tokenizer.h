@@ -1,6 +1,6 @@
 // Tokenizer: the interface every tokenization algorithm implements (SentencePiece-style in
-// spm_tokenizer.h; byte-level BPE in bpe_tokenizer.h), and CreateTokenizer(), which picks the algorithm named
-// by the GGUF key "tokenizer.ggml.model".
+// spm_tokenizer.h; byte-level BPE in bpe_tokenizer.h), and CreateTokenizer(), which picks the
+// algorithm named by the GGUF key "tokenizer.ggml.model".
 //
 // Token ids are int32_t in [0, n_vocab()). Text is UTF-8 bytes.
 //
