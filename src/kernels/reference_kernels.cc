@@ -1,4 +1,6 @@
-// Scalar reference kernels per weight type: the tables returned by ReferenceKernels().
+// Scalar reference kernels per weight type: the tables returned by ReferenceKernels(). F32, F16,
+// BF16, Q8_0 and Q4_0 live here; the other types in reference_legacy_kernels.cc and
+// reference_kquant_kernels.cc.
 //
 // Every function reads its packed inputs through memcpy / bytes, so rows may sit at any
 // alignment inside a mapped file. Numerics mirror ggml's scalar (generic) path; see kernels.h.
@@ -6,6 +8,7 @@
 
 #include "base/check.h"
 #include "kernels/kernels.h"
+#include "kernels/reference_tables.h"
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/quantize.h"
@@ -141,6 +144,12 @@ const TypeKernels* ReferenceKernels(DType type) {
     case DType::kBF16: return &kReferenceBf16;
     case DType::kQ8_0: return &kReferenceQ8_0;
     case DType::kQ4_0: return &kReferenceQ4_0;
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1: return internal::ReferenceLegacyKernels(type);
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return internal::ReferenceKQuantKernels(type);
     default: return nullptr;
   }
 }

@@ -44,6 +44,9 @@ std::uint8_t TruncToNibble(float v) {
 
 std::string Num(std::int64_t v) { return std::to_string(v); }
 
+constexpr const char* kSupportedNames =
+    "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q8_1, q4_K, q5_K, q6_K, q8_K";
+
 }  // namespace
 
 void QuantizeRowF32(const float* x, void* y, std::int64_t n) {
@@ -166,6 +169,14 @@ QuantizeRowFn QuantizeRowFor(DType type) {
     case DType::kBF16: return QuantizeRowBf16;
     case DType::kQ8_0: return QuantizeRowQ8_0;
     case DType::kQ4_0: return QuantizeRowQ4_0;
+    case DType::kQ4_1: return QuantizeRowQ4_1;
+    case DType::kQ5_0: return QuantizeRowQ5_0;
+    case DType::kQ5_1: return QuantizeRowQ5_1;
+    case DType::kQ8_1: return QuantizeRowQ8_1;
+    case DType::kQ4_K: return QuantizeRowQ4_K;
+    case DType::kQ5_K: return QuantizeRowQ5_K;
+    case DType::kQ6_K: return QuantizeRowQ6_K;
+    case DType::kQ8_K: return QuantizeRowQ8_K;
     default: return nullptr;
   }
 }
@@ -177,6 +188,14 @@ DequantizeRowFn DequantizeRowFor(DType type) {
     case DType::kBF16: return DequantizeRowBf16;
     case DType::kQ8_0: return DequantizeRowQ8_0;
     case DType::kQ4_0: return DequantizeRowQ4_0;
+    case DType::kQ4_1: return DequantizeRowQ4_1;
+    case DType::kQ5_0: return DequantizeRowQ5_0;
+    case DType::kQ5_1: return DequantizeRowQ5_1;
+    case DType::kQ8_1: return DequantizeRowQ8_1;
+    case DType::kQ4_K: return DequantizeRowQ4_K;
+    case DType::kQ5_K: return DequantizeRowQ5_K;
+    case DType::kQ6_K: return DequantizeRowQ6_K;
+    case DType::kQ8_K: return DequantizeRowQ8_K;
     default: return nullptr;
   }
 }
@@ -186,7 +205,7 @@ Status Quantize(DType type, std::span<const float> src, std::int64_t n_per_row,
   const QuantizeRowFn quantize = QuantizeRowFor(type);
   if (quantize == nullptr) {
     return Unsupported("tensor: cannot quantize to type " + std::string(TypeName(type)) +
-                       "; supported: f32, f16, bf16, q8_0, q4_0");
+                       "; supported: " + std::string(kSupportedNames));
   }
   const std::int64_t block = BlockSize(type);
   if (n_per_row < 1 || n_per_row % block != 0) {
@@ -216,7 +235,7 @@ Status Dequantize(DType type, std::span<const std::uint8_t> src, std::span<float
   const DequantizeRowFn dequantize = DequantizeRowFor(type);
   if (dequantize == nullptr) {
     return Unsupported("tensor: cannot dequantize type " + std::string(TypeName(type)) +
-                       "; supported: f32, f16, bf16, q8_0, q4_0");
+                       "; supported: " + std::string(kSupportedNames));
   }
   const std::int64_t block = BlockSize(type);
   const auto n = static_cast<std::int64_t>(dst.size());

@@ -74,8 +74,9 @@ std::optional<DType> TypeFromName(std::string_view name);
 // Bytes of one row of `n_elements`; kInvalidArgument if n is not a multiple of the block size.
 Result<std::uint64_t> RowBytes(DType type, std::uint64_t n_elements);
 
-// True for the types the kernels can compute on (quantize, dequantize, dot): this set
-// is F32, F16, BF16, Q8_0, Q4_0.
+// True for the weight types the kernels can compute on (dequantize, dot with an activation):
+// F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K. The activation-only types
+// Q8_1 and Q8_K (quantize.h converts to and from them) are not weight types here.
 bool IsComputeSupported(DType type);
 
 }  // namespace tessera::tensor
