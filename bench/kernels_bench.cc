@@ -1,13 +1,18 @@
-// Micro-benchmarks of the per-type kernels: vec_dot and MatMul for every compute type, the scalar
-// reference beside the active table (identical today; SIMD variants replace the active one later).
+// Micro-benchmarks of the per-type kernels: vec_dot, the matrix-vector product through
+// vec_dot_rows (what a mat-vec should call) and MatMulWith, for every compute type and every
+// kernel variant this CPU runs (AllKernels: the scalar reference first, then AVX2, AVX-512 and
+// its VNNI / BF16 sub-tables), on the shapes of the benchmark models of PEERS.md.
 //
 // Rates: bytes/s counts the weight bytes streamed (the quantity that bounds a mat-vec), items/s
-// counts multiply-adds, and "GFLOP/s" is 2 * multiply-adds. Run:
+// counts multiply-adds, and "GFLOP/s" is 2 * multiply-adds. Names read
+// BM_<what>/<type>/<variant>/<args>. Run:
 //   build/<dir>/bench/kernels_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
 #include <random>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/kernels.h"
@@ -19,102 +24,144 @@ namespace {
 
 using tensor::DType;
 
-enum class Variant { kReference, kActive };
-
-const TypeKernels& Table(DType type, Variant v) {
-  return v == Variant::kReference ? *ReferenceKernels(type) : *Kernels(type);
-}
-
-std::vector<float> RandomFloats(std::size_t n, std::uint32_t seed) {
+std::vector<float> RandomFloats(std::size_t n, std::uint32_t seed, float scale) {
   std::mt19937 rng(seed);
-  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::normal_distribution<float> dist(0.0f, scale);
   std::vector<float> v(n);
   for (float& x : v) x = dist(rng);
   return v;
 }
 
+// n_rows x n_cols weights from N(0, 0.02) quantized to `type`; empty if the type cannot be
+// quantized here.
 std::vector<std::uint8_t> QuantizedMatrix(DType type, std::int64_t n_rows, std::int64_t n_cols) {
-  const std::vector<float> w = RandomFloats(static_cast<std::size_t>(n_rows * n_cols), 1);
-  std::vector<std::uint8_t> q(static_cast<std::size_t>(n_rows) *
-                              tensor::RowBytes(type, static_cast<std::uint64_t>(n_cols)).value());
+  const std::vector<float> w = RandomFloats(static_cast<std::size_t>(n_rows * n_cols), 1, 0.02f);
+  const Result<std::uint64_t> row = tensor::RowBytes(type, static_cast<std::uint64_t>(n_cols));
+  if (!row.ok()) return {};
+  std::vector<std::uint8_t> q(static_cast<std::size_t>(n_rows) * row.value());
   if (!tensor::Quantize(type, w, n_cols, q).ok()) q.clear();
   return q;
 }
 
 // One dot product of a weight row of state.range(0) elements with a converted activation.
-void BM_VecDot(benchmark::State& state, DType type, Variant variant) {
+void BM_VecDot(benchmark::State& state, const TypeKernels* k) {
   const std::int64_t n = state.range(0);
-  const TypeKernels& k = Table(type, variant);
-  const std::vector<std::uint8_t> w = QuantizedMatrix(type, 1, n);
-  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n), 2);
-  std::vector<std::uint8_t> xc(ActivationBytes(type, n));
-  k.act_from_float(x.data(), xc.data(), n);
+  const std::vector<std::uint8_t> w = QuantizedMatrix(k->type, 1, n);
+  if (w.empty()) {
+    state.SkipWithError("cannot quantize");
+    return;
+  }
+  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n), 2, 1.0f);
+  std::vector<std::uint8_t> xc(ActivationBytes(k->type, n));
+  k->act_from_float(x.data(), xc.data(), n);
   for (auto _ : state) {
-    benchmark::DoNotOptimize(k.vec_dot(n, w.data(), xc.data()));
+    benchmark::DoNotOptimize(k->vec_dot(n, w.data(), xc.data()));
   }
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(w.size()));
   state.SetItemsProcessed(state.iterations() * n);
-  state.SetLabel(k.variant);
+  state.SetLabel(k->variant);
 }
 
-// y[n_tokens, rows] = W[rows, cols] x[n_tokens, cols]; args: rows, cols, n_tokens.
-void BM_MatMul(benchmark::State& state, DType type, Variant variant) {
+void SetMatVecCounters(benchmark::State& state, std::size_t weight_bytes, double macs) {
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(weight_bytes));
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(macs));
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * macs * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// One decode-step mat-vec, y[rows] = W[rows, cols] x[cols]: act_from_float once, then
+// vec_dot_rows over all rows (vec_dot per row for tables without it). Args: rows, cols.
+void BM_MatVec(benchmark::State& state, const TypeKernels* k) {
+  const std::int64_t n_rows = state.range(0);
+  const std::int64_t n_cols = state.range(1);
+  const std::vector<std::uint8_t> w = QuantizedMatrix(k->type, n_rows, n_cols);
+  if (w.empty()) {
+    state.SkipWithError("cannot quantize");
+    return;
+  }
+  const std::size_t row_bytes = w.size() / static_cast<std::size_t>(n_rows);
+  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_cols), 3, 1.0f);
+  std::vector<std::uint8_t> xc(ActivationBytes(k->type, n_cols));
+  std::vector<float> y(static_cast<std::size_t>(n_rows));
+  for (auto _ : state) {
+    k->act_from_float(x.data(), xc.data(), n_cols);
+    if (k->vec_dot_rows != nullptr) {
+      k->vec_dot_rows(n_cols, n_rows, w.data(), row_bytes, xc.data(), y.data());
+    } else {
+      for (std::int64_t r = 0; r < n_rows; ++r) {
+        y[static_cast<std::size_t>(r)] =
+            k->vec_dot(n_cols, w.data() + static_cast<std::size_t>(r) * row_bytes, xc.data());
+      }
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  SetMatVecCounters(state, w.size(), static_cast<double>(n_rows) * static_cast<double>(n_cols));
+  state.SetLabel(k->variant);
+}
+
+// y[n_tokens, rows] = W[rows, cols] x[n_tokens, cols] through MatMulWith (matmul.cc as it is);
+// args: rows, cols, n_tokens.
+void BM_MatMul(benchmark::State& state, const TypeKernels* k) {
   const std::int64_t n_rows = state.range(0);
   const std::int64_t n_cols = state.range(1);
   const std::int64_t n_tokens = state.range(2);
-  const TypeKernels& k = Table(type, variant);
-  const std::vector<std::uint8_t> data = QuantizedMatrix(type, n_rows, n_cols);
-  Result<WeightMatrix> w = MakeWeightMatrix(type, data, n_rows, n_cols);
+  const std::vector<std::uint8_t> data = QuantizedMatrix(k->type, n_rows, n_cols);
+  Result<WeightMatrix> w = MakeWeightMatrix(k->type, data, n_rows, n_cols);
   if (!w.ok()) {
     state.SkipWithError(w.status().ToString().c_str());
     return;
   }
-  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 3);
+  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 3, 1.0f);
   std::vector<float> y(static_cast<std::size_t>(n_tokens * n_rows));
-  std::vector<std::uint8_t> scratch(MatMulScratchBytes(type, n_cols, n_tokens));
+  std::vector<std::uint8_t> scratch(MatMulScratchBytes(k->type, n_cols, n_tokens));
   for (auto _ : state) {
-    MatMulWith(k, *w, x.data(), n_tokens, y.data(), scratch);
+    MatMulWith(*k, *w, x.data(), n_tokens, y.data(), scratch);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
   }
-  const double macs = static_cast<double>(n_rows) * static_cast<double>(n_cols) *
-                      static_cast<double>(n_tokens);
-  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(data.size()));
-  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(macs));
-  state.counters["GFLOP/s"] =
-      benchmark::Counter(2.0 * macs * 1e-9 * static_cast<double>(state.iterations()),
-                         benchmark::Counter::kIsRate);
-  state.SetLabel(k.variant);
+  SetMatVecCounters(
+      state, data.size(),
+      static_cast<double>(n_rows) * static_cast<double>(n_cols) * static_cast<double>(n_tokens));
+  state.SetLabel(k->variant);
 }
 
-void VecDotArgs(benchmark::internal::Benchmark* b) {
-  for (int n : {288, 768, 2048, 4096}) b->Arg(n);
+// Mat-vec shapes (rows x cols) of the PEERS.md models: s15m (n_embd 288, n_ff 768, vocab 32000),
+// s110m (768, 2048), smol135m (576, 1536, kv 192, vocab 49152).
+const std::pair<int, int> kMatVecShapes[] = {{288, 288},  {768, 288},  {288, 768},  {32000, 288},
+                                             {768, 768},  {2048, 768}, {768, 2048}, {576, 576},
+                                             {1536, 576}, {576, 1536}, {192, 576},  {49152, 576}};
+
+bool FitsBlock(DType t, std::int64_t n_cols) { return n_cols % tensor::BlockSize(t) == 0; }
+
+std::string Name(const char* what, const TypeKernels* k) {
+  return std::string(what) + "/" + std::string(tensor::TypeName(k->type)) + "/" + k->variant;
 }
 
-// Shapes of tiny llama models: 288x288 (stories15M attention), 768x2048 and 2048x768 (FFN of a
-// 768-wide model), 32000x288 (an output projection); one token (decode) and 8 (prefill).
-void MatMulArgs(benchmark::internal::Benchmark* b) {
-  b->ArgNames({"rows", "cols", "tokens"});
-  for (const auto& [r, c] : {std::pair{288, 288}, {768, 2048}, {2048, 768}, {32000, 288}}) {
-    b->Args({r, c, 1});
+bool RegisterAll() {
+  const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,
+                         DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
+                         DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+  for (DType t : types) {
+    for (const TypeKernels* k : AllKernels(t)) {
+      auto* vd = benchmark::RegisterBenchmark(Name("BM_VecDot", k).c_str(), BM_VecDot, k);
+      for (int n : {256, 768, 2048, 4096}) {
+        if (FitsBlock(t, n)) vd->Arg(n);
+      }
+      auto* mv = benchmark::RegisterBenchmark(Name("BM_MatVec", k).c_str(), BM_MatVec, k);
+      mv->ArgNames({"rows", "cols"})->Unit(benchmark::kMicrosecond);
+      for (const auto& [r, c] : kMatVecShapes) {
+        if (FitsBlock(t, c)) mv->Args({r, c});
+      }
+      auto* mm = benchmark::RegisterBenchmark(Name("BM_MatMul", k).c_str(), BM_MatMul, k);
+      mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
+      if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8});
+    }
   }
-  b->Args({768, 2048, 8});
-  b->Unit(benchmark::kMicrosecond);
+  return true;
 }
 
-#define TS_KERNEL_BENCH(type_name, dtype)                                                    \
-  BENCHMARK_CAPTURE(BM_VecDot, type_name##_reference, dtype, Variant::kReference)            \
-      ->Apply(VecDotArgs);                                                                   \
-  BENCHMARK_CAPTURE(BM_VecDot, type_name##_active, dtype, Variant::kActive)->Apply(VecDotArgs); \
-  BENCHMARK_CAPTURE(BM_MatMul, type_name##_reference, dtype, Variant::kReference)            \
-      ->Apply(MatMulArgs);                                                                   \
-  BENCHMARK_CAPTURE(BM_MatMul, type_name##_active, dtype, Variant::kActive)->Apply(MatMulArgs)
-
-TS_KERNEL_BENCH(f32, DType::kF32);
-TS_KERNEL_BENCH(f16, DType::kF16);
-TS_KERNEL_BENCH(bf16, DType::kBF16);
-TS_KERNEL_BENCH(q8_0, DType::kQ8_0);
-TS_KERNEL_BENCH(q4_0, DType::kQ4_0);
+const bool kRegistered = RegisterAll();
 
 }  // namespace
 }  // namespace tessera::kernels

@@ -7,9 +7,11 @@
 //   FloatOps     the element-wise float operations (RMS norm, softmax, SiLU-gated product, add,
 //                scale, axpy, RoPE).
 // Reference*() returns the scalar reference, which always exists and is what tests compare
-// against; Kernels()/Ops() return the active table (today the reference; later chosen once at
-// run time by CPU features). The free functions below (MatMul, RmsNorm, Rope, ...) use the
-// active tables.
+// against; Kernels()/Ops() return the active table, chosen once per process from the CPU's
+// features (reference, AVX2 or AVX-512; see cpu_features.h and TESSERA_KERNELS there). The free
+// functions below (MatMul, RmsNorm, Rope, ...) use the active tables. SIMD variants keep the
+// reference's activation bytes and integer block sums but accumulate in float lanes (their
+// files say exactly how); tests/kernels/simd_*_test.cc hold them to named error budgets.
 //
 // Numerics follow llama.cpp's CPU backend:
 //   * A matrix-vector product converts the float activation ONCE into the weight type's vec dot
@@ -40,9 +42,16 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <vector>
 
+#include "kernels/cpu_features.h"
 #include "tensor/types.h"
 #include "tessera/status.h"
+
+namespace tessera::base {
+class ThreadPool;  // base/thread_pool.h
+}  // namespace tessera::base
 
 namespace tessera::kernels {
 
@@ -67,13 +76,33 @@ struct TypeKernels {
   // Dot product of one weight row of n elements of `type` with an activation row of n elements
   // already converted by act_from_float. Requires n % BlockSize(type) == 0.
   float (*vec_dot)(std::int64_t n, const void* w_row, const void* x_converted);
+  // Optional (nullptr = not provided; then call vec_dot per row): n_rows dot products of
+  // consecutive weight rows with ONE converted activation,
+  //   y[r] = vec_dot(n, w + r * row_bytes, x_converted) for r < n_rows,
+  // bit-identical to those vec_dot calls, but the activation stays in registers across a few
+  // rows and the call overhead is paid once. Rows may sit at any alignment. n_rows >= 0.
+  void (*vec_dot_rows)(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                       const void* x_converted, float* y);
 };
 
 // The scalar reference table of `type`; nullptr if the type is not supported
 // (tensor::IsComputeSupported(type) is false).
 const TypeKernels* ReferenceKernels(DType type);
-// The active table of `type` (today the reference); nullptr if the type is not supported.
+// The active table of `type`; nullptr if the type is not supported.
 const TypeKernels* Kernels(DType type);
+
+// Every table of `type` that runs on this CPU, best last: the reference first, then each SIMD
+// variant the CPU supports (cpu_features.h), including sub-tables that use optional extensions
+// (e.g. "avx512_vnni"). Empty if the type is not supported. For tests and benchmarks (allocates).
+std::vector<const TypeKernels*> AllKernels(DType type);
+// The table of `type` for variant v (for AVX-512: the one Kernels() would use with that
+// variant); nullptr if the type is not supported or the CPU cannot run v.
+const TypeKernels* VariantKernels(DType type, KernelVariant v);
+// Name of the variant the active tables were chosen from ("reference", "avx2", "avx512"), and
+// the note explaining a TESSERA_KERNELS override that could not be honoured ("" if none).
+// The choice is made once per process (cpu_features.h documents TESSERA_KERNELS).
+const char* ActiveVariant();
+const std::string& ActiveVariantNote();
 
 // Bytes of one activation row of n_cols floats converted into the vec dot type of
 // `weight_type` (e.g. Q4_0 with 288 columns -> 9 Q8_0 blocks -> 306 bytes). 0 if the type is
@@ -107,14 +136,23 @@ std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int6
 //   x: [n_tokens, w.n_cols] float, row-major.   y: [n_tokens, w.n_rows] float, row-major.
 //   scratch: at least MatMulScratchBytes(w.type, w.n_cols, n_tokens) bytes (any alignment);
 //            receives the converted activations.
+//   pool:    splits the output rows across its threads in blocks of kMatMulRowBlock rows
+//            (nullptr: the calling thread alone). The activation rows are converted once, before
+//            the split. Each output element is one vec_dot of the same bytes whatever the
+//            thread count, so results are bit-identical for any pool size. For n_tokens > 1 the
+//            loop is row-block outer, token inner: a block of weight rows is read from memory
+//            once per call and reused from cache for every token.
 // Preconditions (TS_DCHECK only): w built by MakeWeightMatrix (or equivalent), n_tokens >= 1,
-// x and y do not overlap each other, scratch or the weights.
+// x and y do not overlap each other, scratch or the weights; the pool is not in use (it runs
+// one ParallelFor at a time, base/thread_pool.h).
+inline constexpr std::int64_t kMatMulRowBlock = 16;
 void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
-            std::span<std::uint8_t> scratch);
+            std::span<std::uint8_t> scratch, base::ThreadPool* pool = nullptr);
 // The same with an explicit table for w.type (e.g. *ReferenceKernels(w.type) in tests and
 // benchmarks).
 void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
-                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch);
+                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch,
+                base::ThreadPool* pool = nullptr);
 
 // out[0..n_cols) = row `row` of `w` converted to float (embedding lookup, any supported type).
 // kOutOfRange if row is not in [0, w.n_rows) (naming the row and the limit); kInvalidArgument
@@ -158,7 +196,9 @@ struct FloatOps {
 };
 
 const FloatOps& ReferenceOps();
-const FloatOps& Ops();  // the active table (today the reference)
+const FloatOps& Ops();  // the active table, chosen with the TypeKernels (ActiveVariant())
+// Every FloatOps table that runs on this CPU, the reference first (tests, benchmarks).
+std::vector<const FloatOps*> AllOps();
 
 // Shorthands for the active table.
 inline void RmsNorm(const float* x, const float* weight, std::int64_t n, float eps, float* out) {

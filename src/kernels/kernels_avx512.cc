@@ -1,0 +1,434 @@
+// AVX-512 kernel tables (F/BW/VL/DQ, plus VNNI and BF16 sub-tables) for F32, F16, BF16, Q8_0 and
+// Q4_0 (simd_tables.h).
+//
+// Numerics are those of kernels_avx2.cc (act_from_float gives the reference's bytes for inputs
+// without NaN; dots accumulate per-block or per-element results in float lanes with FMA), with:
+//   * Q8_0 / Q4_0 "avx512_vnni": the int32 block sums come from vpdpbusd (u8 x s8 summed in
+//     groups of four straight into int32, no int16 step, so no saturation at all). Q4_0 starts
+//     each block's accumulator at -8 * sum(x) and adds nibble * x, which is (nibble - 8) * x.
+//   * BF16 "avx512_bf16": vdpbf16ps multiplies bf16 pairs exactly and adds them into float
+//     lanes; it treats bf16 subnormal inputs as zero and flushes subnormal results (DAZ/FTZ),
+//     so values below 2^-126 in magnitude do not contribute. The plain "avx512" BF16 table
+//     widens to float and has no such limit.
+// vec_dot and vec_dot_rows of one table are bit-identical (one template over the row count).
+//
+// The ISA pragmas follow every #include; the file is compiled with -ffp-contract=off.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/simd_tables.h"
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
+#include "tensor/quantize.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq")
+
+namespace tessera::kernels::simd {
+namespace {
+
+using tensor::BlockQ4_0;
+using tensor::BlockQ8_0;
+using tensor::kQK8_0;
+
+constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
+constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
+constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
+
+using RowsFn = void (*)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*,
+                        float*);
+
+inline float HorizontalSum256(__m256 v) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
+  return _mm_cvtss_f32(s1);
+}
+
+// GCC 12's unmasked forms of several AVX-512 intrinsics start from an "undefined" register
+// that -Wuninitialized reports (GCC bug 105593); the zero-masked forms with a full mask are the
+// same instructions without that report, so this file uses them.
+constexpr __mmask16 kAll16 = 0xFFFF;
+
+inline float HorizontalSum512(__m512 v) {
+  return HorizontalSum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
+                                        _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
+}
+
+// The f16 at p widened to float in all 8 lanes (vpbroadcastw + vcvtph2ps: no scalar round trip).
+inline __m256 BroadcastHalf(const std::uint8_t* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
+}
+
+// Mask of the first `rem` (0..16) lanes.
+inline __mmask16 Mask16(std::int64_t rem) {
+  return static_cast<__mmask16>((1u << static_cast<unsigned>(rem)) - 1u);
+}
+
+// ---- Float types: 16 lanes; per row two accumulators over 32-element steps, one 16-element
+// step, a masked tail, then acc0 + acc1 and a horizontal sum.
+
+struct F32Load {
+  static constexpr int kBytes = 4;
+  static __m512 Load(const std::uint8_t* p) { return _mm512_loadu_ps(p); }
+  static __m512 LoadTail(const std::uint8_t* p, std::int64_t rem) {
+    return _mm512_maskz_loadu_ps(Mask16(rem), p);
+  }
+};
+struct F16Load {
+  static constexpr int kBytes = 2;
+  static __m512 Load(const std::uint8_t* p) {
+    return _mm512_maskz_cvtph_ps(kAll16, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static __m512 LoadTail(const std::uint8_t* p, std::int64_t rem) {
+    return _mm512_maskz_cvtph_ps(kAll16, _mm256_maskz_loadu_epi16(Mask16(rem), p));
+  }
+};
+struct Bf16Load {
+  static constexpr int kBytes = 2;
+  static __m512 Widen(__m256i h) {
+    return _mm512_castsi512_ps(
+        _mm512_maskz_slli_epi32(kAll16, _mm512_maskz_cvtepu16_epi32(kAll16, h), 16));
+  }
+  static __m512 Load(const std::uint8_t* p) {
+    return Widen(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
+  }
+  static __m512 LoadTail(const std::uint8_t* p, std::int64_t rem) {
+    return Widen(_mm256_maskz_loadu_epi16(Mask16(rem), p));
+  }
+};
+
+template <typename L, int R>
+void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, float* y) {
+  __m512 acc0[R];
+  __m512 acc1[R];
+  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 x0 = L::Load(x + i * L::kBytes);
+    const __m512 x1 = L::Load(x + (i + 16) * L::kBytes);
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wr = w + r * row_bytes;
+      acc0[r] = _mm512_fmadd_ps(L::Load(wr + i * L::kBytes), x0, acc0[r]);
+      acc1[r] = _mm512_fmadd_ps(L::Load(wr + (i + 16) * L::kBytes), x1, acc1[r]);
+    }
+  }
+  if (i + 16 <= n) {
+    const __m512 x0 = L::Load(x + i * L::kBytes);
+    for (int r = 0; r < R; ++r) {
+      acc0[r] = _mm512_fmadd_ps(L::Load(w + r * row_bytes + i * L::kBytes), x0, acc0[r]);
+    }
+    i += 16;
+  }
+  if (i < n) {
+    const __m512 x0 = L::LoadTail(x + i * L::kBytes, n - i);
+    for (int r = 0; r < R; ++r) {
+      acc1[r] = _mm512_fmadd_ps(L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i), x0, acc1[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum512(_mm512_add_ps(acc0[r], acc1[r]));
+}
+
+// ---- Activation conversions (same results as kernels_avx2.cc, 16 lanes).
+
+inline __m512 RoundHalfAway(__m512 v) {
+  const __m512 t = _mm512_maskz_roundscale_ps(kAll16, v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __m512 frac = _mm512_abs_ps(_mm512_sub_ps(v, t));
+  const __mmask16 up = _mm512_cmp_ps_mask(frac, _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  const __m512 one = _mm512_or_ps(_mm512_and_ps(v, _mm512_set1_ps(-0.0f)), _mm512_set1_ps(1.0f));
+  return _mm512_mask_add_ps(t, up, t, one);
+}
+
+// As kernels_avx2.cc: NaN -> 0, then clamp to [-128, 127] (the reference's saturation).
+inline __m512 ClampQ8(__m512 v) {
+  const __mmask16 ordered = _mm512_cmp_ps_mask(v, v, _CMP_ORD_Q);
+  return _mm512_maskz_min_ps(kAll16, _mm512_maskz_max_ps(ordered, v, _mm512_set1_ps(-128.0f)),
+                             _mm512_set1_ps(127.0f));
+}
+
+void ActQ8_0(const float* x, void* y, std::int64_t n) {
+  auto* out = static_cast<std::uint8_t*>(y);
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    const float* xb = x + b * kQK8_0;
+    std::uint8_t* block = out + b * kQ8Bytes;
+    const __m512 v0 = _mm512_loadu_ps(xb);
+    const __m512 v1 = _mm512_loadu_ps(xb + 16);
+    const __m512 m16 = _mm512_maskz_max_ps(kAll16, _mm512_abs_ps(v0), _mm512_abs_ps(v1));
+    const __m256 m8 = _mm256_max_ps(_mm512_maskz_extractf32x8_ps(0xFF, m16, 0),
+                                    _mm512_maskz_extractf32x8_ps(0xFF, m16, 1));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+    const float amax = _mm_cvtss_f32(m4);
+    const float d = amax / 127.0f;
+    const float id = d != 0.0f ? 1.0f / d : 0.0f;
+    const std::uint16_t dh = tensor::FloatToHalf(d);
+    std::memcpy(block, &dh, sizeof(dh));
+    const __m512 idv = _mm512_set1_ps(id);
+    const __m512i q0 =
+        _mm512_maskz_cvtps_epi32(kAll16, RoundHalfAway(ClampQ8(_mm512_mul_ps(v0, idv))));
+    const __m512i q1 =
+        _mm512_maskz_cvtps_epi32(kAll16, RoundHalfAway(ClampQ8(_mm512_mul_ps(v1, idv))));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(block + 2),
+                     _mm512_maskz_cvtsepi32_epi8(kAll16, q0));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(block + 18),
+                     _mm512_maskz_cvtsepi32_epi8(kAll16, q1));
+  }
+}
+
+void ActF16(const float* x, void* y, std::int64_t n) {
+  auto* out = static_cast<std::uint8_t*>(y);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i h =
+        _mm512_maskz_cvtps_ph(kAll16, _mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * i), h);
+  }
+  if (i < n) {
+    const __mmask16 m = Mask16(n - i);
+    const __m256i h =
+        _mm512_maskz_cvtps_ph(kAll16, _mm512_maskz_loadu_ps(m, x + i), _MM_FROUND_TO_NEAREST_INT);
+    _mm256_mask_storeu_epi16(out + 2 * i, m, h);
+  }
+}
+
+inline __m256i Bf16FromFloat(__m512 v) {
+  const __m512i bits = _mm512_castps_si512(v);
+  const __m512i lsb =
+      _mm512_and_si512(_mm512_maskz_srli_epi32(kAll16, bits, 16), _mm512_set1_epi32(1));
+  const __m512i rounded = _mm512_maskz_srli_epi32(
+      kAll16, _mm512_add_epi32(_mm512_add_epi32(bits, _mm512_set1_epi32(0x7FFF)), lsb), 16);
+  const __m512i quiet =
+      _mm512_or_si512(_mm512_maskz_srli_epi32(kAll16, bits, 16), _mm512_set1_epi32(0x40));
+  const __mmask16 is_nan = _mm512_cmpgt_epi32_mask(
+      _mm512_and_si512(bits, _mm512_set1_epi32(0x7FFFFFFF)), _mm512_set1_epi32(0x7F800000));
+  return _mm512_maskz_cvtepi32_epi16(kAll16, _mm512_mask_blend_epi32(is_nan, rounded, quiet));
+}
+
+void ActBf16(const float* x, void* y, std::int64_t n) {
+  auto* out = static_cast<std::uint8_t*>(y);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 2 * i),
+                        Bf16FromFloat(_mm512_loadu_ps(x + i)));
+  }
+  if (i < n) {
+    const __mmask16 m = Mask16(n - i);
+    _mm256_mask_storeu_epi16(out + 2 * i, m, Bf16FromFloat(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+// vec_dot and vec_dot_rows from a rows kernel.
+template <RowsFn kRows1, RowsFn kRowsN>
+struct Entry {
+  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
+    float y;
+    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
+    return y;
+  }
+  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                         const void* x, float* y) {
+    const auto* wp = static_cast<const std::uint8_t*>(w);
+    const auto* xp = static_cast<const std::uint8_t*>(x);
+    std::int64_t r = 0;
+    for (; r + kMaxRows <= n_rows; r += kMaxRows) {
+      kRowsN(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
+    }
+    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
+  }
+};
+
+}  // namespace
+}  // namespace tessera::kernels::simd
+
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
+
+namespace tessera::kernels::simd {
+namespace {
+
+// ---- Q8_0 x Q8_0 with VNNI: dpbusd(|w|, x with w's sign) per block.
+template <int R>
+void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                     const std::uint8_t* x, float* y) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    const std::uint8_t* xb = x + b * kQ8Bytes;
+    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+    const __m256 dx = BroadcastHalf(xb);
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
+      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+      const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq),
+                                              _mm256_sign_epi8(xq, wq));
+      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum256(acc[r]);
+}
+
+inline __m256i ExpandNibbles(const std::uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// ---- Q4_0 x Q8_0 with VNNI: each block's int32 lanes start at -8 * x (shared by all rows)
+// and dpbusd adds nibble * x.
+template <int R>
+void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                     const std::uint8_t* x, float* y) {
+  const __m256i eights = _mm256_set1_epi8(8);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    const std::uint8_t* xb = x + b * kQ8Bytes;
+    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+    const __m256i neg8x = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq));
+    const __m256 dx = BroadcastHalf(xb);
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
+      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles(wb + 2), xq);
+      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum256(acc[r]);
+}
+
+}  // namespace
+}  // namespace tessera::kernels::simd
+
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")
+
+namespace tessera::kernels::simd {
+namespace {
+
+// ---- BF16 x BF16 with vdpbf16ps: 32 pairs per instruction into 16 float lanes. Steps of 64
+// elements (two accumulators), one of 32, then a masked tail.
+inline __m512bh AsBf16(__m512i v) { return reinterpret_cast<__m512bh&>(v); }
+
+template <int R>
+void Bf16DotRowsDp(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                   const std::uint8_t* x, float* y) {
+  __m512 acc0[R];
+  __m512 acc1[R];
+  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
+  std::int64_t i = 0;
+  for (; i + 64 <= n; i += 64) {
+    const __m512i x0 = _mm512_loadu_si512(x + 2 * i);
+    const __m512i x1 = _mm512_loadu_si512(x + 2 * (i + 32));
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wr = w + r * row_bytes;
+      acc0[r] = _mm512_dpbf16_ps(acc0[r], AsBf16(_mm512_loadu_si512(wr + 2 * i)), AsBf16(x0));
+      acc1[r] =
+          _mm512_dpbf16_ps(acc1[r], AsBf16(_mm512_loadu_si512(wr + 2 * (i + 32))), AsBf16(x1));
+    }
+  }
+  if (i + 32 <= n) {
+    const __m512i x0 = _mm512_loadu_si512(x + 2 * i);
+    for (int r = 0; r < R; ++r) {
+      acc0[r] = _mm512_dpbf16_ps(acc0[r], AsBf16(_mm512_loadu_si512(w + r * row_bytes + 2 * i)),
+                                 AsBf16(x0));
+    }
+    i += 32;
+  }
+  if (i < n) {
+    const auto m = static_cast<__mmask32>((std::uint64_t{1} << (n - i)) - 1u);
+    const __m512i x0 = _mm512_maskz_loadu_epi16(m, x + 2 * i);
+    for (int r = 0; r < R; ++r) {
+      acc1[r] = _mm512_dpbf16_ps(
+          acc1[r], AsBf16(_mm512_maskz_loadu_epi16(m, w + r * row_bytes + 2 * i)), AsBf16(x0));
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum512(_mm512_add_ps(acc0[r], acc1[r]));
+}
+
+using F32Entry = Entry<FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
+using F16Entry = Entry<FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
+using Bf16Entry = Entry<FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
+using Bf16DpEntry = Entry<Bf16DotRowsDp<1>, Bf16DotRowsDp<kMaxRows>>;
+using Q8_0VnniEntry = Entry<Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
+using Q4_0VnniEntry = Entry<Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
+
+constexpr TypeKernels kAvx512F32 = {DType::kF32,
+                                    DType::kF32,
+                                    "avx512",
+                                    tensor::QuantizeRowF32,
+                                    tensor::DequantizeRowF32,
+                                    tensor::QuantizeRowF32,
+                                    F32Entry::VecDot,
+                                    F32Entry::VecDotRows};
+constexpr TypeKernels kAvx512F16 = {
+    DType::kF16,      DType::kF16,         "avx512", ActF16, tensor::DequantizeRowF16, ActF16,
+    F16Entry::VecDot, F16Entry::VecDotRows};
+constexpr TypeKernels kAvx512Bf16 = {
+    DType::kBF16,      DType::kBF16,         "avx512", ActBf16, tensor::DequantizeRowBf16, ActBf16,
+    Bf16Entry::VecDot, Bf16Entry::VecDotRows};
+constexpr TypeKernels kAvx512Bf16Dp = {
+    DType::kBF16, DType::kBF16,        "avx512_bf16",          ActBf16, tensor::DequantizeRowBf16,
+    ActBf16,      Bf16DpEntry::VecDot, Bf16DpEntry::VecDotRows};
+constexpr TypeKernels kAvx512Q8_0Vnni = {DType::kQ8_0,
+                                         DType::kQ8_0,
+                                         "avx512_vnni",
+                                         ActQ8_0,
+                                         tensor::DequantizeRowQ8_0,
+                                         ActQ8_0,
+                                         Q8_0VnniEntry::VecDot,
+                                         Q8_0VnniEntry::VecDotRows};
+constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
+                                         DType::kQ8_0,
+                                         "avx512_vnni",
+                                         tensor::QuantizeRowQ4_0,
+                                         tensor::DequantizeRowQ4_0,
+                                         ActQ8_0,
+                                         Q4_0VnniEntry::VecDot,
+                                         Q4_0VnniEntry::VecDotRows};
+
+}  // namespace
+}  // namespace tessera::kernels::simd
+
+#pragma GCC pop_options
+
+// Plain x86-64 code from here: the dispatcher calls this on any CPU.
+namespace tessera::kernels::simd {
+
+const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
+  switch (type) {
+    case DType::kF32:
+      return &kAvx512F32;
+    case DType::kF16:
+      return &kAvx512F16;
+    case DType::kBF16:
+      return use_bf16 ? &kAvx512Bf16Dp : &kAvx512Bf16;
+    case DType::kQ8_0:
+      return use_vnni ? &kAvx512Q8_0Vnni : Avx2Kernels(type);
+    case DType::kQ4_0:
+      return use_vnni ? &kAvx512Q4_0Vnni : Avx2Kernels(type);
+    default:
+      return Avx2Kernels(type);
+  }
+}
+
+}  // namespace tessera::kernels::simd
+
+#else  // not x86-64 with GCC/Clang
+
+namespace tessera::kernels::simd {
+const TypeKernels* Avx512Kernels(DType, bool, bool) { return nullptr; }
+}  // namespace tessera::kernels::simd
+
+#endif

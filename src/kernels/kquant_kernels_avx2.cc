@@ -1,0 +1,286 @@
+// AVX2 + FMA + F16C dot products of the K-quants Q4_K, Q5_K and Q6_K with a Q8_K activation
+// (layouts in tensor/blocks.h, scalar twins in reference_kquant_kernels.cc); used by the AVX2
+// and AVX-512 variants (simd_tables.h).
+//
+// Inside a 256-element super-block everything is exact int32 arithmetic, as in the reference:
+//   Q4_K / Q5_K  maddubs(q (u8, 0..31), x (s8)) pair sums, times the sub-block's 6-bit scale by
+//                madd -> int32 lanes; the mins part sum(mn[sub] * bsum) by one madd over the
+//                Q8_K bsums; lanes += d_w d_x * isum - dmin_w d_x * msum (float, FMA).
+//   Q6_K         maddubs(q (u8, 0..63), x) times the signed sub-block scale by madd; the -32
+//                offset as -32 * sum(scale[sub] * bsum[sub]) by one madd over the bsums.
+// Only the float accumulation differs from the reference (8 lanes with FMA instead of one float
+// per super-block). The activation conversion is the reference QuantizeRowQ8_K (bytes equal by
+// construction). vec_dot and vec_dot_rows share one template over the row count, so their
+// results are bit-identical.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/simd_tables.h"
+#include "tensor/blocks.h"
+#include "tensor/quantize.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+namespace tessera::kernels::simd {
+namespace {
+
+using tensor::BlockQ4_K;
+using tensor::BlockQ5_K;
+using tensor::BlockQ6_K;
+using tensor::BlockQ8_K;
+using tensor::kQK_K;
+
+constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);  // 292
+constexpr int kMaxRows = 4;                             // rows per vec_dot_rows step
+
+inline float HorizontalSum(__m256 v) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
+  return _mm_cvtss_f32(s1);
+}
+
+inline float LoadF32(const std::uint8_t* p) {
+  float v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline float LoadHalf(const std::uint8_t* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return _cvtsh_ss(h);
+}
+
+inline __m256i Load32(const std::uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// The 8 six-bit scales and 8 mins of a Q4_K / Q5_K super-block (12 packed bytes) as int16:
+// lanes 0..7 the scales, 8..15 the mins. With the bytes read as little-endian words s0, s1, s2:
+// scales 0..3 = s0 & 0x3F.., mins 0..3 = s1 & 0x3F.., scales 4..7 = low nibbles of s2 | the top
+// two bits of s0's bytes << 4, mins 4..7 = high nibbles of s2 | the top two bits of s1's << 4
+// (the same unpacking as tensor::ScaleMinK4, four sub-blocks at a time).
+inline __m256i UnpackScalesMins(const std::uint8_t* packed) {
+  std::uint32_t s[3];
+  std::memcpy(s, packed, sizeof(s));
+  const std::uint32_t k6 = 0x3F3F3F3Fu, k4 = 0x0F0F0F0Fu, k2 = 0x03030303u;
+  const std::uint32_t sc_lo = s[0] & k6;
+  const std::uint32_t sc_hi = (s[2] & k4) | (((s[0] >> 6) & k2) << 4);
+  const std::uint32_t mn_lo = s[1] & k6;
+  const std::uint32_t mn_hi = ((s[2] >> 4) & k4) | (((s[1] >> 6) & k2) << 4);
+  const __m128i bytes = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
+                                       static_cast<int>(mn_lo), static_cast<int>(mn_hi));
+  return _mm256_cvtepu8_epi16(bytes);
+}
+
+// Per-sub-block sums of a Q8_K super-block's quants (8 x int16, each |sum| <= 32 * 128), from
+// its 16 bsums.
+inline __m128i SubBlockSums(const std::uint8_t* xb) {
+  const __m256i pairs =
+      _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), _mm256_set1_epi16(1));
+  return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+}
+
+// Q4_K / Q5_K super-block: int32 lanes of sum(sc * q * x) (isum) and of sum(mn * x) (msum,
+// lanes 4..7 zero).
+template <bool kFifthBit>
+inline void ScaleMinSuperBlock(const std::uint8_t* wb, const std::uint8_t* xb, __m128i x_subs,
+                               __m256i* isum, __m256i* msum) {
+  const std::uint8_t* qs = wb + (kFifthBit ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
+  const __m256i sc_mn = UnpackScalesMins(wb + offsetof(BlockQ4_K, scales));
+  alignas(32) std::int16_t sc[16];
+  _mm256_store_si256(reinterpret_cast<__m256i*>(sc), sc_mn);
+  *msum = _mm256_zextsi128_si256(_mm_madd_epi16(x_subs, _mm256_extracti128_si256(sc_mn, 1)));
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  __m256i qh = _mm256_setzero_si256();
+  if (kFifthBit) qh = Load32(wb + offsetof(BlockQ5_K, qh));
+  __m256i acc = _mm256_setzero_si256();
+  for (int g = 0; g < 4; ++g) {
+    const __m256i q = Load32(qs + 32 * g);
+    __m256i lo = _mm256_and_si256(q, low4);
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+    if (kFifthBit) {
+      const __m256i bit_lo = _mm256_set1_epi8(static_cast<char>(1 << (2 * g)));
+      const __m256i bit_hi = _mm256_set1_epi8(static_cast<char>(1 << (2 * g + 1)));
+      const __m256i sixteen = _mm256_set1_epi8(16);
+      lo = _mm256_or_si256(
+          lo, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_lo), bit_lo), sixteen));
+      hi = _mm256_or_si256(
+          hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), sixteen));
+    }
+    const std::uint8_t* x = xb + offsetof(BlockQ8_K, qs) + 64 * g;
+    const __m256i p_lo = _mm256_maddubs_epi16(lo, Load32(x));
+    const __m256i p_hi = _mm256_maddubs_epi16(hi, Load32(x + 32));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_lo, _mm256_set1_epi16(sc[2 * g])));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_hi, _mm256_set1_epi16(sc[2 * g + 1])));
+  }
+  *isum = acc;
+}
+
+template <bool kFifthBit, int R>
+void ScaleMinDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                     const std::uint8_t* x, float* y) {
+  constexpr std::int64_t kWBytes = kFifthBit ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const std::uint8_t* xb = x + b * kQ8_KBytes;
+    const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+    const __m128i x_subs = SubBlockSums(xb);
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kWBytes;
+      __m256i isum, msum;
+      ScaleMinSuperBlock<kFifthBit>(wb, xb, x_subs, &isum, &msum);
+      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_K, d)) * dx);
+      const __m256 dmin = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_K, dmin)) * dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), d, acc[r]);
+      acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), dmin, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+}
+
+// Q6_K super-block: int32 lanes of sum(scale * (q - 32) * x).
+inline __m256i Q6SuperBlock(const std::uint8_t* wb, const std::uint8_t* xb) {
+  const auto* scales = reinterpret_cast<const std::int8_t*>(wb + offsetof(BlockQ6_K, scales));
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i two_bits = _mm256_set1_epi8(0x30);
+  __m256i acc = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    const std::uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
+    const __m256i ql0 = Load32(ql);
+    const __m256i ql1 = Load32(ql + 32);
+    const __m256i qh = Load32(wb + offsetof(BlockQ6_K, qh) + 32 * h);
+    // The four 32-element chunks of this half, elements 128 h + 32 k + l.
+    const __m256i q[4] = {
+        _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                        _mm256_and_si256(_mm256_slli_epi16(qh, 4), two_bits)),
+        _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                        _mm256_and_si256(_mm256_slli_epi16(qh, 2), two_bits)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                        _mm256_and_si256(qh, two_bits)),
+        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits)),
+    };
+    for (int k = 0; k < 4; ++k) {
+      const int sub = 8 * h + 2 * k;  // elements 0..15 of the chunk: sub, 16..31: sub + 1
+      const __m256i p =
+          _mm256_maddubs_epi16(q[k], Load32(xb + offsetof(BlockQ8_K, qs) + 128 * h + 32 * k));
+      const __m256i s =
+          _mm256_set_m128i(_mm_set1_epi16(scales[sub + 1]), _mm_set1_epi16(scales[sub]));
+      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+    }
+  }
+  // The -32 offset: 32 * sum(scale[sub] * bsum[sub]).
+  const __m256i sc16 =
+      _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
+  const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), sc16);
+  return _mm256_sub_epi32(acc, _mm256_slli_epi32(offs, 5));
+}
+
+template <int R>
+void Q6_KDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                 const std::uint8_t* x, float* y) {
+  constexpr std::int64_t kWBytes = sizeof(BlockQ6_K);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const std::uint8_t* xb = x + b * kQ8_KBytes;
+    const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kWBytes;
+      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ6_K, d)) * dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(Q6SuperBlock(wb, xb)), d, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+}
+
+using RowsFn = void (*)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*,
+                        float*);
+
+// vec_dot and vec_dot_rows from a rows kernel (as in kernels_avx2.cc).
+template <RowsFn kRows1, RowsFn kRowsN>
+struct Entry {
+  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
+    float y;
+    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
+    return y;
+  }
+  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                         const void* x, float* y) {
+    const auto* wp = static_cast<const std::uint8_t*>(w);
+    const auto* xp = static_cast<const std::uint8_t*>(x);
+    std::int64_t r = 0;
+    for (; r + kMaxRows <= n_rows; r += kMaxRows) {
+      kRowsN(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
+    }
+    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
+  }
+};
+
+using Q4_KEntry = Entry<ScaleMinDotRows<false, 1>, ScaleMinDotRows<false, kMaxRows>>;
+using Q5_KEntry = Entry<ScaleMinDotRows<true, 1>, ScaleMinDotRows<true, kMaxRows>>;
+using Q6_KEntry = Entry<Q6_KDotRows<1>, Q6_KDotRows<kMaxRows>>;
+
+constexpr TypeKernels kAvx2Q4_K = {DType::kQ4_K,
+                                   DType::kQ8_K,
+                                   "avx2",
+                                   tensor::QuantizeRowQ4_K,
+                                   tensor::DequantizeRowQ4_K,
+                                   tensor::QuantizeRowQ8_K,
+                                   Q4_KEntry::VecDot,
+                                   Q4_KEntry::VecDotRows};
+constexpr TypeKernels kAvx2Q5_K = {DType::kQ5_K,
+                                   DType::kQ8_K,
+                                   "avx2",
+                                   tensor::QuantizeRowQ5_K,
+                                   tensor::DequantizeRowQ5_K,
+                                   tensor::QuantizeRowQ8_K,
+                                   Q5_KEntry::VecDot,
+                                   Q5_KEntry::VecDotRows};
+constexpr TypeKernels kAvx2Q6_K = {DType::kQ6_K,
+                                   DType::kQ8_K,
+                                   "avx2",
+                                   tensor::QuantizeRowQ6_K,
+                                   tensor::DequantizeRowQ6_K,
+                                   tensor::QuantizeRowQ8_K,
+                                   Q6_KEntry::VecDot,
+                                   Q6_KEntry::VecDotRows};
+
+}  // namespace
+}  // namespace tessera::kernels::simd
+
+#pragma GCC pop_options
+
+// Plain x86-64 code from here: the dispatcher calls this on any CPU.
+namespace tessera::kernels::simd {
+
+const TypeKernels* Avx2KQuantKernels(DType type) {
+  switch (type) {
+    case DType::kQ4_K:
+      return &kAvx2Q4_K;
+    case DType::kQ5_K:
+      return &kAvx2Q5_K;
+    case DType::kQ6_K:
+      return &kAvx2Q6_K;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace tessera::kernels::simd
+
+#else  // not x86-64 with GCC/Clang
+
+namespace tessera::kernels::simd {
+const TypeKernels* Avx2KQuantKernels(DType) { return nullptr; }
+}  // namespace tessera::kernels::simd
+
+#endif

@@ -1,0 +1,38 @@
+// Internal: the SIMD kernel tables defined in the *_avx2.cc / *_avx512.cc files, for dispatch.cc.
+//
+// Each file compiles its kernels for its instruction set with `#pragma GCC target` placed after
+// every #include, so inline functions from headers stay generic and nothing outside those
+// regions uses the wider instructions; the functions here only hand out pointers to constant
+// tables and run on any x86-64. Calling a kernel from a table needs the CPU features of its
+// variant (cpu_features.h): the dispatcher checks them.
+//
+// On a compiler or architecture without x86 SIMD every function returns nullptr.
+// Thread safety: the tables are immutable.
+#ifndef TESSERA_KERNELS_SIMD_TABLES_H_
+#define TESSERA_KERNELS_SIMD_TABLES_H_
+
+#include "kernels/kernels.h"
+
+namespace tessera::kernels::simd {
+
+// AVX2 + FMA + F16C tables for F32, F16, BF16, Q8_0, Q4_0 and, through Avx2KQuantKernels,
+// Q4_K, Q5_K, Q6_K; nullptr for other types.
+const TypeKernels* Avx2Kernels(DType type);
+// Q4_K, Q5_K, Q6_K (kquant_kernels_avx2.cc); nullptr for other types.
+const TypeKernels* Avx2KQuantKernels(DType type);
+// AVX-512 F/BW/VL/DQ tables. With use_vnni, Q8_0 and Q4_0 use vpdpbusd (needs AVX512-VNNI);
+// without it they are the AVX2 tables. With use_bf16, BF16 uses vdpbf16ps (needs AVX512-BF16).
+// Types without an AVX-512 table get their AVX2 table.
+const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
+
+// Float operations: AVX2 + FMA (also used by the AVX-512 variant: these vectors are short and
+// memory-bound, and 512-bit registers gain nothing measurable on them).
+const FloatOps* Avx2Ops();
+
+// y[i] = e^x[i] with the AVX2 approximation used by Avx2Ops' softmax and silu_mul (documented
+// and error-tested beside it). Needs AVX2 + FMA; for tests.
+void ExpAvx2(const float* x, float* y, std::int64_t n);
+
+}  // namespace tessera::kernels::simd
+
+#endif  // TESSERA_KERNELS_SIMD_TABLES_H_
