@@ -49,7 +49,9 @@ class Session;
 
 struct ModelOptions {
   std::int32_t n_ctx = 0;      // context positions per session; 0 = the model's trained length
-  std::int32_t n_threads = 0;  // 0 = automatic; the forward pass is single-threaded for now
+  // Compute threads of the Model's one thread pool: 0 = every core; more than the cores is
+  // kInvalidArgument. Sessions of one Model share the pool and take turns per forward call.
+  std::int32_t n_threads = 0;
 };
 
 // A token with its natural-log probability under the model's unmodified distribution.

@@ -47,6 +47,13 @@ std::string DominantType(const gguf::File& file) {
 
 }  // namespace
 
+Status Model::Impl::Forward(model::KvCache& kv, model::ForwardScratch& scratch,
+                            std::span<const std::int32_t> tokens, std::int32_t start_pos,
+                            model::LogitsMode mode, std::span<float> logits_out) const {
+  std::lock_guard<std::mutex> lock(pool_mu);
+  return model::Forward(*llama, kv, scratch, tokens, start_pos, mode, logits_out, pool.get());
+}
+
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Model::~Model() = default;
 
@@ -89,7 +96,12 @@ Result<std::unique_ptr<Model>> Model::Open(const std::string& gguf_path,
                       " exceeds the model's trained context length " +
                       std::to_string(config.n_ctx_train));
   }
-  impl->n_threads = options.n_threads;
+  impl->n_threads = options.n_threads == 0 ? base::ThreadPool::MaxThreads() : options.n_threads;
+  {
+    Result<std::unique_ptr<base::ThreadPool>> pool = base::ThreadPool::Create(impl->n_threads);
+    if (!pool.ok()) return pool.status().WithContext("engine: n_threads");
+    impl->pool = std::move(pool).value();
+  }
   for (const gguf::TensorInfo& t : file.tensors()) {
     impl->n_params += static_cast<std::int64_t>(t.n_elements());
   }

@@ -136,7 +136,7 @@ Result<GenerateResult> Session::Impl::Generate(std::vector<std::int32_t> prompt_
   // Prefill: every token not yet in the KV cache, in one batch; logits of the last one only.
   batch.assign(tokens.begin() + n_evaluated, tokens.end());
   const Clock::time_point prefill_start = Clock::now();
-  if (Status st = model::Forward(*model->llama, kv, scratch, batch, n_evaluated,
+  if (Status st = model->Forward(kv, scratch, batch, n_evaluated,
                                  model::LogitsMode::kLast, logits);
       !st.ok()) {
     tokens.resize(n_used);  // n_evaluated is unchanged; the cache rows past it are unused
@@ -203,7 +203,7 @@ Result<GenerateResult> Session::Impl::Generate(std::vector<std::int32_t> prompt_
     }
     if (last) continue;  // the loop head names the reason; this token is evaluated next call
 
-    if (Status st = model::Forward(*model->llama, kv, scratch,
+    if (Status st = model->Forward(kv, scratch,
                                    std::span<const std::int32_t>(&tokens.back(), 1), n_evaluated,
                                    model::LogitsMode::kLast, logits);
         !st.ok()) {

@@ -60,7 +60,7 @@ Result<ScoreResult> Session::Impl::Score(std::span<const std::int32_t> prompt_id
   if (n_prompt > 1) {
     const std::span<const std::int32_t> head(tokens.data(), n_prompt - 1);
     if (Status st =
-            model::Forward(*model->llama, kv, scratch, head, 0, model::LogitsMode::kLast, logits);
+            model->Forward(kv, scratch, head, 0, model::LogitsMode::kLast, logits);
         !st.ok()) {
       return fail(st);
     }
@@ -70,7 +70,7 @@ Result<ScoreResult> Session::Impl::Score(std::span<const std::int32_t> prompt_id
     const std::size_t m = std::min(chunk, end - pos);
     const std::span<const std::int32_t> batch_ids(tokens.data() + pos, m);
     if (Status st =
-            model::Forward(*model->llama, kv, scratch, batch_ids, static_cast<std::int32_t>(pos),
+            model->Forward(kv, scratch, batch_ids, static_cast<std::int32_t>(pos),
                            model::LogitsMode::kAll, std::span<float>(rows.data(), m * n_vocab));
         !st.ok()) {
       return fail(st);

@@ -1,7 +1,9 @@
 // Matrix products and row lookups over borrowed weight matrices (kernels.h).
+#include <algorithm>
 #include <string>
 
 #include "base/check.h"
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 
 namespace tessera::kernels {
@@ -53,31 +55,88 @@ Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> 
   return WeightMatrix{type, data.data(), n_rows, n_cols, row_bytes};
 }
 
+namespace {
+
+// Rows of one ParallelFor task: a multiple of kMatMulRowBlock chosen from the matrix alone (never
+// from the thread count), about 32 tasks per matrix so two threads balance dynamically.
+std::int64_t RowsPerTask(std::int64_t n_rows) {
+  const std::int64_t target = (n_rows + 31) / 32;
+  const std::int64_t blocks = (target + kMatMulRowBlock - 1) / kMatMulRowBlock;
+  return std::max<std::int64_t>(1, blocks) * kMatMulRowBlock;
+}
+
+// The work of one MatMul call, shared by every task.
+struct MatMulJob {
+  const TypeKernels* k;
+  const WeightMatrix* w;
+  const std::uint8_t* act;  // [n_tokens][act_bytes] converted activations
+  std::size_t act_bytes;
+  std::int64_t n_tokens;
+  std::int64_t rows_per_task;
+  float* y;  // [n_tokens, w.n_rows]
+
+  // Rows [r0, r1): blocks of kMatMulRowBlock rows outer, tokens inner.
+  void Rows(std::int64_t r0, std::int64_t r1) const {
+    const std::int64_t n_cols = w->n_cols;
+    const std::int64_t n_rows = w->n_rows;
+    for (std::int64_t b0 = r0; b0 < r1; b0 += kMatMulRowBlock) {
+      const std::int64_t nb = std::min(kMatMulRowBlock, r1 - b0);
+      const std::uint8_t* w_block = w->data + static_cast<std::size_t>(b0) * w->row_bytes;
+      for (std::int64_t t = 0; t < n_tokens; ++t) {
+        const std::uint8_t* xt = act + static_cast<std::size_t>(t) * act_bytes;
+        float* yt = y + t * n_rows + b0;
+        if (k->vec_dot_rows != nullptr) {
+          k->vec_dot_rows(n_cols, nb, w_block, w->row_bytes, xt, yt);
+        } else {
+          for (std::int64_t r = 0; r < nb; ++r) {
+            yt[r] = k->vec_dot(n_cols, w_block + static_cast<std::size_t>(r) * w->row_bytes, xt);
+          }
+        }
+      }
+    }
+  }
+
+  void operator()(std::int64_t task) const {
+    const std::int64_t r0 = task * rows_per_task;
+    Rows(r0, std::min(w->n_rows, r0 + rows_per_task));
+  }
+};
+
+}  // namespace
+
 void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
-                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch) {
+                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch,
+                base::ThreadPool* pool) {
   TS_DCHECK(k.type == w.type);
   TS_DCHECK(n_tokens >= 1);
   TS_DCHECK(w.n_cols % tensor::BlockSize(w.type) == 0);
   const std::size_t act_bytes = PackedBytes(k.vec_dot_type, w.n_cols);
   TS_DCHECK(scratch.size() >= act_bytes * static_cast<std::size_t>(n_tokens));
-  // Convert every activation row once.
-  for (std::int64_t t = 0; t < n_tokens; ++t) {
-    k.act_from_float(x + t * w.n_cols, scratch.data() + t * act_bytes, w.n_cols);
+  std::uint8_t* act = scratch.data();
+  // Convert every activation row once; across the pool when there are enough rows to pay for
+  // the extra barrier (prefill), on the caller otherwise (decode: one row).
+  auto convert = [&](std::int64_t t) {
+    k.act_from_float(x + t * w.n_cols, act + static_cast<std::size_t>(t) * act_bytes, w.n_cols);
+  };
+  if (pool != nullptr && n_tokens >= 8) {
+    pool->ParallelFor(n_tokens, convert);
+  } else {
+    for (std::int64_t t = 0; t < n_tokens; ++t) convert(t);
   }
-  // Row-outer: each weight row is read from memory once and reused for every token.
-  for (std::int64_t r = 0; r < w.n_rows; ++r) {
-    const std::uint8_t* w_row = w.data + static_cast<std::size_t>(r) * w.row_bytes;
-    for (std::int64_t t = 0; t < n_tokens; ++t) {
-      y[t * w.n_rows + r] = k.vec_dot(w.n_cols, w_row, scratch.data() + t * act_bytes);
-    }
+  const MatMulJob job{&k, &w, act, act_bytes, n_tokens, RowsPerTask(w.n_rows), y};
+  const std::int64_t n_tasks = (w.n_rows + job.rows_per_task - 1) / job.rows_per_task;
+  if (pool != nullptr) {
+    pool->ParallelFor(n_tasks, job);
+  } else {
+    job.Rows(0, w.n_rows);
   }
 }
 
 void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float* y,
-            std::span<std::uint8_t> scratch) {
+            std::span<std::uint8_t> scratch, base::ThreadPool* pool) {
   const TypeKernels* k = Kernels(w.type);
   TS_DCHECK(k != nullptr);
-  MatMulWith(*k, w, x, n_tokens, y, scratch);
+  MatMulWith(*k, w, x, n_tokens, y, scratch, pool);
 }
 
 Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out) {

@@ -27,10 +27,23 @@
 //              h = RMSNorm(x) * ffn_norm; x += Wdown(silu(Wgate h) * Wup h)
 //   logits = Wout (RMSNorm(x) * output_norm)
 //
+// The same pass serves architectures that differ only in two options (qwen2 and others):
+// optional Q/K/V bias vectors in LlamaLayer (added after the projection when non-empty) and
+// LlamaConfig::rope_mode (kNormal for llama, kNeox rotates (x[i], x[i + n_rot/2])).
+//
+// Batching and threads: Forward() pushes up to max_batch tokens through each layer as a matrix
+// (RMSNorm of every row, one MatMul per projection with n_tokens rows, RoPE per row, K/V rows
+// written to the cache for every position, causal attention per head over the batch, output
+// projection and FFN as MatMuls). Decode is the same path with one row. Matrix rows and
+// attention heads are split across the ThreadPool passed to Forward() (nullptr: the calling
+// thread only); results are bit-identical for any pool size.
+//
 // Ownership: LlamaModel keeps the gguf::File alive (shared_ptr) because its matrices borrow the
 // file's bytes. Thread safety: LlamaModel is immutable after Load(); any number of sessions may
-// call Forward() concurrently on one model, each with its own KvCache and ForwardScratch
-// (Forward is reentrant; it takes no locks and touches no global state).
+// call Forward() concurrently on one model, each with its own KvCache and ForwardScratch, as
+// long as they do not pass the same ThreadPool at the same time (a pool runs one ParallelFor
+// at a time; the engine serialises Forward calls that share the model's pool with a mutex).
+// Forward takes no locks and touches no global state.
 #ifndef TESSERA_MODEL_LLAMA_H_
 #define TESSERA_MODEL_LLAMA_H_
 
@@ -46,6 +59,10 @@
 #include "model/kv_cache.h"
 #include "tensor/types.h"
 #include "tessera/status.h"
+
+namespace tessera::base {
+class ThreadPool;  // base/thread_pool.h
+}  // namespace tessera::base
 
 namespace tessera::model {
 
@@ -65,6 +82,8 @@ struct LlamaLayer {
   BoundMatrix wq;                // [n_embd] -> [n_embd]
   BoundMatrix wk;                // [n_embd] -> [n_embd_kv]
   BoundMatrix wv;                // [n_embd] -> [n_embd_kv]
+  // Optional projection biases (qwen2): [n_embd], [n_embd_kv], [n_embd_kv] F32; empty = none.
+  std::vector<float> bq, bk, bv;
   BoundMatrix wo;                // [n_embd] -> [n_embd]
   std::vector<float> ffn_norm;   // [n_embd], F32 copy
   BoundMatrix w_gate;            // [n_embd] -> [n_ff]
@@ -118,7 +137,8 @@ class LlamaModel {
 //   q              [B, n_embd]     queries (after RoPE)
 //   k, v           [B, n_embd_kv]  new keys (after RoPE) and values
 //   gate, up       [B, n_ff]       feed-forward hidden
-//   scores         [n_ctx]         attention weights of one query head
+//   scores         [n_head, n_ctx] attention weights, one row per query head (heads run
+//                                  concurrently)
 //   kernel         bytes the matrix kernels need for B rows (activation quantization)
 // Move-only; not thread-safe (one session uses it at a time).
 class ForwardScratch {
@@ -154,14 +174,16 @@ enum class LogitsMode {
 
 // Runs `tokens` at positions start_pos .. start_pos + n - 1, writing their keys and values into
 // `cache` (positions before start_pos must already hold this session's history), and writes
-// logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i).
+// logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i). In kLast mode
+// the output matrix is applied to the last row only. Work is split across `pool` (nullptr: the
+// calling thread alone; the pool must not be running another ParallelFor).
 // Errors (nothing is written to logits_out on error; the cache may hold partial rows for the
 // positions being computed): kInvalidArgument (empty tokens, logits_out too small, a cache or
 // scratch built for another shape or smaller context), kOutOfRange (a token id outside
 // [0, n_vocab), start_pos < 0, or start_pos + n > cache.n_ctx(), naming both).
 Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
-               std::span<float> logits_out);
+               std::span<float> logits_out, base::ThreadPool* pool = nullptr);
 
 }  // namespace tessera::model
 

@@ -1,9 +1,11 @@
-// The llama forward pass over a batch of tokens, with the KV cache of one session.
+// The llama forward pass over a batch of tokens, with the KV cache of one session, its matrix
+// products and attention heads split across an optional thread pool (llama.h).
 #include <algorithm>
 #include <cmath>
 #include <string>
 
 #include "base/check.h"
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "model/llama.h"
 
@@ -25,9 +27,10 @@ kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
 // Runs the layers; a friend of ForwardScratch.
 class LlamaForward {
  public:
-  LlamaForward(const LlamaModel& model, KvCache& cache, ForwardScratch& s)
-      : m_(model), c_(model.config()), cache_(cache), s_(s) {
-    rope_.mode = kernels::RopeMode::kNormal;
+  LlamaForward(const LlamaModel& model, KvCache& cache, ForwardScratch& s,
+               base::ThreadPool* pool)
+      : m_(model), c_(model.config()), cache_(cache), s_(s), pool_(pool) {
+    rope_.mode = c_.rope_mode;
     rope_.head_dim = c_.head_dim;
     rope_.n_rot = c_.n_rot;
     rope_.freq_base = c_.rope_freq_base;
@@ -58,7 +61,7 @@ class LlamaForward {
     s.v_.assign(b * c.n_embd_kv(), 0.0f);
     s.gate_.assign(b * c.n_ff, 0.0f);
     s.up_.assign(b * c.n_ff, 0.0f);
-    s.scores_.assign(static_cast<std::size_t>(n_ctx), 0.0f);
+    s.scores_.assign(static_cast<std::size_t>(c.n_head) * static_cast<std::size_t>(n_ctx), 0.0f);
     std::size_t kernel_bytes = 0;
     auto need = [&](const BoundMatrix& w) {
       kernel_bytes =
@@ -99,32 +102,41 @@ class LlamaForward {
       for (std::int64_t t = 0; t < n; ++t) {
         kernels::RmsNorm(x + t * d, m_.output_norm().data(), d, c_.rms_eps, xb + t * d);
       }
-      kernels::MatMul(out, xb, n, logits, s_.kernel_);
+      kernels::MatMul(out, xb, n, logits, s_.kernel_, pool_);
     } else {
       kernels::RmsNorm(x + (n - 1) * d, m_.output_norm().data(), d, c_.rms_eps, xb);
-      kernels::MatMul(out, xb, 1, logits, s_.kernel_);
+      kernels::MatMul(out, xb, 1, logits, s_.kernel_, pool_);
     }
   }
 
  private:
+  // y[t] = W h[t] (+ bias when the layer has one) for the n rows of h.
+  void Project(const BoundMatrix& w, const std::vector<float>& bias, const float* h,
+               std::int64_t n, float* y) {
+    kernels::MatMul(ToKernel(w), h, n, y, s_.kernel_, pool_);
+    if (bias.empty()) return;
+    for (std::int64_t t = 0; t < n; ++t) {
+      float* yt = y + t * w.n_rows;  // [n_rows]
+      kernels::Add(yt, bias.data(), yt, w.n_rows);
+    }
+  }
+
   // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm.
   void Attention(const LlamaLayer& l, std::int32_t il, std::int64_t n, std::int32_t pos0) {
     const std::int64_t d = c_.n_embd;
     const std::int64_t d_kv = c_.n_embd_kv();
-    const std::int64_t hd = c_.head_dim;
-    float* x = s_.x_.data();            // [n, n_embd]
-    float* xb = s_.xb_.data();          // [n, n_embd]
-    float* q = s_.q_.data();            // [n, n_head * head_dim]
-    float* k = s_.k_.data();            // [n, n_head_kv * head_dim]
-    float* v = s_.v_.data();            // [n, n_head_kv * head_dim]
-    float* attn = s_.attn_.data();      // [n, n_head * head_dim]
-    float* scores = s_.scores_.data();  // [n_ctx]
+    float* x = s_.x_.data();        // [n, n_embd]
+    float* xb = s_.xb_.data();      // [n, n_embd]
+    float* q = s_.q_.data();        // [n, n_head * head_dim]
+    float* k = s_.k_.data();        // [n, n_head_kv * head_dim]
+    float* v = s_.v_.data();        // [n, n_head_kv * head_dim]
+    float* attn = s_.attn_.data();  // [n, n_head * head_dim]
     for (std::int64_t t = 0; t < n; ++t) {
       kernels::RmsNorm(x + t * d, l.attn_norm.data(), d, c_.rms_eps, xb + t * d);
     }
-    kernels::MatMul(ToKernel(l.wq), xb, n, q, s_.kernel_);
-    kernels::MatMul(ToKernel(l.wk), xb, n, k, s_.kernel_);
-    kernels::MatMul(ToKernel(l.wv), xb, n, v, s_.kernel_);
+    Project(l.wq, l.bq, xb, n, q);
+    Project(l.wk, l.bk, xb, n, k);
+    Project(l.wv, l.bv, xb, n, v);
     for (std::int64_t t = 0; t < n; ++t) {
       const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
       kernels::Rope(q + t * d, c_.n_head, pos, rope_);
@@ -132,27 +144,44 @@ class LlamaForward {
       std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
       std::copy_n(v + t * d_kv, d_kv, cache_.v(il, pos));
     }
+    // One task per query head: every query row of the batch, each over positions <= its own.
+    auto head_task = [&](std::int64_t h) {
+      AttendHead(il, static_cast<std::int32_t>(h), n, pos0);
+    };
+    if (pool_ != nullptr) {
+      pool_->ParallelFor(c_.n_head, head_task);
+    } else {
+      for (std::int32_t h = 0; h < c_.n_head; ++h) head_task(h);
+    }
+    kernels::MatMul(ToKernel(l.wo), attn, n, xb, s_.kernel_, pool_);
+    kernels::Add(x, xb, x, n * d);
+  }
+
+  // attn[t, head h] = sum_p softmax_p(q[t, h] . K[p, kv(h)] / sqrt(head_dim)) V[p, kv(h)] over
+  // p <= pos0 + t (causal), for the n query rows of the chunk. Uses only head h's scores row, so
+  // heads run concurrently.
+  void AttendHead(std::int32_t il, std::int32_t h, std::int64_t n, std::int32_t pos0) {
+    const std::int64_t d = c_.n_embd;
+    const std::int64_t hd = c_.head_dim;
+    const float* q = s_.q_.data();  // [n, n_embd]
+    float* attn = s_.attn_.data();  // [n, n_embd]
+    float* scores = s_.scores_.data() + static_cast<std::size_t>(h) * s_.n_ctx_;  // [n_ctx]
     const kernels::TypeKernels& f32 = *kernels::Kernels(tensor::DType::kF32);
     const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    const std::int32_t group = c_.n_group();
+    const std::int64_t kv_off = (h / c_.n_group()) * hd;  // kv head h / group
     for (std::int64_t t = 0; t < n; ++t) {
       const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
-      for (std::int32_t h = 0; h < c_.n_head; ++h) {
-        const float* qh = q + t * d + h * hd;          // [head_dim]
-        const std::int64_t kv_off = (h / group) * hd;  // kv head h / group
-        for (std::int32_t p = 0; p <= pos; ++p) {
-          scores[p] = f32.vec_dot(hd, cache_.k(il, p) + kv_off, qh) * scale;
-        }
-        kernels::Softmax(scores, pos + 1);
-        float* out = attn + t * d + h * hd;  // [head_dim]
-        std::fill_n(out, hd, 0.0f);
-        for (std::int32_t p = 0; p <= pos; ++p) {
-          kernels::Axpy(scores[p], cache_.v(il, p) + kv_off, out, hd);
-        }
+      const float* qh = q + t * d + h * hd;  // [head_dim]
+      for (std::int32_t p = 0; p <= pos; ++p) {
+        scores[p] = f32.vec_dot(hd, cache_.k(il, p) + kv_off, qh) * scale;
+      }
+      kernels::Softmax(scores, pos + 1);
+      float* out = attn + t * d + h * hd;  // [head_dim]
+      std::fill_n(out, hd, 0.0f);
+      for (std::int32_t p = 0; p <= pos; ++p) {
+        kernels::Axpy(scores[p], cache_.v(il, p) + kv_off, out, hd);
       }
     }
-    kernels::MatMul(ToKernel(l.wo), attn, n, xb, s_.kernel_);
-    kernels::Add(x, xb, x, n * d);
   }
 
   // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.
@@ -165,10 +194,10 @@ class LlamaForward {
     for (std::int64_t t = 0; t < n; ++t) {
       kernels::RmsNorm(x + t * d, l.ffn_norm.data(), d, c_.rms_eps, xb + t * d);
     }
-    kernels::MatMul(ToKernel(l.w_gate), xb, n, gate, s_.kernel_);
-    kernels::MatMul(ToKernel(l.w_up), xb, n, up, s_.kernel_);
+    kernels::MatMul(ToKernel(l.w_gate), xb, n, gate, s_.kernel_, pool_);
+    kernels::MatMul(ToKernel(l.w_up), xb, n, up, s_.kernel_, pool_);
     kernels::SiluMul(gate, up, gate, n * c_.n_ff);
-    kernels::MatMul(ToKernel(l.w_down), gate, n, xb, s_.kernel_);
+    kernels::MatMul(ToKernel(l.w_down), gate, n, xb, s_.kernel_, pool_);
     kernels::Add(x, xb, x, n * d);
   }
 
@@ -176,6 +205,7 @@ class LlamaForward {
   const LlamaConfig& c_;
   KvCache& cache_;
   ForwardScratch& s_;
+  base::ThreadPool* pool_;  // nullptr: everything on the calling thread
   kernels::RopeParams rope_;
 };
 
@@ -196,7 +226,7 @@ std::size_t ForwardScratch::size_bytes() const {
 
 Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
-               std::span<float> logits_out) {
+               std::span<float> logits_out, base::ThreadPool* pool) {
   const LlamaConfig& c = model.config();
   if (tokens.empty()) {
     return Status(StatusCode::kInvalidArgument, "model: llama: Forward() given no tokens");
@@ -236,7 +266,7 @@ Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                                                     " floats, needs " + std::to_string(need));
   }
 
-  LlamaForward forward(model, cache, scratch);
+  LlamaForward forward(model, cache, scratch, pool);
   const std::int64_t b = scratch.max_batch();
   for (std::int64_t first = 0; first < n; first += b) {
     const std::int64_t count = std::min(b, n - first);
