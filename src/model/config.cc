@@ -6,13 +6,14 @@
 #include <optional>
 #include <string>
 
+#include "model/architecture.h"
+
 namespace tessera::model {
 namespace {
 
 constexpr std::string_view kArchKey = "general.architecture";
 constexpr std::string_view kTokenEmbd = "token_embd.weight";
 
-std::string Key(std::string_view suffix) { return "llama." + std::string(suffix); }
 
 // An integer key; `fallback` when absent (nullopt: required). Bounded to [1, max]: zero is
 // kMalformed, above max kOutOfRange, both naming the key and value.
@@ -135,19 +136,27 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
   const gguf::Value* arch = file.Find(kArchKey);
   if (arch == nullptr) {
     return Status(StatusCode::kUnsupported,
-                  "model: key \"general.architecture\" is absent; only \"llama\" is supported");
+                  "model: key \"general.architecture\" is absent (supported: " +
+                      SupportedArchitectureNames() + ")");
   }
   if (!arch->is_string()) {
     return Status(StatusCode::kTypeMismatch, "model: key \"general.architecture\" holds " +
                                                  std::string(gguf::ValueTypeName(arch->type())) +
                                                  ", expected string");
   }
-  if (arch->string() != "llama") {
+  const ArchitectureTraits* traits = FindArchitecture(arch->string());
+  if (traits == nullptr) {
     return Status(StatusCode::kUnsupported, "model: architecture \"" + arch->string() +
-                                                "\" is not supported (supported: \"llama\")");
+                                                "\" is not supported (supported: " +
+                                                SupportedArchitectureNames() + ")");
   }
+  const std::string prefix = std::string(traits->name) + ".";
+  auto Key = [&prefix](std::string_view suffix) { return prefix + std::string(suffix); };
 
   LlamaConfig c;
+  c.architecture = std::string(traits->name);
+  c.rope_mode = traits->rope_mode;
+  c.qkv_bias = traits->qkv_bias;
   TS_ASSIGN_OR_RETURN(c.n_ctx_train, ReadCount(file, Key("context_length"), {}, kMaxContext));
   TS_ASSIGN_OR_RETURN(c.n_embd, ReadCount(file, Key("embedding_length"), {}, kMaxEmbd));
   TS_ASSIGN_OR_RETURN(c.n_layer, ReadCount(file, Key("block_count"), {}, kMaxLayers));

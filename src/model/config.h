@@ -2,7 +2,8 @@
 // validated before anything is allocated.
 //
 // Keys read (llama.cpp's names; "llama." is the architecture prefix):
-//   general.architecture                 must be "llama" (else kUnsupported naming it)
+//   general.architecture                 "llama" or "qwen2" (else kUnsupported naming it);
+//                                        the keys below use it as their prefix
 //   llama.context_length                 n_ctx_train
 //   llama.embedding_length               n_embd
 //   llama.block_count                    n_layer
@@ -20,8 +21,10 @@
 #define TESSERA_MODEL_CONFIG_H_
 
 #include <cstdint>
+#include <string>
 
 #include "gguf/reader.h"
+#include "kernels/kernels.h"
 #include "tessera/status.h"
 
 namespace tessera::model {
@@ -46,12 +49,17 @@ struct LlamaConfig {
   std::int32_t n_rot = 0;        // leading dims of each head rotated by RoPE (even, <= head_dim)
   float rms_eps = 1e-5f;
   float rope_freq_base = 10000.0f;
+  // How RoPE pairs dimensions: kNormal for llama (adjacent pairs), kNeox for qwen2 and others
+  // (x[i] with x[i + n_rot/2]). Set by the architecture, not read from a key.
+  kernels::RopeMode rope_mode = kernels::RopeMode::kNormal;
+  std::string architecture = "llama";  // general.architecture (model/architecture.h)
+  bool qkv_bias = false;               // Q/K/V projections carry biases (qwen2)
 
   std::int32_t n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row
   std::int32_t n_group() const { return n_head / n_head_kv; }      // query heads per kv head
 };
 
-// Reads and validates the config. Errors: kUnsupported (architecture not "llama"), kNotFound /
+// Reads and validates the config. Errors: kUnsupported (architecture not in model/architecture.h), kNotFound /
 // kTypeMismatch (required key absent / wrong type, naming the key), kMalformed (a zero or
 // inconsistent value, naming key and value), kOutOfRange (above the bounds above),
 // kMissingTensor (no token_embd.weight), kShapeMismatch (token_embd not 2-D or its width is not

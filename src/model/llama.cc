@@ -37,7 +37,7 @@ Result<const gguf::TensorInfo*> FindShaped(const gguf::File& file, const std::st
     return Status(StatusCode::kUnsupported,
                   "model: llama: tensor \"" + name + "\" has type " +
                       std::string(tensor::TypeName(info->type)) +
-                      ", which the kernels cannot compute (supported: f32, f16, bf16, q8_0, q4_0)");
+                      ", which the kernels cannot compute");
   }
   return info;
 }
@@ -100,6 +100,11 @@ class LlamaBinder {
       TS_ASSIGN_OR_RETURN(l.wq, Matrix(p + "attn_q.weight", c.n_embd, c.n_embd));
       TS_ASSIGN_OR_RETURN(l.wk, Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv()));
       TS_ASSIGN_OR_RETURN(l.wv, Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv()));
+      if (c.qkv_bias) {
+        TS_ASSIGN_OR_RETURN(l.bq, Vector(p + "attn_q.bias", c.n_embd));
+        TS_ASSIGN_OR_RETURN(l.bk, Vector(p + "attn_k.bias", c.n_embd_kv()));
+        TS_ASSIGN_OR_RETURN(l.bv, Vector(p + "attn_v.bias", c.n_embd_kv()));
+      }
       TS_ASSIGN_OR_RETURN(l.wo, Matrix(p + "attn_output.weight", c.n_embd, c.n_embd));
       TS_ASSIGN_OR_RETURN(l.ffn_norm, Vector(p + "ffn_norm.weight", c.n_embd));
       TS_ASSIGN_OR_RETURN(l.w_gate, Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));

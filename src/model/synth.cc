@@ -53,8 +53,20 @@ std::uint32_t FileTypeOf(DType type) {
       return 1;
     case DType::kQ4_0:
       return 2;
+    case DType::kQ4_1:
+      return 3;
     case DType::kQ8_0:
       return 7;
+    case DType::kQ5_0:
+      return 8;
+    case DType::kQ5_1:
+      return 9;
+    case DType::kQ4_K:
+      return 14;  // LLAMA_FTYPE_MOSTLY_Q4_K_S: every matrix Q4_K
+    case DType::kQ5_K:
+      return 16;  // LLAMA_FTYPE_MOSTLY_Q5_K_S
+    case DType::kQ6_K:
+      return 18;
     case DType::kBF16:
       return 32;
     default:
@@ -69,7 +81,7 @@ Status InvalidSpec(const std::string& what) {
 Status CheckType(std::string_view field, DType type, std::int64_t row_length) {
   if (!tensor::IsComputeSupported(type)) {
     return InvalidSpec(std::string(field) + " " + std::string(tensor::TypeName(type)) +
-                       " is not a compute type (f32, f16, bf16, q8_0, q4_0)");
+                       " is not a type the kernels compute");
   }
   if (row_length % tensor::BlockSize(type) != 0) {
     return InvalidSpec(std::string(field) + " " + std::string(tensor::TypeName(type)) +
@@ -158,6 +170,13 @@ class Builder {
     return Add(name, n_cols, n_rows, type);
   }
 
+  // A [n] bias vector in F32 of N(0, stddev) values.
+  Status Bias(const std::string& name, std::int64_t n, float stddev) {
+    values_.resize(static_cast<std::size_t>(n));
+    for (float& v : values_) v = static_cast<float>(rng_.Next() * stddev);
+    return Add(name, n, 0, DType::kF32);
+  }
+
   // A [n] norm vector in F32: 1.0, or 1 + N(0, norm_stddev).
   Status Norm(const std::string& name, std::int64_t n) {
     values_.resize(static_cast<std::size_t>(n));
@@ -193,6 +212,13 @@ class Builder {
 Status ValidateSynthSpec(const SynthSpec& spec) {
   Status st = ValidateLlamaConfig(ConfigOf(spec));
   if (!st.ok()) return InvalidSpec(st.message());
+  if (spec.architecture != "llama" && spec.architecture != "qwen2") {
+    return InvalidSpec("architecture \"" + spec.architecture + "\" is not llama or qwen2");
+  }
+  if (!std::isfinite(spec.bias_stddev) || spec.bias_stddev < 0.0f) {
+    return InvalidSpec("bias_stddev " + std::to_string(spec.bias_stddev) +
+                       " must be finite and >= 0");
+  }
   if (!std::isfinite(spec.stddev) || spec.stddev < 0.0f) {
     return InvalidSpec("stddev " + std::to_string(spec.stddev) + " must be finite and >= 0");
   }
@@ -229,10 +255,10 @@ Status Fill(const SynthSpec& s, Builder& b) {
   namespace k = gguf::keys;
   const LlamaConfig c = ConfigOf(s);
   gguf::Writer& w = b.writer();
-  auto arch = [](std::string_view suffix) { return k::ArchKey("llama", suffix); };
+  auto arch = [&s](std::string_view suffix) { return k::ArchKey(s.architecture, suffix); };
   auto u32 = [](std::int32_t v) { return gguf::Value::U32(static_cast<std::uint32_t>(v)); };
   const std::pair<std::string, gguf::Value> pairs[] = {
-      {std::string(k::kGeneralArchitecture), gguf::Value::String("llama")},
+      {std::string(k::kGeneralArchitecture), gguf::Value::String(s.architecture)},
       {std::string(k::kGeneralName), gguf::Value::String(s.name)},
       {std::string(k::kGeneralFileType), gguf::Value::U32(FileTypeOf(s.matrix_type))},
       {std::string(k::kGeneralQuantizationVersion), gguf::Value::U32(2)},
@@ -278,6 +304,14 @@ Status Fill(const SynthSpec& s, Builder& b) {
     const std::string p = "blk." + std::to_string(i) + ".";
     TS_RETURN_IF_ERROR(b.Norm(p + "attn_norm.weight", c.n_embd));
     TS_RETURN_IF_ERROR(b.Norm(p + "ffn_norm.weight", c.n_embd));
+  }
+  if (s.architecture == "qwen2") {
+    for (std::int32_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      TS_RETURN_IF_ERROR(b.Bias(p + "attn_q.bias", c.n_embd, s.bias_stddev));
+      TS_RETURN_IF_ERROR(b.Bias(p + "attn_k.bias", c.n_embd_kv(), s.bias_stddev));
+      TS_RETURN_IF_ERROR(b.Bias(p + "attn_v.bias", c.n_embd_kv(), s.bias_stddev));
+    }
   }
   return Status::Ok();
 }

@@ -1,4 +1,4 @@
-// WriteRandomLlama: writes a llama-architecture GGUF with seeded random weights, for tests,
+// WriteRandomLlama: writes a llama- (or qwen2-) architecture GGUF with seeded random weights, for tests,
 // benchmarks and the `tessera synth` command.
 //
 // Weights are drawn from N(0, stddev) with std::mt19937_64 and our own Box-Muller transform, so
@@ -46,6 +46,11 @@ struct SynthSpec {
   float stddev = 0.02f;                      // of every matrix element
   float norm_stddev = 0.0f;                  // > 0: norm gains 1 + N(0, norm_stddev); 0: all 1.0
   std::string name = "tessera-synth-llama";  // general.name
+  // "llama", or "qwen2": the same tensors plus F32 biases attn_q.bias [n_embd], attn_k.bias and
+  // attn_v.bias [n_embd_kv] drawn from N(0, bias_stddev) after the norms (so the llama draw order
+  // is unchanged), and the metadata under "qwen2.".
+  std::string architecture = "llama";
+  float bias_stddev = 0.02f;
   const gguf::File* tokenizer_source = nullptr;  // borrowed for the call; may be null
 };
 

@@ -25,12 +25,15 @@ struct Shape {
   std::int32_t n_embd, n_head, n_head_kv, n_ff, n_layer, n_rot;
   bool tied;
   float rope_base;
+  const char* arch = "llama";  // "qwen2": Q/K/V biases and NEOX RoPE
 };
 
 const Shape kShapes[] = {
     {"mha_untied", 64, 4, 4, 96, 2, 0, false, 10000.0f},
     {"gqa_4_2_tied_rot8", 64, 4, 2, 128, 2, 8, true, 10000.0f},
     {"gqa_6_2_untied_rot10", 96, 6, 2, 160, 1, 10, false, 500.0f},
+    {"qwen2_gqa_4_2_tied", 64, 4, 2, 128, 2, 0, true, 1000000.0f, "qwen2"},
+    {"qwen2_mha_untied_rot8", 64, 4, 4, 96, 2, 8, false, 10000.0f, "qwen2"},
 };
 
 // Largest |ours - ref| over a row, relative to the largest |ref| of the row.
@@ -94,6 +97,8 @@ SynthSpec SpecFor(const Shape& s, DType matrix, DType output, DType embd, std::u
   // head mapping, RoPE or mask shows up well above the tolerances.
   spec.stddev = 0.15f;
   spec.norm_stddev = 0.3f;  // random gains: a swapped or unapplied norm vector shows up
+  spec.architecture = s.arch;
+  spec.bias_stddev = 0.3f;  // qwen2: a missing or misplaced bias shows up
   return spec;
 }
 

@@ -26,19 +26,22 @@ Result<int> GetInt(const gguf::File& file, const std::string& key, int fallback)
 
 Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
   NaiveLlama m;
-  TS_ASSIGN_OR_RETURN(m.n_embd_, GetInt(file, "llama.embedding_length", 0));
-  TS_ASSIGN_OR_RETURN(m.n_layer_, GetInt(file, "llama.block_count", 0));
-  TS_ASSIGN_OR_RETURN(m.n_ff_, GetInt(file, "llama.feed_forward_length", 0));
-  TS_ASSIGN_OR_RETURN(m.n_head_, GetInt(file, "llama.attention.head_count", 0));
-  TS_ASSIGN_OR_RETURN(m.n_head_kv_, GetInt(file, "llama.attention.head_count_kv", m.n_head_));
+  TS_ASSIGN_OR_RETURN(std::string_view arch_name, file.GetString("general.architecture"));
+  const std::string arch(arch_name);
+  m.neox_ = arch == "qwen2";
+  TS_ASSIGN_OR_RETURN(m.n_embd_, GetInt(file, arch + ".embedding_length", 0));
+  TS_ASSIGN_OR_RETURN(m.n_layer_, GetInt(file, arch + ".block_count", 0));
+  TS_ASSIGN_OR_RETURN(m.n_ff_, GetInt(file, arch + ".feed_forward_length", 0));
+  TS_ASSIGN_OR_RETURN(m.n_head_, GetInt(file, arch + ".attention.head_count", 0));
+  TS_ASSIGN_OR_RETURN(m.n_head_kv_, GetInt(file, arch + ".attention.head_count_kv", m.n_head_));
   m.head_dim_ = m.n_embd_ / m.n_head_;
-  TS_ASSIGN_OR_RETURN(m.n_rot_, GetInt(file, "llama.rope.dimension_count", m.head_dim_));
-  if (file.Find("llama.attention.layer_norm_rms_epsilon") != nullptr) {
-    TS_ASSIGN_OR_RETURN(float eps, file.GetF32("llama.attention.layer_norm_rms_epsilon"));
+  TS_ASSIGN_OR_RETURN(m.n_rot_, GetInt(file, arch + ".rope.dimension_count", m.head_dim_));
+  if (file.Find(arch + ".attention.layer_norm_rms_epsilon") != nullptr) {
+    TS_ASSIGN_OR_RETURN(float eps, file.GetF32(arch + ".attention.layer_norm_rms_epsilon"));
     m.eps_ = eps;
   }
-  if (file.Find("llama.rope.freq_base") != nullptr) {
-    TS_ASSIGN_OR_RETURN(float base, file.GetF32("llama.rope.freq_base"));
+  if (file.Find(arch + ".rope.freq_base") != nullptr) {
+    TS_ASSIGN_OR_RETURN(float base, file.GetF32(arch + ".rope.freq_base"));
     m.freq_base_ = base;
   }
   TS_ASSIGN_OR_RETURN(m.embd_, Load(file, "token_embd.weight"));
@@ -61,6 +64,11 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
     TS_ASSIGN_OR_RETURN(l.w_gate, Load(file, p + "ffn_gate.weight"));
     TS_ASSIGN_OR_RETURN(l.w_up, Load(file, p + "ffn_up.weight"));
     TS_ASSIGN_OR_RETURN(l.w_down, Load(file, p + "ffn_down.weight"));
+    if (m.neox_) {
+      TS_ASSIGN_OR_RETURN(l.bq, Load(file, p + "attn_q.bias"));
+      TS_ASSIGN_OR_RETURN(l.bk, Load(file, p + "attn_k.bias"));
+      TS_ASSIGN_OR_RETURN(l.bv, Load(file, p + "attn_v.bias"));
+    }
     m.layers_.push_back(std::move(l));
   }
   return m;
@@ -85,13 +93,14 @@ std::vector<double> NaiveLlama::RmsNorm(const std::vector<double>& x, const Mat&
 }
 
 // llama.cpp "normal" RoPE: pairs (2i, 2i+1) of the first n_rot dims of each head rotate by
-// pos * base^(-2i / n_rot).
+// pos * base^(-2i / n_rot). NEOX (qwen2): pairs (i, i + n_rot/2), same angles.
 void NaiveLlama::Rope(std::vector<double>& x, int n_heads, int pos) const {
   for (int h = 0; h < n_heads; ++h) {
     for (int i = 0; i < n_rot_ / 2; ++i) {
       const double theta = pos * std::pow(freq_base_, -2.0 * i / n_rot_);
-      double& a = x[static_cast<std::size_t>(h) * head_dim_ + 2 * i];
-      double& b = x[static_cast<std::size_t>(h) * head_dim_ + 2 * i + 1];
+      const std::size_t base = static_cast<std::size_t>(h) * head_dim_;
+      double& a = x[base + (neox_ ? i : 2 * i)];
+      double& b = x[base + (neox_ ? i + n_rot_ / 2 : 2 * i + 1)];
       const double a0 = a, b0 = b;
       a = a0 * std::cos(theta) - b0 * std::sin(theta);
       b = a0 * std::sin(theta) + b0 * std::cos(theta);
@@ -114,6 +123,9 @@ std::vector<double> NaiveLlama::LastLogits(std::span<const std::int32_t> tokens)
       q[t] = MatVec(l.wq, n_embd_, n_embd_, h);
       k[t] = MatVec(l.wk, kv, n_embd_, h);
       v[t] = MatVec(l.wv, kv, n_embd_, h);
+      for (std::size_t i = 0; i < l.bq.size(); ++i) q[t][i] += l.bq[i];
+      for (std::size_t i = 0; i < l.bk.size(); ++i) k[t][i] += l.bk[i];
+      for (std::size_t i = 0; i < l.bv.size(); ++i) v[t][i] += l.bv[i];
       Rope(q[t], n_head_, t);
       Rope(k[t], n_head_kv_, t);
     }

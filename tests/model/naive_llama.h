@@ -1,7 +1,9 @@
-// A deliberately naive llama forward pass for tests: every weight dequantized to double with
+// A deliberately naive llama / qwen2 forward pass for tests: every weight dequantized to double with
 // tensor::Dequantize (so it sees the weights exactly as stored), plain loops in double precision,
 // and no KV cache: LastLogits() recomputes every position of the prefix from scratch.
 // It reads the metadata itself (not through model/config.h) so that a bug there shows up.
+// qwen2 differs from llama in three places: its keys are under "qwen2.", Q/K/V projections add a
+// bias (blk.N.attn_{q,k,v}.bias), and RoPE rotates NEOX pairs (i, i + n_rot/2).
 #ifndef TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
 #define TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
 
@@ -28,6 +30,7 @@ class NaiveLlama {
   using Mat = std::vector<double>;  // row-major [n_rows][n_cols]
   struct Layer {
     Mat attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
+    Mat bq, bk, bv;  // empty for llama
   };
   // y[r] = sum_c w[r][c] x[c].
   static std::vector<double> MatVec(const Mat& w, int n_rows, int n_cols,
@@ -38,6 +41,7 @@ class NaiveLlama {
   int n_vocab_ = 0, n_embd_ = 0, n_layer_ = 0, n_ff_ = 0, n_head_ = 0, n_head_kv_ = 0;
   int head_dim_ = 0, n_rot_ = 0;
   double eps_ = 1e-5, freq_base_ = 10000.0;
+  bool neox_ = false;  // qwen2
   Mat embd_, output_, output_norm_;
   std::vector<Layer> layers_;
 };

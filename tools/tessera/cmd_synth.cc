@@ -37,6 +37,7 @@ struct SynthFlags {
   bool tied = false;
   bool untied = false;
   std::string name;
+  std::string arch = "llama";
 };
 
 Result<model::SynthSpec> ShapeSpec(const std::string& shape) {
@@ -67,7 +68,9 @@ Result<model::SynthSpec> ShapeSpec(const std::string& shape) {
 Result<tensor::DType> ParseType(const std::string& flag, const std::string& name) {
   std::optional<tensor::DType> t = tensor::TypeFromName(name);
   if (!t.has_value() || !tensor::IsComputeSupported(*t)) {
-    return InvalidArgument(flag + " \"" + name + "\" is not one of f32, f16, bf16, q8_0, q4_0");
+    return InvalidArgument(flag + " \"" + name +
+                           "\" is not a type the kernels compute (f32, f16, bf16, q8_0, q4_0, "
+                           "q4_1, q5_0, q5_1, q4_k, q5_k, q6_k)");
   }
   return *t;
 }
@@ -91,6 +94,7 @@ Status RunSynthImpl(const SynthFlags& f) {
   if (f.untied) spec.tied_output = false;
   if (!f.name.empty()) spec.name = f.name;
   spec.seed = f.seed;
+  spec.architecture = f.arch;
 
   std::optional<gguf::File> vocab;
   if (!f.vocab_from.empty()) {
@@ -120,7 +124,10 @@ RunFn AddSynth(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("synth", "Write a llama GGUF with seeded random weights");
   sub->add_option("-o,--output", f->out_path, "Output GGUF file")->required();
   sub->add_option("--shape", f->shape, "tiny (default), s15m, s42m, s110m, smol135m");
-  sub->add_option("--type", f->type, "Matrix type: f32 (default), f16, bf16, q8_0, q4_0");
+  sub->add_option("--type", f->type,
+                  "Matrix type: f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, "
+                  "q5_k, q6_k");
+  sub->add_option("--arch", f->arch, "llama (default) or qwen2");
   sub->add_option("--output-type", f->output_type, "output.weight type (default --type)");
   sub->add_option("--embd-type", f->embd_type, "token_embd.weight type (default --type)");
   sub->add_option("--vocab-from", f->vocab_from, "Copy tokenizer metadata from this GGUF");

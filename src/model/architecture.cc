@@ -1,0 +1,34 @@
+#include "model/architecture.h"
+
+#include <array>
+
+namespace tessera::model {
+namespace {
+
+const std::array<const ArchitectureTraits*, 2>& All() {
+  static const std::array<const ArchitectureTraits*, 2> all = {&LlamaArchitecture(),
+                                                               &Qwen2Architecture()};
+  return all;
+}
+
+}  // namespace
+
+const ArchitectureTraits* FindArchitecture(std::string_view name) {
+  for (const ArchitectureTraits* a : All()) {
+    if (a->name == name) return a;
+  }
+  return nullptr;
+}
+
+std::string SupportedArchitectureNames() {
+  std::string out;
+  for (const ArchitectureTraits* a : All()) {
+    if (!out.empty()) out.append(", ");
+    out.push_back('"');
+    out.append(a->name);
+    out.push_back('"');
+  }
+  return out;
+}
+
+}  // namespace tessera::model

@@ -1,0 +1,36 @@
+// Architectures: what distinguishes the decoder-only transformers that share the llama forward
+// pass (model/llama.h). Each architecture is described in its own file (llama_arch.cc,
+// qwen2_arch.cc) and listed in architecture.cc.
+//
+// An architecture fixes: the GGUF metadata prefix ("<name>.context_length", ...), how RoPE
+// pairs dimensions, and whether the Q/K/V projections carry biases. Everything else (tensor
+// names, RMSNorm, SwiGLU FFN, grouped-query attention, tied or untied output) is shared.
+//
+// Thread safety: the traits are immutable constants.
+#ifndef TESSERA_MODEL_ARCHITECTURE_H_
+#define TESSERA_MODEL_ARCHITECTURE_H_
+
+#include <string>
+#include <string_view>
+
+#include "kernels/kernels.h"
+
+namespace tessera::model {
+
+struct ArchitectureTraits {
+  std::string_view name;        // general.architecture, also the metadata key prefix
+  kernels::RopeMode rope_mode;  // kNormal: adjacent pairs; kNeox: (i, i + n_rot/2)
+  bool qkv_bias;                // blk.N.attn_{q,k,v}.bias are required
+};
+
+const ArchitectureTraits& LlamaArchitecture();
+const ArchitectureTraits& Qwen2Architecture();
+
+// The traits of `name`, or nullptr when the architecture is not supported.
+const ArchitectureTraits* FindArchitecture(std::string_view name);
+// "\"llama\", \"qwen2\"": for error messages.
+std::string SupportedArchitectureNames();
+
+}  // namespace tessera::model
+
+#endif  // TESSERA_MODEL_ARCHITECTURE_H_
