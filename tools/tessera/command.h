@@ -25,6 +25,9 @@ RunFn AddTokenize(CLI::App& app);
 RunFn AddGenerate(CLI::App& app);
 RunFn AddScore(CLI::App& app);
 RunFn AddSynth(CLI::App& app);
+RunFn AddQuantize(CLI::App& app);
+RunFn AddBench(CLI::App& app);
+RunFn AddRoofline(CLI::App& app);
 
 // Prints "tessera: <code>: <message>" to stderr and returns exit status 1.
 int ReportError(const Status& status);

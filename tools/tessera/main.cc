@@ -30,6 +30,9 @@ int Main(int argc, char** argv) {
   add(&AddScore);
   add(&AddInspect);
   add(&AddSynth);
+  add(&AddQuantize);
+  add(&AddBench);
+  add(&AddRoofline);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
