@@ -34,21 +34,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "gguf/keys.h"
 #include "gguf/reader.h"
 #include "tessera/status.h"
 
 namespace tessera::tokenizer {
 
 // The token type stored in "tokenizer.ggml.token_type" (values fixed by the GGUF convention).
-enum class TokenType : std::int32_t {
-  kUndefined = 0,
-  kNormal = 1,
-  kUnknown = 2,
-  kControl = 3,
-  kUserDefined = 4,
-  kUnused = 5,
-  kByte = 6,
-};
+using TokenType = gguf::keys::TokenType;
 
 // Token attribute bits (a token may carry several, e.g. user-defined and control).
 using TokenAttrs = std::uint32_t;
