@@ -171,12 +171,7 @@ std::string BpeTokenizer::TokenToPiece(std::int32_t id) const {
 
 Result<std::vector<std::int32_t>> BpeTokenizer::Encode(std::string_view text,
                                                        const EncodeOptions& opts) const {
-  if (text.size() > kMaxInputBytes) {
-    return Status(StatusCode::kOutOfRange, "tokenizer: input of " + std::to_string(text.size()) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(kMaxInputBytes));
-  }
-  if (Status s = base::ValidateUtf8(text); !s.ok()) return s.WithContext("tokenizer");
+  TS_RETURN_IF_ERROR(CheckInput(text));
 
   const Vocab& v = vocab();
   std::vector<std::int32_t> out;

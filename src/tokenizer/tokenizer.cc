@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "base/utf8.h"
 #include "gguf/keys.h"
 #include "tokenizer/bpe_tokenizer.h"
 #include "tokenizer/spm_tokenizer.h"
@@ -10,6 +11,16 @@
 namespace tessera::tokenizer {
 
 Tokenizer::~Tokenizer() = default;
+
+Status Tokenizer::CheckInput(std::string_view text) {
+  if (text.size() > kMaxInputBytes) {
+    return Status(StatusCode::kOutOfRange, "tokenizer: input of " + std::to_string(text.size()) +
+                                               " bytes exceeds the limit of " +
+                                               std::to_string(kMaxInputBytes));
+  }
+  if (Status s = base::ValidateUtf8(text); !s.ok()) return s.WithContext("tokenizer");
+  return Status::Ok();
+}
 
 Result<std::string> Tokenizer::Decode(std::span<const std::int32_t> ids) const {
   std::string out;

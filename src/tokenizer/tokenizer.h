@@ -72,6 +72,8 @@ class Tokenizer {
 
  protected:
   explicit Tokenizer(Vocab vocab) : vocab_(std::move(vocab)) {}
+  // The checks every Encode() starts with: kOutOfRange above kMaxInputBytes, kInvalidUtf8.
+  static Status CheckInput(std::string_view text);
 
  private:
   Vocab vocab_;
