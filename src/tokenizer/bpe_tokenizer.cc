@@ -8,18 +8,12 @@
 #include "gguf/keys.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/special_tokens.h"
+#include "tokenizer/symbol_chain.h"
 
 namespace tessera::tokenizer {
 namespace {
 
 // A run of bytes of the byte-level word; merged symbols are linked into a list.
-struct Symbol {
-  std::int32_t prev;
-  std::int32_t next;
-  std::uint32_t start;  // byte offset into the word
-  std::uint32_t n;      // bytes; 0 once merged into its left neighbour
-};
-
 struct Bigram {
   std::int32_t left;
   std::int32_t right;
@@ -42,15 +36,7 @@ class BpeSession {
   // Appends the tokens of byte-level word `word` to `out`.
   Status Tokenize(std::string_view word, std::vector<std::int32_t>* out) {
     word_ = word;
-    symbols_.clear();
-    const auto size = static_cast<std::uint32_t>(word.size());
-    for (std::uint32_t offset = 0; offset < size;) {
-      const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(
-          base::Utf8SequenceLength(static_cast<unsigned char>(word[offset])), size - offset));
-      const auto index = static_cast<std::int32_t>(symbols_.size());
-      symbols_.push_back({index - 1, offset + len == size ? -1 : index + 1, offset, len});
-      offset += len;
-    }
+    SplitIntoSymbols(word, symbols_);
     const auto n_symbols = static_cast<std::int32_t>(symbols_.size());
     for (std::int32_t i = 1; i < n_symbols; ++i) TryAddBigram(i - 1, i);
 

@@ -6,6 +6,7 @@
 
 #include "base/utf8.h"
 #include "tokenizer/special_tokens.h"
+#include "tokenizer/symbol_chain.h"
 
 namespace tessera::tokenizer {
 namespace {
@@ -13,13 +14,6 @@ namespace {
 constexpr std::string_view kSpaceMark = "\xE2\x96\x81";  // U+2581 "▁"
 
 // A run of bytes of the escaped fragment; merged symbols are linked into a list.
-struct Symbol {
-  std::int32_t prev;
-  std::int32_t next;
-  std::uint32_t start;  // byte offset into the escaped text
-  std::uint32_t n;      // bytes; 0 once merged into its left neighbour
-};
-
 struct Bigram {
   std::int32_t left;
   std::int32_t right;
@@ -42,17 +36,7 @@ class SpmSession {
   // Appends the tokens of `escaped` (already space-prefixed and "▁"-escaped) to `out`.
   Status Tokenize(std::string_view escaped, std::vector<std::int32_t>* out) {
     text_ = escaped;
-    symbols_.clear();
-
-    std::uint32_t offset = 0;
-    const auto size = static_cast<std::uint32_t>(escaped.size());
-    while (offset < size) {
-      const auto len = static_cast<std::uint32_t>(std::min<std::size_t>(
-          base::Utf8SequenceLength(static_cast<unsigned char>(escaped[offset])), size - offset));
-      const auto index = static_cast<std::int32_t>(symbols_.size());
-      symbols_.push_back({index - 1, offset + len == size ? -1 : index + 1, offset, len});
-      offset += len;
-    }
+    SplitIntoSymbols(escaped, symbols_);
     const auto n_symbols = static_cast<std::int32_t>(symbols_.size());
     for (std::int32_t i = 1; i < n_symbols; ++i) TryAddBigram(i - 1, i);
 
