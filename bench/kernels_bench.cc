@@ -155,7 +155,8 @@ bool RegisterAll() {
       }
       auto* mm = benchmark::RegisterBenchmark(Name("BM_MatMul", k).c_str(), BM_MatMul, k);
       mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
-      if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8});
+      if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8})->Args({2048, 768, 64});
+      if (FitsBlock(t, 288)) mm->Args({768, 288, 64});
     }
   }
   return true;

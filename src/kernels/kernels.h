@@ -83,6 +83,14 @@ struct TypeKernels {
   // rows and the call overhead is paid once. Rows may sit at any alignment. n_rows >= 0.
   void (*vec_dot_rows)(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
                        const void* x_converted, float* y);
+  // Optional (nullptr = not provided; then call vec_dot_rows per activation row): a tile of
+  // n_rows consecutive weight rows by n_tok converted activation rows (prefill),
+  //   y[t * y_stride + r] = vec_dot(n, w + r * row_bytes, x + t * x_stride)
+  // for r < n_rows and t < n_tok, bit-identical to those vec_dot calls, but each weight block is
+  // loaded and unpacked once for a few tokens and kept in registers. n_rows, n_tok >= 0.
+  void (*vec_dot_tile)(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                       std::int64_t n_tok, const void* x, std::size_t x_stride, float* y,
+                       std::size_t y_stride) = nullptr;
 };
 
 // The scalar reference table of `type`; nullptr if the type is not supported
@@ -141,7 +149,9 @@ std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int6
 //            the split. Each output element is one vec_dot of the same bytes whatever the
 //            thread count, so results are bit-identical for any pool size. For n_tokens > 1 the
 //            loop is row-block outer, token inner: a block of weight rows is read from memory
-//            once per call and reused from cache for every token.
+//            once per call and reused from cache for every token; tables with vec_dot_tile
+//            compute each block in register tiles over chunks of tokens (bit-identical to
+//            vec_dot, so a batch gives the same logits as one token at a time).
 // Preconditions (TS_DCHECK only): w built by MakeWeightMatrix (or equivalent), n_tokens >= 1,
 // x and y do not overlap each other, scratch or the weights; the pool is not in use (it runs
 // one ParallelFor at a time, base/thread_pool.h).
@@ -175,6 +185,24 @@ struct RopeParams {
   float freq_scale = 1.0f;     // 1 / linear scaling factor (GGUF rope.scaling.factor), 1 = none
 };
 
+// Causal attention of one head over the KV cache for n_q consecutive query rows: query row t
+// sits at position pos0 + t and attends to cache positions p = 0 .. pos0 + t,
+//   out[t] = sum_p softmax_p(scale * (q[t] . k[p])) v[p].
+struct AttendArgs {
+  const float* q = nullptr;  // row t at q + t * q_stride, head_dim floats
+  std::size_t q_stride = 0;
+  std::int64_t n_q = 0;      // query rows, >= 1
+  std::int64_t pos0 = 0;     // position of query row 0, >= 0
+  const float* k = nullptr;  // key row p at k + p * kv_stride, head_dim floats
+  const float* v = nullptr;  // value row p at v + p * kv_stride
+  std::size_t kv_stride = 0;
+  std::int64_t head_dim = 0;  // >= 1
+  float scale = 1.0f;         // usually 1 / sqrt(head_dim)
+  float* scores = nullptr;    // scratch of at least pos0 + n_q floats
+  float* out = nullptr;       // row t at out + t * out_stride, head_dim floats (overwritten)
+  std::size_t out_stride = 0;
+};
+
 struct FloatOps {
   const char* variant;  // "reference", ...
   // out[i] = (x[i] * s) * weight[i], s = 1 / sqrt(mean(x^2) + eps). weight may be nullptr
@@ -193,6 +221,9 @@ struct FloatOps {
   // Rotates in place the first p.n_rot dims of each of n_heads heads of x
   // ([n_heads, head_dim] float) for position `pos`; dims n_rot..head_dim pass through.
   void (*rope)(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams& p);
+  // AttendArgs above. The reference computes each score as the F32 reference dot (double sum)
+  // times scale, then softmax and axpy of the value rows in position order.
+  void (*attend)(const AttendArgs& a);
 };
 
 const FloatOps& ReferenceOps();
@@ -216,6 +247,7 @@ inline void Axpy(float a, const float* x, float* y, std::int64_t n) { Ops().axpy
 inline void Rope(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams& p) {
   Ops().rope(x, n_heads, pos, p);
 }
+inline void Attend(const AttendArgs& a) { Ops().attend(a); }
 
 // Validates RoPE parameters read from a GGUF: head_dim >= 2, n_rot even with 2 <= n_rot <=
 // head_dim, freq_base > 0 and finite, freq_scale > 0 and finite (kInvalidArgument otherwise,

@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "kernels/simd_tables.h"
+#include "kernels/tile_entry.h"
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/quantize.h"
@@ -38,6 +39,10 @@ using tensor::kQK8_0;
 constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
 constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
 constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
+constexpr int kFloatTileRows = 2;  // vec_dot_tile shapes: rows x tokens per register tile
+constexpr int kFloatTileTokens = 4;
+constexpr int kQuantTileRows = 4;
+constexpr int kQuantTileTokens = 4;
 
 using RowsFn = void (*)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*,
                         float*);
@@ -134,6 +139,59 @@ void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum512(_mm512_add_ps(acc0[r], acc1[r]));
+}
+
+// R weight rows x T activation rows, each pair running FloatDotRows' exact sequence (so the
+// tile is bit-identical to vec_dot); every weight and activation vector is loaded (and widened)
+// once per step and reused from registers.
+template <typename L, int R, int T>
+void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+               const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+  __m512 acc0[R][T];
+  __m512 acc1[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc0[r][t] = acc1[r][t] = _mm512_setzero_ps();
+  }
+  std::int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512 x0[T];
+    __m512 x1[T];
+    for (int t = 0; t < T; ++t) {
+      x0[t] = L::Load(x + t * x_stride + i * L::kBytes);
+      x1[t] = L::Load(x + t * x_stride + (i + 16) * L::kBytes);
+    }
+    for (int r = 0; r < R; ++r) {
+      const __m512 w0 = L::Load(w + r * row_bytes + i * L::kBytes);
+      const __m512 w1 = L::Load(w + r * row_bytes + (i + 16) * L::kBytes);
+      for (int t = 0; t < T; ++t) {
+        acc0[r][t] = _mm512_fmadd_ps(w0, x0[t], acc0[r][t]);
+        acc1[r][t] = _mm512_fmadd_ps(w1, x1[t], acc1[r][t]);
+      }
+    }
+  }
+  if (i + 16 <= n) {
+    for (int r = 0; r < R; ++r) {
+      const __m512 w0 = L::Load(w + r * row_bytes + i * L::kBytes);
+      for (int t = 0; t < T; ++t) {
+        acc0[r][t] = _mm512_fmadd_ps(w0, L::Load(x + t * x_stride + i * L::kBytes), acc0[r][t]);
+      }
+    }
+    i += 16;
+  }
+  if (i < n) {
+    for (int r = 0; r < R; ++r) {
+      const __m512 w0 = L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i);
+      for (int t = 0; t < T; ++t) {
+        acc1[r][t] = _mm512_fmadd_ps(w0, L::LoadTail(x + t * x_stride + i * L::kBytes, n - i),
+                                     acc1[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      y[t * y_stride + r] = HorizontalSum512(_mm512_add_ps(acc0[r][t], acc1[r][t]));
+    }
+  }
 }
 
 // ---- Activation conversions (same results as kernels_avx2.cc, 16 lanes).
@@ -307,6 +365,76 @@ void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_byte
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum256(acc[r]);
 }
 
+// Q8_0 tile: R rows x T tokens of Q8_0DotRowsVnni's per-pair sequence; |w| is taken once per
+// row and block, the activation block once per token and block.
+template <int R, int T>
+void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    __m256i xq[T];
+    __m256 dx[T];
+    for (int t = 0; t < T; ++t) {
+      const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
+      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+      dx[t] = BroadcastHalf(xb);
+    }
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
+      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+      const __m256i aw = _mm256_abs_epi8(wq);
+      const __m256 dw = BroadcastHalf(wb);
+      for (int t = 0; t < T; ++t) {
+        const __m256i p32 =
+            _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(xq[t], wq));
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum256(acc[r][t]);
+  }
+}
+
+// Q4_0 tile: R rows x T tokens of Q4_0DotRowsVnni's per-pair sequence; the nibbles are
+// unpacked once per row and block, -8 * x once per token and block.
+template <int R, int T>
+void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+  const __m256i eights = _mm256_set1_epi8(8);
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    __m256i xq[T];
+    __m256i neg8x[T];
+    __m256 dx[T];
+    for (int t = 0; t < T; ++t) {
+      const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
+      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+      neg8x[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                  _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq[t]));
+      dx[t] = BroadcastHalf(xb);
+    }
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
+      const __m256i wq = ExpandNibbles(wb + 2);
+      const __m256 dw = BroadcastHalf(wb);
+      for (int t = 0; t < T; ++t) {
+        const __m256i p32 = _mm256_dpbusd_epi32(neg8x[t], wq, xq[t]);
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum256(acc[r][t]);
+  }
+}
+
 }  // namespace
 }  // namespace tessera::kernels::simd
 
@@ -364,6 +492,21 @@ using Bf16DpEntry = Entry<Bf16DotRowsDp<1>, Bf16DotRowsDp<kMaxRows>>;
 using Q8_0VnniEntry = Entry<Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
 using Q4_0VnniEntry = Entry<Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
 
+// Tile shapes (rows x tokens), chosen with bench/kernels_bench.cc's BM_MatMul.
+template <typename L>
+constexpr auto kFloatTile =
+    TileEntry<kFloatTileRows, kFloatTileTokens, FloatTile<L, kFloatTileRows, kFloatTileTokens>,
+              FloatTile<L, kFloatTileRows, 1>, FloatTile<L, 1, kFloatTileTokens>,
+              FloatTile<L, 1, 1>>;
+constexpr auto kQ8_0Tile =
+    TileEntry<kQuantTileRows, kQuantTileTokens, Q8_0TileVnni<kQuantTileRows, kQuantTileTokens>,
+              Q8_0TileVnni<kQuantTileRows, 1>, Q8_0TileVnni<1, kQuantTileTokens>,
+              Q8_0TileVnni<1, 1>>;
+constexpr auto kQ4_0Tile =
+    TileEntry<kQuantTileRows, kQuantTileTokens, Q4_0TileVnni<kQuantTileRows, kQuantTileTokens>,
+              Q4_0TileVnni<kQuantTileRows, 1>, Q4_0TileVnni<1, kQuantTileTokens>,
+              Q4_0TileVnni<1, 1>>;
+
 constexpr TypeKernels kAvx512F32 = {DType::kF32,
                                     DType::kF32,
                                     "avx512",
@@ -371,10 +514,11 @@ constexpr TypeKernels kAvx512F32 = {DType::kF32,
                                     tensor::DequantizeRowF32,
                                     tensor::QuantizeRowF32,
                                     F32Entry::VecDot,
-                                    F32Entry::VecDotRows};
+                                    F32Entry::VecDotRows,
+                                    kFloatTile<F32Load>};
 constexpr TypeKernels kAvx512F16 = {
     DType::kF16,      DType::kF16,         "avx512", ActF16, tensor::DequantizeRowF16, ActF16,
-    F16Entry::VecDot, F16Entry::VecDotRows};
+    F16Entry::VecDot, F16Entry::VecDotRows, kFloatTile<F16Load>};
 constexpr TypeKernels kAvx512Bf16 = {
     DType::kBF16,      DType::kBF16,         "avx512", ActBf16, tensor::DequantizeRowBf16, ActBf16,
     Bf16Entry::VecDot, Bf16Entry::VecDotRows};
@@ -388,7 +532,8 @@ constexpr TypeKernels kAvx512Q8_0Vnni = {DType::kQ8_0,
                                          tensor::DequantizeRowQ8_0,
                                          ActQ8_0,
                                          Q8_0VnniEntry::VecDot,
-                                         Q8_0VnniEntry::VecDotRows};
+                                         Q8_0VnniEntry::VecDotRows,
+                                         kQ8_0Tile};
 constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
                                          DType::kQ8_0,
                                          "avx512_vnni",
@@ -396,7 +541,8 @@ constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
                                          tensor::DequantizeRowQ4_0,
                                          ActQ8_0,
                                          Q4_0VnniEntry::VecDot,
-                                         Q4_0VnniEntry::VecDotRows};
+                                         Q4_0VnniEntry::VecDotRows,
+                                         kQ4_0Tile};
 
 }  // namespace
 }  // namespace tessera::kernels::simd

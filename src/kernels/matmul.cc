@@ -65,6 +65,9 @@ std::int64_t RowsPerTask(std::int64_t n_rows) {
   return std::max<std::int64_t>(1, blocks) * kMatMulRowBlock;
 }
 
+// Tokens per vec_dot_tile call in a batch (the activation rows of one chunk stay in L1).
+constexpr std::int64_t kTileTokenChunk = 32;
+
 // The work of one MatMul call, shared by every task.
 struct MatMulJob {
   const TypeKernels* k;
@@ -82,6 +85,17 @@ struct MatMulJob {
     for (std::int64_t b0 = r0; b0 < r1; b0 += kMatMulRowBlock) {
       const std::int64_t nb = std::min(kMatMulRowBlock, r1 - b0);
       const std::uint8_t* w_block = w->data + static_cast<std::size_t>(b0) * w->row_bytes;
+      if (k->vec_dot_tile != nullptr && n_tokens > 1) {
+        // Chunks of tokens small enough for their activations to stay in L1 while the block's
+        // rows sweep them.
+        for (std::int64_t t0 = 0; t0 < n_tokens; t0 += kTileTokenChunk) {
+          const std::int64_t nt = std::min(kTileTokenChunk, n_tokens - t0);
+          k->vec_dot_tile(n_cols, nb, w_block, w->row_bytes, nt,
+                          act + static_cast<std::size_t>(t0) * act_bytes, act_bytes,
+                          y + t0 * n_rows + b0, static_cast<std::size_t>(n_rows));
+        }
+        continue;
+      }
       for (std::int64_t t = 0; t < n_tokens; ++t) {
         const std::uint8_t* xt = act + static_cast<std::size_t>(t) * act_bytes;
         float* yt = y + t * n_rows + b0;

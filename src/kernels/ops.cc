@@ -80,8 +80,30 @@ void RopeRef(float* x, std::int64_t n_heads, std::int64_t pos, const RopeParams&
   }
 }
 
-constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef,
-                                    AddRef,      ScaleRef,   AxpyRef,    RopeRef};
+void AttendRef(const AttendArgs& a) {
+  TS_DCHECK(a.n_q >= 1 && a.pos0 >= 0 && a.head_dim >= 1);
+  for (std::int64_t t = 0; t < a.n_q; ++t) {
+    const float* q = a.q + static_cast<std::size_t>(t) * a.q_stride;
+    const std::int64_t n_pos = a.pos0 + t + 1;
+    for (std::int64_t p = 0; p < n_pos; ++p) {
+      const float* k = a.k + static_cast<std::size_t>(p) * a.kv_stride;
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < a.head_dim; ++i) {
+        sum += static_cast<double>(k[i] * q[i]);  // as the F32 reference vec_dot
+      }
+      a.scores[p] = static_cast<float>(sum) * a.scale;
+    }
+    SoftmaxRef(a.scores, n_pos);
+    float* out = a.out + static_cast<std::size_t>(t) * a.out_stride;
+    for (std::int64_t i = 0; i < a.head_dim; ++i) out[i] = 0.0f;
+    for (std::int64_t p = 0; p < n_pos; ++p) {
+      AxpyRef(a.scores[p], a.v + static_cast<std::size_t>(p) * a.kv_stride, out, a.head_dim);
+    }
+  }
+}
+
+constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef, AddRef,
+                                    ScaleRef,    AxpyRef,    RopeRef,    AttendRef};
 
 }  // namespace
 

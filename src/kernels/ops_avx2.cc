@@ -195,8 +195,8 @@ void ExpAvx2(const float* x, float* y, std::int64_t n) {
 namespace tessera::kernels::simd {
 
 const FloatOps* Avx2Ops() {
-  static const FloatOps ops = {"avx2",  RmsNormAvx2, SoftmaxAvx2, SiluMulAvx2,
-                               AddAvx2, ScaleAvx2,   AxpyAvx2,    ReferenceOps().rope};
+  static const FloatOps ops = {"avx2",    RmsNormAvx2, SoftmaxAvx2,         SiluMulAvx2, AddAvx2,
+                               ScaleAvx2, AxpyAvx2,    ReferenceOps().rope, AttendAvx2};
   return &ops;
 }
 

@@ -29,6 +29,9 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
 // memory-bound, and 512-bit registers gain nothing measurable on them).
 const FloatOps* Avx2Ops();
 
+// FloatOps::attend of Avx2Ops (attention_avx2.cc). Needs AVX2 + FMA.
+void AttendAvx2(const AttendArgs& a);
+
 // y[i] = e^x[i] with the AVX2 approximation used by Avx2Ops' softmax and silu_mul (documented
 // and error-tested beside it). Needs AVX2 + FMA; for tests.
 void ExpAvx2(const float* x, float* y, std::int64_t n);

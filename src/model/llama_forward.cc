@@ -161,27 +161,22 @@ class LlamaForward {
   // p <= pos0 + t (causal), for the n query rows of the chunk. Uses only head h's scores row, so
   // heads run concurrently.
   void AttendHead(std::int32_t il, std::int32_t h, std::int64_t n, std::int32_t pos0) {
-    const std::int64_t d = c_.n_embd;
     const std::int64_t hd = c_.head_dim;
-    const float* q = s_.q_.data();  // [n, n_embd]
-    float* attn = s_.attn_.data();  // [n, n_embd]
-    float* scores = s_.scores_.data() + static_cast<std::size_t>(h) * s_.n_ctx_;  // [n_ctx]
-    const kernels::TypeKernels& f32 = *kernels::Kernels(tensor::DType::kF32);
-    const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
     const std::int64_t kv_off = (h / c_.n_group()) * hd;  // kv head h / group
-    for (std::int64_t t = 0; t < n; ++t) {
-      const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
-      const float* qh = q + t * d + h * hd;  // [head_dim]
-      for (std::int32_t p = 0; p <= pos; ++p) {
-        scores[p] = f32.vec_dot(hd, cache_.k(il, p) + kv_off, qh) * scale;
-      }
-      kernels::Softmax(scores, pos + 1);
-      float* out = attn + t * d + h * hd;  // [head_dim]
-      std::fill_n(out, hd, 0.0f);
-      for (std::int32_t p = 0; p <= pos; ++p) {
-        kernels::Axpy(scores[p], cache_.v(il, p) + kv_off, out, hd);
-      }
-    }
+    kernels::AttendArgs a;
+    a.q = s_.q_.data() + h * hd;  // [n, n_embd]
+    a.q_stride = static_cast<std::size_t>(c_.n_embd);
+    a.n_q = n;
+    a.pos0 = pos0;
+    a.k = cache_.k(il, 0) + kv_off;
+    a.v = cache_.v(il, 0) + kv_off;
+    a.kv_stride = static_cast<std::size_t>(c_.n_embd_kv());
+    a.head_dim = hd;
+    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    a.scores = s_.scores_.data() + static_cast<std::size_t>(h) * s_.n_ctx_;  // [n_ctx]
+    a.out = s_.attn_.data() + h * hd;  // [n, n_embd]
+    a.out_stride = static_cast<std::size_t>(c_.n_embd);
+    kernels::Attend(a);
   }
 
   // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.

@@ -316,6 +316,88 @@ TEST(SimdKernelsTest, VecDotRowsEqualsVecDotPerRow) {
   }
 }
 
+// vec_dot_tile must equal vec_dot bit for bit for every tile shape around the register tile
+// (rows and tokens 0..9), with padded weight rows, activation rows at an odd stride and output
+// rows wider than the tile; nothing outside the tile may be written.
+TEST(SimdKernelsTest, VecDotTileEqualsVecDotPerPair) {
+  int tiled_tables = 0;
+  for (DType t : SimdTypes()) {
+    for (const TypeKernels* k : SimdTables(t)) {
+      if (k->vec_dot_tile == nullptr) continue;
+      ++tiled_tables;
+      for (std::int64_t n : {Sizes(t)[0], Sizes(t)[2], Sizes(t)[3]}) {
+        constexpr std::int64_t kMax = 9;
+        const std::size_t packed = RowBytes(t, n);
+        const std::size_t row_bytes = packed + 3;
+        const Weights dense = MakeWeights(t, kMax, n, 41);
+        std::vector<std::uint8_t> padded(row_bytes * kMax + 1, 0);
+        for (std::int64_t r = 0; r < kMax; ++r) {
+          std::memcpy(padded.data() + 1 + static_cast<std::size_t>(r) * row_bytes,
+                      dense.data() + static_cast<std::size_t>(r) * packed, packed);
+        }
+        const std::uint8_t* w = padded.data() + 1;
+        const std::size_t act = ActivationBytes(t, n);
+        const std::size_t x_stride = act + 5;
+        std::vector<std::uint8_t> xs(x_stride * kMax + 1, 0);
+        for (std::int64_t tok = 0; tok < kMax; ++tok) {
+          const std::vector<float> x =
+              RandomFloats(static_cast<std::size_t>(n), 42 + static_cast<std::uint32_t>(tok), 1.0f);
+          k->act_from_float(x.data(), xs.data() + 1 + static_cast<std::size_t>(tok) * x_stride, n);
+        }
+        const std::uint8_t* xc = xs.data() + 1;
+        for (std::int64_t rows : {0, 1, 3, 4, 5, 8, 9}) {
+          for (std::int64_t toks : {0, 1, 2, 3, 4, 5, 7, 8, 9}) {
+            const std::size_t y_stride = static_cast<std::size_t>(rows) + 2;
+            std::vector<float> y(y_stride * static_cast<std::size_t>(toks) + 1, -1.0f);
+            k->vec_dot_tile(n, rows, w, row_bytes, toks, xc, x_stride, y.data(), y_stride);
+            for (std::int64_t tok = 0; tok < toks; ++tok) {
+              const float* yt = y.data() + static_cast<std::size_t>(tok) * y_stride;
+              for (std::int64_t r = 0; r < rows; ++r) {
+                const float one = k->vec_dot(n, w + static_cast<std::size_t>(r) * row_bytes,
+                                             xc + static_cast<std::size_t>(tok) * x_stride);
+                ASSERT_EQ(std::memcmp(&one, &yt[r], sizeof(float)), 0)
+                    << Where(*k, n) << " tile " << rows << "x" << toks << " row " << r
+                    << " token " << tok << ": " << one << " vs " << yt[r];
+              }
+              ASSERT_EQ(yt[rows], -1.0f) << Where(*k, n) << " wrote past n_rows";
+              ASSERT_EQ(yt[rows + 1], -1.0f) << Where(*k, n) << " wrote past n_rows";
+            }
+            ASSERT_EQ(y.back(), -1.0f) << Where(*k, n) << " wrote past n_tok";
+          }
+        }
+      }
+    }
+  }
+  if (tiled_tables == 0) GTEST_SKIP() << "no table on this CPU has vec_dot_tile";
+}
+
+// A batch through MatMulWith takes the tile path: every output equals the same table's
+// one-token product bit for bit (batched prefill = token-by-token decode).
+TEST(SimdKernelsTest, BatchedMatMulEqualsOneTokenAtATime) {
+  for (DType t : SimdTypes()) {
+    for (const TypeKernels* k : AllKernels(t)) {
+      const std::int64_t n_cols = IsKQuant(t) ? 512 : 288;
+      constexpr std::int64_t kRows = 37;
+      constexpr std::int64_t kTokens = 70;  // more than one token chunk, not a multiple of 4
+      const Weights wts = MakeWeights(t, kRows, n_cols, 51);
+      const std::span<const std::uint8_t> bytes(wts.data(), RowBytes(t, n_cols) * kRows);
+      const Result<WeightMatrix> w = MakeWeightMatrix(t, bytes, kRows, n_cols);
+      ASSERT_TRUE(w.ok()) << w.status().ToString();
+      const std::vector<float> x =
+          RandomFloats(static_cast<std::size_t>(n_cols * kTokens), 52, 1.0f);
+      std::vector<std::uint8_t> scratch(MatMulScratchBytes(t, n_cols, kTokens));
+      std::vector<float> batch(kRows * kTokens);
+      MatMulWith(*k, *w, x.data(), kTokens, batch.data(), scratch);
+      std::vector<float> one(kRows);
+      for (std::int64_t tok = 0; tok < kTokens; ++tok) {
+        MatMulWith(*k, *w, x.data() + tok * n_cols, 1, one.data(), scratch);
+        ASSERT_EQ(std::memcmp(one.data(), batch.data() + tok * kRows, sizeof(float) * kRows), 0)
+            << Where(*k, n_cols) << " token " << tok;
+      }
+    }
+  }
+}
+
 // MatMulWith over a SIMD table: the end-to-end product stays within the budget of the
 // reference product.
 TEST(SimdKernelsTest, MatMulWithSimdTableMatchesReference) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/cpu_features.h"
@@ -205,6 +206,93 @@ TEST(SimdOpsTest, SiluMulWithinBudget) {
       Buf alias(g);  // out aliases gate
       o->silu_mul(alias.p(), ub.p(), alias.p(), n);
       for (std::size_t i = 0; i < un; ++i) ASSERT_EQ(alias[i], got[i]) << Where(*o, n);
+    }
+  }
+}
+
+// attend: the scores differ from the reference's by at most the float dot budget of a row of
+// head_dim (|q.k| summed in magnitude), times scale; each softmax weight then moves by at most
+// twice that (exp of a shifted score, and the sum) plus kSoftmaxRel; the output is a weighted
+// sum of value rows, so its error is bounded by those weight errors plus one rounding per
+// position, all relative to sum_p w_p |v_p[i]|.
+TEST(SimdOpsTest, AttendWithinBudget) {
+  const std::vector<const FloatOps*> ops = SimdOps();
+  SKIP_WITHOUT_SIMD(ops);
+  // Multiples of 8 up to 256 take the fast path; 12 and 264 the reference inside the variant.
+  for (std::int64_t hd : {8, 12, 16, 48, 64, 72, 96, 128, 200, 256, 264}) {
+    for (const auto& [n_q, pos0] : {std::pair<std::int64_t, std::int64_t>{1, 0}, {1, 37},
+                                    {5, 0}, {6, 13}}) {
+      const std::int64_t n_pos = pos0 + n_q;
+      const std::size_t kv_stride = static_cast<std::size_t>(3 * hd + 1);  // unaligned rows
+      const std::size_t q_stride = static_cast<std::size_t>(2 * hd + 3);
+      const std::vector<float> kv =
+          RandomFloats(kv_stride * static_cast<std::size_t>(n_pos) + static_cast<std::size_t>(hd),
+                       8, 1.0f);
+      const std::vector<float> vv =
+          RandomFloats(kv_stride * static_cast<std::size_t>(n_pos) + static_cast<std::size_t>(hd),
+                       9, 1.0f);
+      const std::vector<float> q = RandomFloats(q_stride * static_cast<std::size_t>(n_q), 10, 1.0f);
+      AttendArgs a;
+      a.q = q.data();
+      a.q_stride = q_stride;
+      a.n_q = n_q;
+      a.pos0 = pos0;
+      a.k = kv.data() + 1;
+      a.v = vv.data() + 1;
+      a.kv_stride = kv_stride;
+      a.head_dim = hd;
+      a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+      const std::size_t out_stride = static_cast<std::size_t>(hd + 5);
+      std::vector<float> scores(static_cast<std::size_t>(n_pos));
+      std::vector<float> want(out_stride * static_cast<std::size_t>(n_q), -7.0f);
+      a.scores = scores.data();
+      a.out = want.data();
+      a.out_stride = out_stride;
+      ReferenceOps().attend(a);
+      for (const FloatOps* o : ops) {
+        std::vector<float> got(want.size(), -7.0f);
+        a.out = got.data();
+        o->attend(a);
+        for (std::int64_t t = 0; t < n_q; ++t) {
+          const float* qt = q.data() + static_cast<std::size_t>(t) * q_stride;
+          const std::int64_t seen = pos0 + t + 1;
+          // The reference weights of this row, and the largest score budget over its keys.
+          std::vector<double> wts(static_cast<std::size_t>(seen));
+          double max_score = -1e300, delta = 0.0;
+          for (std::int64_t p = 0; p < seen; ++p) {
+            const float* kp = a.k + static_cast<std::size_t>(p) * kv_stride;
+            double dot = 0.0, mag = 0.0;
+            for (std::int64_t i = 0; i < hd; ++i) {
+              dot += static_cast<double>(qt[i]) * kp[i];
+              mag += std::fabs(static_cast<double>(qt[i]) * kp[i]);
+            }
+            wts[static_cast<std::size_t>(p)] = dot * a.scale;
+            max_score = std::fmax(max_score, dot * a.scale);
+            delta = std::fmax(delta, 2.0 * (static_cast<double>(hd) / 8 + 10) * kUlp * mag *
+                                         a.scale);
+          }
+          double sum = 0.0;
+          for (double& wt : wts) sum += (wt = std::exp(wt - max_score));
+          const double rel = 2.0 * delta + kSoftmaxRel + static_cast<double>(seen + 4) * kUlp;
+          for (std::int64_t i = 0; i < hd; ++i) {
+            double mag = 0.0;
+            for (std::int64_t p = 0; p < seen; ++p) {
+              mag += wts[static_cast<std::size_t>(p)] / sum *
+                     std::fabs(a.v[static_cast<std::size_t>(p) * kv_stride +
+                                   static_cast<std::size_t>(i)]);
+            }
+            const std::size_t at = static_cast<std::size_t>(t) * out_stride +
+                                   static_cast<std::size_t>(i);
+            ASSERT_LE(std::fabs(got[at] - want[at]), rel * mag + 1e-30)
+                << o->variant << " head_dim " << hd << " n_q " << n_q << " pos0 " << pos0
+                << " row " << t << " i " << i;
+          }
+          for (std::size_t i = static_cast<std::size_t>(hd); i < out_stride; ++i) {
+            ASSERT_EQ(got[static_cast<std::size_t>(t) * out_stride + i], -7.0f)
+                << o->variant << " head_dim " << hd << " wrote past head_dim";
+          }
+        }
+      }
     }
   }
 }

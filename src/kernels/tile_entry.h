@@ -1,0 +1,57 @@
+// Internal: builds a TypeKernels::vec_dot_tile from fixed-size tile kernels (kernels.h).
+//
+// A tile kernel computes R weight rows by T activation rows with every accumulator in
+// registers; TileEntry covers any n_rows x n_tok with the R x T kernel and three edge kernels
+// (R x 1, 1 x T, 1 x 1). Every kernel must run, for each (row, token) pair, the instruction
+// sequence of the type's vec_dot, so the tile is bit-identical to vec_dot whatever its shape.
+//
+// The wrapper itself has no SIMD code; the kernels it calls carry their own target attributes.
+#ifndef TESSERA_KERNELS_TILE_ENTRY_H_
+#define TESSERA_KERNELS_TILE_ENTRY_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace tessera::kernels::simd {
+
+// y[t * y_stride + r] = dot(w row r, x row t) for r < R, t < T (R and T fixed by the kernel).
+using TileFn = void (*)(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                        const std::uint8_t* x, std::size_t x_stride, float* y,
+                        std::size_t y_stride);
+
+template <int R, int T, TileFn kRT, TileFn kR1, TileFn k1T, TileFn k11>
+void TileEntry(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+               std::int64_t n_tok, const void* x, std::size_t x_stride, float* y,
+               std::size_t y_stride) {
+  const auto* wp = static_cast<const std::uint8_t*>(w);
+  const auto* xp = static_cast<const std::uint8_t*>(x);
+  std::int64_t r = 0;
+  for (; r + R <= n_rows; r += R) {
+    const std::uint8_t* wr = wp + static_cast<std::size_t>(r) * row_bytes;
+    std::int64_t t = 0;
+    for (; t + T <= n_tok; t += T) {
+      kRT(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
+          y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
+    }
+    for (; t < n_tok; ++t) {
+      kR1(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
+          y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
+    }
+  }
+  for (; r < n_rows; ++r) {
+    const std::uint8_t* wr = wp + static_cast<std::size_t>(r) * row_bytes;
+    std::int64_t t = 0;
+    for (; t + T <= n_tok; t += T) {
+      k1T(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
+          y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
+    }
+    for (; t < n_tok; ++t) {
+      k11(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
+          y + static_cast<std::size_t>(t) * y_stride + r, y_stride);
+    }
+  }
+}
+
+}  // namespace tessera::kernels::simd
+
+#endif  // TESSERA_KERNELS_TILE_ENTRY_H_
