@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "tensor/quantize.h"
 #include "tensor/types.h"
@@ -126,6 +127,38 @@ void BM_MatMul(benchmark::State& state, const TypeKernels* k) {
   state.SetLabel(k->variant);
 }
 
+// The batch product of BM_MatMul on a thread pool of `threads` threads (ThreadPool refuses more
+// than the machine's cores); args: rows, cols, n_tokens, threads. Compare with BM_MatMul's
+// one-thread figure of the same shape for the scaling.
+void BM_MatMulPool(benchmark::State& state, const TypeKernels* k) {
+  const std::int64_t n_rows = state.range(0);
+  const std::int64_t n_cols = state.range(1);
+  const std::int64_t n_tokens = state.range(2);
+  auto pool = base::ThreadPool::Create(static_cast<int>(state.range(3)));
+  if (!pool.ok()) {
+    state.SkipWithError(pool.status().ToString().c_str());
+    return;
+  }
+  const std::vector<std::uint8_t> data = QuantizedMatrix(k->type, n_rows, n_cols);
+  Result<WeightMatrix> w = MakeWeightMatrix(k->type, data, n_rows, n_cols);
+  if (!w.ok()) {
+    state.SkipWithError(w.status().ToString().c_str());
+    return;
+  }
+  const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 3, 1.0f);
+  std::vector<float> y(static_cast<std::size_t>(n_tokens * n_rows));
+  std::vector<std::uint8_t> scratch(MatMulScratchBytes(k->type, n_cols, n_tokens));
+  for (auto _ : state) {
+    MatMulWith(*k, *w, x.data(), n_tokens, y.data(), scratch, pool->get());
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  SetMatVecCounters(
+      state, data.size(),
+      static_cast<double>(n_rows) * static_cast<double>(n_cols) * static_cast<double>(n_tokens));
+  state.SetLabel(k->variant);
+}
+
 // Mat-vec shapes (rows x cols) of the PEERS.md models: s15m (n_embd 288, n_ff 768, vocab 32000),
 // s110m (768, 2048), smol135m (576, 1536, kv 192, vocab 49152).
 const std::pair<int, int> kMatVecShapes[] = {{288, 288},  {768, 288},  {288, 768},  {32000, 288},
@@ -157,6 +190,12 @@ bool RegisterAll() {
       mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
       if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8})->Args({2048, 768, 64});
       if (FitsBlock(t, 288)) mm->Args({768, 288, 64});
+      auto* mp = benchmark::RegisterBenchmark(Name("BM_MatMulPool", k).c_str(), BM_MatMulPool, k);
+      mp->ArgNames({"rows", "cols", "tokens", "threads"})->Unit(benchmark::kMicrosecond);
+      mp->UseRealTime();
+      for (int threads : {1, 2}) {
+        if (FitsBlock(t, 288)) mp->Args({768, 288, 1, threads})->Args({768, 288, 512, threads});
+      }
     }
   }
   return true;

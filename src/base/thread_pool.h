@@ -15,7 +15,10 @@
 // variable, so an idle runtime does not burn a core. The caller waits only for the tasks, not
 // for every worker: a worker that wakes late (descheduled on a busy machine) finds the job
 // done and goes back to waiting; the caller waits for a worker only while that worker runs a
-// task it claimed. Cost per call: one compare-exchange per task; no allocation (fn is
+// task it claimed. Tasks are claimed in guided shares (half of what is left with two
+// threads, then less, down to single tasks), so a call of 24 tasks on two threads costs a
+// handful of contended compare-exchanges (bench/thread_pool_bench.cc: ~1.7 us against ~3.8 us
+// at one claim per task on this machine kind); no allocation (fn is
 // type-erased into a function pointer and a pointer to the caller's stack object), no thread
 // creation.
 //

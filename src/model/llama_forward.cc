@@ -99,9 +99,7 @@ class LlamaForward {
     if (logits == nullptr) return;
     const kernels::WeightMatrix out = ToKernel(m_.output());
     if (mode == LogitsMode::kAll) {
-      for (std::int64_t t = 0; t < n; ++t) {
-        kernels::RmsNorm(x + t * d, m_.output_norm().data(), d, c_.rms_eps, xb + t * d);
-      }
+      NormRows(x, m_.output_norm(), n, xb);
       kernels::MatMul(out, xb, n, logits, s_.kernel_, pool_);
     } else {
       kernels::RmsNorm(x + (n - 1) * d, m_.output_norm().data(), d, c_.rms_eps, xb);
@@ -110,15 +108,33 @@ class LlamaForward {
   }
 
  private:
+  // fn(t0, t1) over token ranges covering [0, n): across the pool in chunks of kTokensPerTask
+  // for a batch, on this thread for short ones (decode), where a barrier costs more than the
+  // work. Element-wise work only: each token's result does not depend on the split.
+  template <typename Fn>
+  void ForTokens(std::int64_t n, Fn&& fn) {
+    constexpr std::int64_t kTokensPerTask = 8;
+    if (pool_ == nullptr || n < 2 * kTokensPerTask) {
+      fn(std::int64_t{0}, n);
+      return;
+    }
+    pool_->ParallelFor((n + kTokensPerTask - 1) / kTokensPerTask, [&](std::int64_t task) {
+      const std::int64_t t0 = task * kTokensPerTask;
+      fn(t0, std::min(n, t0 + kTokensPerTask));
+    });
+  }
+
   // y[t] = W h[t] (+ bias when the layer has one) for the n rows of h.
   void Project(const BoundMatrix& w, const std::vector<float>& bias, const float* h,
                std::int64_t n, float* y) {
     kernels::MatMul(ToKernel(w), h, n, y, s_.kernel_, pool_);
     if (bias.empty()) return;
-    for (std::int64_t t = 0; t < n; ++t) {
-      float* yt = y + t * w.n_rows;  // [n_rows]
-      kernels::Add(yt, bias.data(), yt, w.n_rows);
-    }
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        float* yt = y + t * w.n_rows;  // [n_rows]
+        kernels::Add(yt, bias.data(), yt, w.n_rows);
+      }
+    });
   }
 
   // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm.
@@ -131,19 +147,19 @@ class LlamaForward {
     float* k = s_.k_.data();        // [n, n_head_kv * head_dim]
     float* v = s_.v_.data();        // [n, n_head_kv * head_dim]
     float* attn = s_.attn_.data();  // [n, n_head * head_dim]
-    for (std::int64_t t = 0; t < n; ++t) {
-      kernels::RmsNorm(x + t * d, l.attn_norm.data(), d, c_.rms_eps, xb + t * d);
-    }
+    NormRows(x, l.attn_norm, n, xb);
     Project(l.wq, l.bq, xb, n, q);
     Project(l.wk, l.bk, xb, n, k);
     Project(l.wv, l.bv, xb, n, v);
-    for (std::int64_t t = 0; t < n; ++t) {
-      const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
-      kernels::Rope(q + t * d, c_.n_head, pos, rope_);
-      kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope_);
-      std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
-      std::copy_n(v + t * d_kv, d_kv, cache_.v(il, pos));
-    }
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
+        kernels::Rope(q + t * d, c_.n_head, pos, rope_);
+        kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope_);
+        std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
+        std::copy_n(v + t * d_kv, d_kv, cache_.v(il, pos));
+      }
+    });
     // One task per query head: every query row of the batch, each over positions <= its own.
     auto head_task = [&](std::int64_t h) {
       AttendHead(il, static_cast<std::int32_t>(h), n, pos0);
@@ -154,7 +170,25 @@ class LlamaForward {
       for (std::int32_t h = 0; h < c_.n_head; ++h) head_task(h);
     }
     kernels::MatMul(ToKernel(l.wo), attn, n, xb, s_.kernel_, pool_);
-    kernels::Add(x, xb, x, n * d);
+    AddRows(x, xb, n);
+  }
+
+  // out[t] = RMSNorm(x[t]) * weight for the n rows.
+  void NormRows(const float* x, const std::vector<float>& weight, std::int64_t n, float* out) {
+    const std::int64_t d = c_.n_embd;
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      for (std::int64_t t = t0; t < t1; ++t) {
+        kernels::RmsNorm(x + t * d, weight.data(), d, c_.rms_eps, out + t * d);
+      }
+    });
+  }
+
+  // x[t] += y[t] for the n rows of n_embd.
+  void AddRows(float* x, const float* y, std::int64_t n) {
+    const std::int64_t d = c_.n_embd;
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      kernels::Add(x + t0 * d, y + t0 * d, x + t0 * d, (t1 - t0) * d);
+    });
   }
 
   // attn[t, head h] = sum_p softmax_p(q[t, h] . K[p, kv(h)] / sqrt(head_dim)) V[p, kv(h)] over
@@ -181,19 +215,19 @@ class LlamaForward {
 
   // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.
   void FeedForward(const LlamaLayer& l, std::int64_t n) {
-    const std::int64_t d = c_.n_embd;
     float* x = s_.x_.data();        // [n, n_embd]
     float* xb = s_.xb_.data();      // [n, n_embd]
     float* gate = s_.gate_.data();  // [n, n_ff]
     float* up = s_.up_.data();      // [n, n_ff]
-    for (std::int64_t t = 0; t < n; ++t) {
-      kernels::RmsNorm(x + t * d, l.ffn_norm.data(), d, c_.rms_eps, xb + t * d);
-    }
+    NormRows(x, l.ffn_norm, n, xb);
     kernels::MatMul(ToKernel(l.w_gate), xb, n, gate, s_.kernel_, pool_);
     kernels::MatMul(ToKernel(l.w_up), xb, n, up, s_.kernel_, pool_);
-    kernels::SiluMul(gate, up, gate, n * c_.n_ff);
+    const std::int64_t ff = c_.n_ff;
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      kernels::SiluMul(gate + t0 * ff, up + t0 * ff, gate + t0 * ff, (t1 - t0) * ff);
+    });
     kernels::MatMul(ToKernel(l.w_down), gate, n, xb, s_.kernel_, pool_);
-    kernels::Add(x, xb, x, n * d);
+    AddRows(x, xb, n);
   }
 
   const LlamaModel& m_;
