@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/kernels.h"
+
 namespace tessera::engine {
 namespace {
 
@@ -17,15 +19,7 @@ inline bool RanksBefore(float a_logit, std::int32_t a_id, float b_logit, std::in
 }  // namespace
 
 double LogSumExp(std::span<const float> logits) {
-  float max_logit = -std::numeric_limits<float>::infinity();
-  for (float l : logits) {
-    const float c = Clean(l);
-    if (c > max_logit) max_logit = c;
-  }
-  if (!std::isfinite(max_logit)) return static_cast<double>(max_logit);
-  double sum = 0.0;
-  for (float l : logits) sum += std::exp(static_cast<double>(Clean(l)) - max_logit);
-  return static_cast<double>(max_logit) + std::log(sum);
+  return kernels::LogSumExp(logits.data(), static_cast<std::int64_t>(logits.size()));
 }
 
 std::size_t TopLogprobs(std::span<const float> logits, double log_z, std::span<TokenLogprob> out) {

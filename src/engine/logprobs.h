@@ -25,7 +25,8 @@ struct TokenLogprob {
   float logprob = 0.0f;
 };
 
-// log(sum_i exp(logits[i])), computed as max + log(sum exp(l - max)) in double.
+// log(sum_i exp(logits[i])), computed as max + log(sum exp(l - max)) summed in double, NaN
+// counting as -inf (kernels::LogSumExp: the active table; exp in float on SIMD variants).
 double LogSumExp(std::span<const float> logits);
 
 // Writes the out.size() most likely tokens of `logits` into `out`, sorted by descending

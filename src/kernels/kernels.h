@@ -224,6 +224,10 @@ struct FloatOps {
   // AttendArgs above. The reference computes each score as the F32 reference dot (double sum)
   // times scale, then softmax and axpy of the value rows in position order.
   void (*attend)(const AttendArgs& a);
+  // log(sum_i exp(x[i])) of n >= 1 logits, NaN counting as -inf: the maximum m (returned as
+  // is when it is not finite), then m + log(sum exp(x[i] - m)) with the sum in double. The
+  // reference exponentiates in double; SIMD variants in float (ExpAvx2), summed in double.
+  double (*log_sum_exp)(const float* x, std::int64_t n);
 };
 
 const FloatOps& ReferenceOps();
@@ -248,6 +252,7 @@ inline void Rope(float* x, std::int64_t n_heads, std::int64_t pos, const RopePar
   Ops().rope(x, n_heads, pos, p);
 }
 inline void Attend(const AttendArgs& a) { Ops().attend(a); }
+inline double LogSumExp(const float* x, std::int64_t n) { return Ops().log_sum_exp(x, n); }
 
 // Validates RoPE parameters read from a GGUF: head_dim >= 2, n_rot even with 2 <= n_rot <=
 // head_dim, freq_base > 0 and finite, freq_scale > 0 and finite (kInvalidArgument otherwise,

@@ -1,5 +1,6 @@
 // Scalar reference float operations: the table returned by ReferenceOps() (kernels.h).
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "base/check.h"
@@ -102,8 +103,22 @@ void AttendRef(const AttendArgs& a) {
   }
 }
 
+double LogSumExpRef(const float* x, std::int64_t n) {
+  float max = -std::numeric_limits<float>::infinity();
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (x[i] > max) max = x[i];  // false for NaN
+  }
+  if (!std::isfinite(max)) return static_cast<double>(max);
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (!std::isnan(x[i])) sum += std::exp(static_cast<double>(x[i]) - max);
+  }
+  return static_cast<double>(max) + std::log(sum);
+}
+
 constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef, AddRef,
-                                    ScaleRef,    AxpyRef,    RopeRef,    AttendRef};
+                                    ScaleRef,    AxpyRef,    RopeRef,    AttendRef,
+                                    LogSumExpRef};
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 //   * softmax: the max, then exp by ExpAvx2 below, summed in double lanes, times float(1/sum).
 //   * silu_mul: g / (1 + ExpAvx2(-g)) * up.
 //   * rope: the reference function (a few dozen pairs per head; not worth vectorizing).
+//   * log_sum_exp: the same maximum; exp(x - max) by ExpAvx2 in float, summed in double lanes.
 // ExpAvx2: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial for
 // e^r (Cephes' expf coefficients), and 2^k applied in two halves so that results down to the
 // subnormal range stay right. Maximum relative error over normal results is tested
@@ -17,7 +18,9 @@
 // +inf; NaN gives NaN.
 //
 // Everything between the pragmas is compiled for AVX2 + FMA, with -ffp-contract=off.
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "kernels/simd_tables.h"
 
@@ -151,6 +154,33 @@ void SiluMulAvx2(const float* gate, const float* up, float* out, std::int64_t n)
   }
 }
 
+double LogSumExpAvx2(const float* x, std::int64_t n) {
+  // vmaxps returns its second operand when either is NaN, so NaN lanes never become the max.
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  __m256 mv = _mm256_set1_ps(neg_inf);
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) mv = _mm256_max_ps(_mm256_loadu_ps(x + i), mv);
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(mv), _mm256_extractf128_ps(mv, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  float max = _mm_cvtss_f32(m4);
+  for (; i < n; ++i) max = x[i] > max ? x[i] : max;
+  if (!std::isfinite(max)) return static_cast<double>(max);
+  const __m256 maxv = _mm256_set1_ps(max);
+  __m256d acc_lo = _mm256_setzero_pd();
+  __m256d acc_hi = _mm256_setzero_pd();
+  for (i = 0; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 ordered = _mm256_cmp_ps(v, v, _CMP_ORD_Q);  // NaN lanes contribute 0
+    AddWide(_mm256_and_ps(ordered, Exp8(_mm256_sub_ps(v, maxv))), acc_lo, acc_hi);
+  }
+  double sum = HorizontalSum(acc_lo, acc_hi);
+  for (; i < n; ++i) {
+    if (!std::isnan(x[i])) sum += std::exp(static_cast<double>(x[i]) - max);
+  }
+  return static_cast<double>(max) + std::log(sum);
+}
+
 void AddAvx2(const float* a, const float* b, float* out, std::int64_t n) {
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
@@ -196,7 +226,8 @@ namespace tessera::kernels::simd {
 
 const FloatOps* Avx2Ops() {
   static const FloatOps ops = {"avx2",    RmsNormAvx2, SoftmaxAvx2,         SiluMulAvx2, AddAvx2,
-                               ScaleAvx2, AxpyAvx2,    ReferenceOps().rope, AttendAvx2};
+                               ScaleAvx2, AxpyAvx2,    ReferenceOps().rope, AttendAvx2,
+                               LogSumExpAvx2};
   return &ops;
 }
 

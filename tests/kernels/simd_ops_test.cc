@@ -297,5 +297,39 @@ TEST(SimdOpsTest, AttendWithinBudget) {
   }
 }
 
+// log_sum_exp: every exp has relative error <= kExpMaxRel (plus the float rounding of x - max),
+// so the sum does too and its log moves by at most about that much in absolute terms. NaN
+// counts as -inf; a non-finite maximum comes back as is.
+TEST(SimdOpsTest, LogSumExpWithinBudgetAndHandlesNonFinite) {
+  const std::vector<const FloatOps*> ops = SimdOps();
+  SKIP_WITHOUT_SIMD(ops);
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (std::int64_t n : kSizes) {
+    for (float scale : {1.0f, 30.0f}) {
+      std::vector<float> x = RandomFloats(static_cast<std::size_t>(n), 11, scale);
+      if (n >= 7) {
+        x[3] = nan;
+        x[5] = -inf;
+      }
+      const double want = ReferenceOps().log_sum_exp(x.data(), n);
+      ASSERT_TRUE(std::isfinite(want));
+      for (const FloatOps* o : ops) {
+        const double got = o->log_sum_exp(x.data(), n);
+        EXPECT_NEAR(got, want, 2 * kExpMaxRel + 4 * kUlp) << Where(*o, n) << " scale " << scale;
+      }
+    }
+  }
+  const std::vector<std::vector<float>> special = {
+      {-inf, -inf, -inf}, {nan, -inf}, {1.0f, inf, 2.0f}, {nan, nan, nan, nan, nan, nan, nan, nan,
+                                                            nan, 3.0f}};
+  for (const FloatOps* o : AllOps()) {
+    EXPECT_EQ(o->log_sum_exp(special[0].data(), 3), -inf) << o->variant;
+    EXPECT_EQ(o->log_sum_exp(special[1].data(), 2), -inf) << o->variant;
+    EXPECT_EQ(o->log_sum_exp(special[2].data(), 3), inf) << o->variant;
+    EXPECT_NEAR(o->log_sum_exp(special[3].data(), 10), 3.0, 1e-12) << o->variant;
+  }
+}
+
 }  // namespace
 }  // namespace tessera::kernels
