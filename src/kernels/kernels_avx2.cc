@@ -1,4 +1,5 @@
-// AVX2 + FMA + F16C kernel tables for F32, F16, BF16, Q8_0 and Q4_0 (simd_tables.h).
+// AVX2 + FMA + F16C kernel tables for F32, F16, BF16, Q8_0 and Q4_0 (simd_tables.h); other
+// types through Avx2KQuantKernels and Avx2LegacyKernels.
 //
 // Numerics against the scalar reference (kernels.h):
 //   * act_from_float gives the reference's bytes for every input without NaN (infinities and
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
@@ -190,33 +192,11 @@ inline void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_b
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
 }
 
-// vec_dot and vec_dot_rows from a rows kernel.
-template <
-    void (*kRows1)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*, float*),
-    void (*kRowsN)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*, float*)>
-struct Entry {
-  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
-    float y;
-    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
-    return y;
-  }
-  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
-                         const void* x, float* y) {
-    const auto* wp = static_cast<const std::uint8_t*>(w);
-    const auto* xp = static_cast<const std::uint8_t*>(x);
-    std::int64_t r = 0;
-    for (; r + kMaxRows <= n_rows; r += kMaxRows) {
-      kRowsN(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
-    }
-    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
-  }
-};
-
-using F32Entry = Entry<FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
-using F16Entry = Entry<FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
-using Bf16Entry = Entry<FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
-using Q8_0Entry = Entry<Q8_0DotRows<1>, Q8_0DotRows<kMaxRows>>;
-using Q4_0Entry = Entry<Q4_0DotRows<1>, Q4_0DotRows<kMaxRows>>;
+using F32Entry = RowsEntry<kMaxRows, FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
+using F16Entry = RowsEntry<kMaxRows, FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
+using Bf16Entry = RowsEntry<kMaxRows, FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
+using Q8_0Entry = RowsEntry<kMaxRows, Q8_0DotRows<1>, Q8_0DotRows<kMaxRows>>;
+using Q4_0Entry = RowsEntry<kMaxRows, Q4_0DotRows<1>, Q4_0DotRows<kMaxRows>>;
 
 // ---- Activation conversions.
 
@@ -357,8 +337,10 @@ const TypeKernels* Avx2Kernels(DType type) {
       return &kAvx2Q8_0;
     case DType::kQ4_0:
       return &kAvx2Q4_0;
-    default:
-      return Avx2KQuantKernels(type);
+    default: {
+      const TypeKernels* k = Avx2KQuantKernels(type);
+      return k != nullptr ? k : Avx2LegacyKernels(type);
+    }
   }
 }
 

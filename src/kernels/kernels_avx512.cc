@@ -17,8 +17,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
-#include "kernels/tile_entry.h"
 #include "tensor/blocks.h"
 #include "tensor/fp16.h"
 #include "tensor/quantize.h"
@@ -43,9 +43,6 @@ constexpr int kFloatTileRows = 2;  // vec_dot_tile shapes: rows x tokens per reg
 constexpr int kFloatTileTokens = 4;
 constexpr int kQuantTileRows = 4;
 constexpr int kQuantTileTokens = 4;
-
-using RowsFn = void (*)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*,
-                        float*);
 
 inline float HorizontalSum256(__m256 v) {
   const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -145,8 +142,8 @@ void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
 // tile is bit-identical to vec_dot); every weight and activation vector is loaded (and widened)
 // once per step and reused from registers.
 template <typename L, int R, int T>
-void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-               const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+               std::size_t x_stride, float* y, std::size_t y_stride) {
   __m512 acc0[R][T];
   __m512 acc1[R][T];
   for (int r = 0; r < R; ++r) {
@@ -182,8 +179,8 @@ void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     for (int r = 0; r < R; ++r) {
       const __m512 w0 = L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i);
       for (int t = 0; t < T; ++t) {
-        acc1[r][t] = _mm512_fmadd_ps(w0, L::LoadTail(x + t * x_stride + i * L::kBytes, n - i),
-                                     acc1[r][t]);
+        acc1[r][t] =
+            _mm512_fmadd_ps(w0, L::LoadTail(x + t * x_stride + i * L::kBytes, n - i), acc1[r][t]);
       }
     }
   }
@@ -282,26 +279,6 @@ void ActBf16(const float* x, void* y, std::int64_t n) {
     _mm256_mask_storeu_epi16(out + 2 * i, m, Bf16FromFloat(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
-
-// vec_dot and vec_dot_rows from a rows kernel.
-template <RowsFn kRows1, RowsFn kRowsN>
-struct Entry {
-  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
-    float y;
-    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
-    return y;
-  }
-  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
-                         const void* x, float* y) {
-    const auto* wp = static_cast<const std::uint8_t*>(w);
-    const auto* xp = static_cast<const std::uint8_t*>(x);
-    std::int64_t r = 0;
-    for (; r + kMaxRows <= n_rows; r += kMaxRows) {
-      kRowsN(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
-    }
-    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
-  }
-};
 
 }  // namespace
 }  // namespace tessera::kernels::simd
@@ -485,12 +462,12 @@ void Bf16DotRowsDp(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum512(_mm512_add_ps(acc0[r], acc1[r]));
 }
 
-using F32Entry = Entry<FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
-using F16Entry = Entry<FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
-using Bf16Entry = Entry<FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
-using Bf16DpEntry = Entry<Bf16DotRowsDp<1>, Bf16DotRowsDp<kMaxRows>>;
-using Q8_0VnniEntry = Entry<Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
-using Q4_0VnniEntry = Entry<Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
+using F32Entry = RowsEntry<kMaxRows, FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
+using F16Entry = RowsEntry<kMaxRows, FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
+using Bf16Entry = RowsEntry<kMaxRows, FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
+using Bf16DpEntry = RowsEntry<kMaxRows, Bf16DotRowsDp<1>, Bf16DotRowsDp<kMaxRows>>;
+using Q8_0VnniEntry = RowsEntry<kMaxRows, Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
+using Q4_0VnniEntry = RowsEntry<kMaxRows, Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
 
 // Tile shapes (rows x tokens), chosen with bench/kernels_bench.cc's BM_MatMul.
 template <typename L>
@@ -516,9 +493,15 @@ constexpr TypeKernels kAvx512F32 = {DType::kF32,
                                     F32Entry::VecDot,
                                     F32Entry::VecDotRows,
                                     kFloatTile<F32Load>};
-constexpr TypeKernels kAvx512F16 = {
-    DType::kF16,      DType::kF16,         "avx512", ActF16, tensor::DequantizeRowF16, ActF16,
-    F16Entry::VecDot, F16Entry::VecDotRows, kFloatTile<F16Load>};
+constexpr TypeKernels kAvx512F16 = {DType::kF16,
+                                    DType::kF16,
+                                    "avx512",
+                                    ActF16,
+                                    tensor::DequantizeRowF16,
+                                    ActF16,
+                                    F16Entry::VecDot,
+                                    F16Entry::VecDotRows,
+                                    kFloatTile<F16Load>};
 constexpr TypeKernels kAvx512Bf16 = {
     DType::kBF16,      DType::kBF16,         "avx512", ActBf16, tensor::DequantizeRowBf16, ActBf16,
     Bf16Entry::VecDot, Bf16Entry::VecDotRows};

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
 #include "tensor/quantize.h"
@@ -202,32 +203,9 @@ void Q6_KDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
 }
 
-using RowsFn = void (*)(std::int64_t, const std::uint8_t*, std::size_t, const std::uint8_t*,
-                        float*);
-
-// vec_dot and vec_dot_rows from a rows kernel (as in kernels_avx2.cc).
-template <RowsFn kRows1, RowsFn kRowsN>
-struct Entry {
-  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
-    float y;
-    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
-    return y;
-  }
-  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
-                         const void* x, float* y) {
-    const auto* wp = static_cast<const std::uint8_t*>(w);
-    const auto* xp = static_cast<const std::uint8_t*>(x);
-    std::int64_t r = 0;
-    for (; r + kMaxRows <= n_rows; r += kMaxRows) {
-      kRowsN(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
-    }
-    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
-  }
-};
-
-using Q4_KEntry = Entry<ScaleMinDotRows<false, 1>, ScaleMinDotRows<false, kMaxRows>>;
-using Q5_KEntry = Entry<ScaleMinDotRows<true, 1>, ScaleMinDotRows<true, kMaxRows>>;
-using Q6_KEntry = Entry<Q6_KDotRows<1>, Q6_KDotRows<kMaxRows>>;
+using Q4_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<false, 1>, ScaleMinDotRows<false, kMaxRows>>;
+using Q5_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<true, 1>, ScaleMinDotRows<true, kMaxRows>>;
+using Q6_KEntry = RowsEntry<kMaxRows, Q6_KDotRows<1>, Q6_KDotRows<kMaxRows>>;
 
 constexpr TypeKernels kAvx2Q4_K = {DType::kQ4_K,
                                    DType::kQ8_K,

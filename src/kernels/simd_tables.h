@@ -15,11 +15,13 @@
 
 namespace tessera::kernels::simd {
 
-// AVX2 + FMA + F16C tables for F32, F16, BF16, Q8_0, Q4_0 and, through Avx2KQuantKernels,
-// Q4_K, Q5_K, Q6_K; nullptr for other types.
+// AVX2 + FMA + F16C tables for F32, F16, BF16, Q8_0, Q4_0 and, through Avx2KQuantKernels and
+// Avx2LegacyKernels, Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1; nullptr for other types.
 const TypeKernels* Avx2Kernels(DType type);
 // Q4_K, Q5_K, Q6_K (kquant_kernels_avx2.cc); nullptr for other types.
 const TypeKernels* Avx2KQuantKernels(DType type);
+// Q4_1, Q5_0, Q5_1 (legacy_kernels_avx2.cc); nullptr for other types.
+const TypeKernels* Avx2LegacyKernels(DType type);
 // AVX-512 F/BW/VL/DQ tables. With use_vnni, Q8_0 and Q4_0 use vpdpbusd (needs AVX512-VNNI);
 // without it they are the AVX2 tables. With use_bf16, BF16 uses vdpbf16ps (needs AVX512-BF16).
 // Types without an AVX-512 table get their AVX2 table.

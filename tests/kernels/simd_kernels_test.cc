@@ -43,8 +43,10 @@ double QuantDotBudget(DType t, std::int64_t n) {
 double FloatDotBudget(std::int64_t n) { return 2.0 * (static_cast<double>(n) / 8 + 10) * kUlp; }
 
 const std::vector<DType>& SimdTypes() {
-  static const std::vector<DType> types = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,
-                                           DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+  static const std::vector<DType> types = {DType::kF32,  DType::kF16,  DType::kBF16,
+                                           DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
+                                           DType::kQ5_0, DType::kQ5_1, DType::kQ4_K,
+                                           DType::kQ5_K, DType::kQ6_K};
   return types;
 }
 
@@ -205,15 +207,18 @@ TEST(SimdKernelsTest, ActFromFloatEdgeValuesEqualReference) {
   }
 }
 
-// m_i of every element of a Q4_K / Q5_K row: the row with its quants zeroed dequantizes to
-// -dmin * mn. Zeros for other types.
+// m_i of every element of a Q4_K / Q5_K / Q4_1 / Q5_1 row: the row with its quants zeroed
+// dequantizes to -dmin * mn (K-quants) or m (Q4_1, Q5_1). Zeros for other types.
 std::vector<float> Mins(DType t, const std::uint8_t* w_row, std::int64_t n) {
   std::vector<float> m(static_cast<std::size_t>(n), 0.0f);
-  if (t != DType::kQ4_K && t != DType::kQ5_K) return m;
+  std::size_t header = 0;  // bytes of scales before the quants
+  if (t == DType::kQ4_K || t == DType::kQ5_K) header = 16;  // d, dmin, scales
+  if (t == DType::kQ4_1 || t == DType::kQ5_1) header = 4;   // d, m
+  if (header == 0) return m;
   const std::size_t block = tensor::TypeSize(t);
   std::vector<std::uint8_t> zeroed(w_row, w_row + RowBytes(t, n));
   for (std::size_t b = 0; b < zeroed.size(); b += block) {
-    std::memset(zeroed.data() + b + 16, 0, block - 16);  // after d, dmin, scales: qh, qs
+    std::memset(zeroed.data() + b + header, 0, block - header);  // qh, qs
   }
   ReferenceKernels(t)->to_float(zeroed.data(), m.data(), n);
   return m;

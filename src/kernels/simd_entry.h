@@ -1,18 +1,44 @@
-// Internal: builds a TypeKernels::vec_dot_tile from fixed-size tile kernels (kernels.h).
+// Internal: builds a table's vec_dot, vec_dot_rows and vec_dot_tile from fixed-size kernels
+// (kernels.h), for the SIMD files.
 //
-// A tile kernel computes R weight rows by T activation rows with every accumulator in
-// registers; TileEntry covers any n_rows x n_tok with the R x T kernel and three edge kernels
-// (R x 1, 1 x T, 1 x 1). Every kernel must run, for each (row, token) pair, the instruction
-// sequence of the type's vec_dot, so the tile is bit-identical to vec_dot whatever its shape.
+// A rows kernel computes R weight rows against one activation with R accumulators in
+// registers; RowsEntry gives vec_dot (R = 1) and vec_dot_rows (steps of R, then single rows).
+// A tile kernel computes R weight rows by T activation rows; TileEntry covers any
+// n_rows x n_tok with the R x T kernel and three edge kernels (R x 1, 1 x T, 1 x 1). Every
+// kernel must run, for each (row, token) pair, the instruction sequence of the type's vec_dot,
+// so the entries are bit-identical to vec_dot whatever the shape.
 //
-// The wrapper itself has no SIMD code; the kernels it calls carry their own target attributes.
-#ifndef TESSERA_KERNELS_TILE_ENTRY_H_
-#define TESSERA_KERNELS_TILE_ENTRY_H_
+// The wrappers have no SIMD code; the kernels they call carry their own target attributes.
+#ifndef TESSERA_KERNELS_SIMD_ENTRY_H_
+#define TESSERA_KERNELS_SIMD_ENTRY_H_
 
 #include <cstddef>
 #include <cstdint>
 
 namespace tessera::kernels::simd {
+
+// y[r] = dot(w + r * row_bytes, x) for r < R (R fixed by the kernel).
+using RowsFn = void (*)(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                        const std::uint8_t* x, float* y);
+
+template <int R, RowsFn kRows1, RowsFn kRowsR>
+struct RowsEntry {
+  static float VecDot(std::int64_t n, const void* w_row, const void* x) {
+    float y;
+    kRows1(n, static_cast<const std::uint8_t*>(w_row), 0, static_cast<const std::uint8_t*>(x), &y);
+    return y;
+  }
+  static void VecDotRows(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                         const void* x, float* y) {
+    const auto* wp = static_cast<const std::uint8_t*>(w);
+    const auto* xp = static_cast<const std::uint8_t*>(x);
+    std::int64_t r = 0;
+    for (; r + R <= n_rows; r += R) {
+      kRowsR(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
+    }
+    for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
+  }
+};
 
 // y[t * y_stride + r] = dot(w row r, x row t) for r < R, t < T (R and T fixed by the kernel).
 using TileFn = void (*)(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
@@ -54,4 +80,4 @@ void TileEntry(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t r
 
 }  // namespace tessera::kernels::simd
 
-#endif  // TESSERA_KERNELS_TILE_ENTRY_H_
+#endif  // TESSERA_KERNELS_SIMD_ENTRY_H_

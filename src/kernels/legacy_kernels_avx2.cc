@@ -1,0 +1,220 @@
+// AVX2 + FMA kernel tables for Q4_1, Q5_0 and Q5_1 (simd_tables.h), the legacy types with an
+// offset or a fifth bit; layouts in tensor/blocks.h, references in reference_legacy_kernels.cc.
+//
+// Per block every variant computes the reference's exact int32 sum of q_w * q_x:
+//   * the 4-bit quants are the nibbles in element order (low nibbles = elements 0..15, high
+//     nibbles = 16..31); the fifth bit of element i is bit i of the block's 32-bit qh word,
+//     spread to one byte per element (a byte shuffle of the word, then a per-byte bit test);
+//   * maddubs multiplies the unsigned levels (0..31) by the int8 activations into int16 pairs
+//     (at most 2 * 31 * 128, no saturation), madd with ones widens to int32;
+//   * Q5_0's offset of 16 is subtracted as 16 * sum(q_x), computed the same way and shared by
+//     all rows.
+// The block results are accumulated in 8 float lanes with FMA: (d_w * d_x) * isum, and for
+// Q4_1 / Q5_1 the offset term m_w * s_x (s_x = d_x * sum(q_x), stored in the Q8_1 block) in a
+// second float accumulator added at the end; the reference sums both in one float in block
+// order. Budgets: tests/kernels/simd_kernels_test.cc.
+// vec_dot and vec_dot_rows share one template over the row count, so they are bit-identical.
+//
+// Everything between the pragmas is compiled for AVX2 + FMA + F16C, with -ffp-contract=off.
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/simd_entry.h"
+#include "kernels/simd_tables.h"
+#include "tensor/blocks.h"
+#include "tensor/quantize.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+
+namespace tessera::kernels::simd {
+namespace {
+
+using tensor::BlockQ4_1;
+using tensor::BlockQ5_0;
+using tensor::BlockQ5_1;
+using tensor::BlockQ8_0;
+using tensor::BlockQ8_1;
+
+constexpr int kQK = 32;
+constexpr int kMaxRows = 4;  // rows per vec_dot_rows step
+
+inline float HorizontalSum(__m256 v) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
+  return _mm_cvtss_f32(s1);
+}
+
+inline float LoadHalf(const std::uint8_t* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return _cvtsh_ss(h);
+}
+
+// The 32 nibbles of qs as bytes in element order.
+inline __m256i ExpandNibbles(const std::uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 0x10 in byte i where bit i of the little-endian word at qh is set, else 0.
+inline __m256i FifthBits(const std::uint8_t* qh) {
+  std::uint32_t word;
+  std::memcpy(&word, qh, sizeof(word));
+  // Byte i takes byte i / 8 of the word (the shuffle works within 128-bit halves, and every
+  // 4-byte group of the broadcast holds the whole word).
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(word)),
+                          _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                             0x0202020202020202, 0x0303030303030303));
+  // Byte i ORed with every bit but i % 8 is all ones exactly when bit i % 8 is set.
+  const __m256i others = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE);
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi8(-1));
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+// int32 lanes whose sum is sum_i q[i] * x[i] (q unsigned bytes 0..31, x int8).
+inline __m256i DotU8I8(__m256i q, __m256i x) {
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), _mm256_set1_epi16(1));
+}
+
+// Weight levels of one block as unsigned bytes.
+struct Q4_1Levels {
+  static constexpr std::size_t kBytes = sizeof(BlockQ4_1);
+  static __m256i Get(const std::uint8_t* wb) { return ExpandNibbles(wb + offsetof(BlockQ4_1, qs)); }
+};
+struct Q5_0Levels {
+  static constexpr std::size_t kBytes = sizeof(BlockQ5_0);
+  static __m256i Get(const std::uint8_t* wb) {
+    return _mm256_or_si256(ExpandNibbles(wb + offsetof(BlockQ5_0, qs)),
+                           FifthBits(wb + offsetof(BlockQ5_0, qh)));
+  }
+};
+struct Q5_1Levels {
+  static constexpr std::size_t kBytes = sizeof(BlockQ5_1);
+  static __m256i Get(const std::uint8_t* wb) {
+    return _mm256_or_si256(ExpandNibbles(wb + offsetof(BlockQ5_1, qs)),
+                           FifthBits(wb + offsetof(BlockQ5_1, qh)));
+  }
+};
+
+// ---- Q5_0 x Q8_0: (q - 16) * x = q * x - 16 * x per block.
+template <int R>
+void Q5_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                 const std::uint8_t* x, float* y) {
+  const __m256i sixteen = _mm256_set1_epi8(16);
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (std::int64_t b = 0; b < n / kQK; ++b) {
+    const std::uint8_t* xb = x + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
+    const __m256i xq =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_0, qs)));
+    const __m256i x16 = DotU8I8(sixteen, xq);
+    const float dx = LoadHalf(xb + offsetof(BlockQ8_0, d));
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb =
+          w + r * row_bytes + b * static_cast<std::int64_t>(Q5_0Levels::kBytes);
+      const __m256i p32 = _mm256_sub_epi32(DotU8I8(Q5_0Levels::Get(wb), xq), x16);
+      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ5_0, d)) * dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+}
+
+// ---- Q4_1 / Q5_1 x Q8_1: q * x per block, plus m_w * s_x.
+template <typename Levels, int R>
+void OffsetDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                   const std::uint8_t* x, float* y) {
+  // d and m sit at the same offsets in BlockQ4_1 and BlockQ5_1.
+  static_assert(offsetof(BlockQ4_1, m) == offsetof(BlockQ5_1, m));
+  __m256 acc[R];
+  float acc_m[R];
+  for (int r = 0; r < R; ++r) {
+    acc[r] = _mm256_setzero_ps();
+    acc_m[r] = 0.0f;
+  }
+  for (std::int64_t b = 0; b < n / kQK; ++b) {
+    const std::uint8_t* xb = x + b * static_cast<std::int64_t>(sizeof(BlockQ8_1));
+    const __m256i xq =
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_1, qs)));
+    const float dx = LoadHalf(xb + offsetof(BlockQ8_1, d));
+    const float sx = LoadHalf(xb + offsetof(BlockQ8_1, s));
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * static_cast<std::int64_t>(Levels::kBytes);
+      const __m256i p32 = DotU8I8(Levels::Get(wb), xq);
+      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_1, d)) * dx);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
+      acc_m[r] += LoadHalf(wb + offsetof(BlockQ4_1, m)) * sx;
+    }
+  }
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]) + acc_m[r];
+}
+
+using Q4_1Entry =
+    RowsEntry<kMaxRows, OffsetDotRows<Q4_1Levels, 1>, OffsetDotRows<Q4_1Levels, kMaxRows>>;
+using Q5_0Entry = RowsEntry<kMaxRows, Q5_0DotRows<1>, Q5_0DotRows<kMaxRows>>;
+using Q5_1Entry =
+    RowsEntry<kMaxRows, OffsetDotRows<Q5_1Levels, 1>, OffsetDotRows<Q5_1Levels, kMaxRows>>;
+
+constexpr TypeKernels kAvx2Q4_1 = {DType::kQ4_1,
+                                   DType::kQ8_1,
+                                   "avx2",
+                                   tensor::QuantizeRowQ4_1,
+                                   tensor::DequantizeRowQ4_1,
+                                   tensor::QuantizeRowQ8_1,
+                                   Q4_1Entry::VecDot,
+                                   Q4_1Entry::VecDotRows};
+constexpr TypeKernels kAvx2Q5_0 = {DType::kQ5_0,
+                                   DType::kQ8_0,
+                                   "avx2",
+                                   tensor::QuantizeRowQ5_0,
+                                   tensor::DequantizeRowQ5_0,
+                                   tensor::QuantizeRowQ8_0,
+                                   Q5_0Entry::VecDot,
+                                   Q5_0Entry::VecDotRows};
+constexpr TypeKernels kAvx2Q5_1 = {DType::kQ5_1,
+                                   DType::kQ8_1,
+                                   "avx2",
+                                   tensor::QuantizeRowQ5_1,
+                                   tensor::DequantizeRowQ5_1,
+                                   tensor::QuantizeRowQ8_1,
+                                   Q5_1Entry::VecDot,
+                                   Q5_1Entry::VecDotRows};
+
+}  // namespace
+}  // namespace tessera::kernels::simd
+
+#pragma GCC pop_options
+
+// Plain x86-64 code from here: the dispatcher calls this on any CPU.
+namespace tessera::kernels::simd {
+
+const TypeKernels* Avx2LegacyKernels(DType type) {
+  switch (type) {
+    case DType::kQ4_1:
+      return &kAvx2Q4_1;
+    case DType::kQ5_0:
+      return &kAvx2Q5_0;
+    case DType::kQ5_1:
+      return &kAvx2Q5_1;
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace tessera::kernels::simd
+
+#else  // not x86-64 with GCC/Clang
+
+namespace tessera::kernels::simd {
+const TypeKernels* Avx2LegacyKernels(DType) { return nullptr; }
+}  // namespace tessera::kernels::simd
+
+#endif
