@@ -135,6 +135,43 @@ TEST(CliQuantizeTest, OutputAndEmbeddingOverrides) {
   ExpectGenerates(out);
 }
 
+// In a mix, K-quant matrices whose rows fit 32 but not 256 take llama.cpp's fallbacks
+// (Q4_K -> Q5_0, Q6_K -> Q8_0), each named on stderr; a single-type request keeps F16.
+TEST(CliQuantizeTest, MixFallsBackLikeLlamaCppForRowsOf32) {
+  const std::string src = ::testing::TempDir() + "quantize_src_w96.gguf";
+  CliRun synth = RunCli({"synth", "-o",        src,   "--shape",     "tiny", "--type",
+                         "f32",   "--n-vocab", "300", "--n-embd",    "96",   "--n-layer",
+                         "2",     "--n-head",  "2",   "--n-head-kv", "2",    "--n-ff",
+                         "160",   "--n-ctx",   "64",  "--untied",    "--seed", "6"});
+  ASSERT_EQ(synth.exit_code, 0) << synth.err;
+  const std::string out = ::testing::TempDir() + "quantize_w96_q4km.gguf";
+  CliRun run = RunCli({"quantize", src, out, "q4_k_m"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.err.find("blk.0.attn_q.weight: row width 96 is not a multiple of the q4_K block "
+                         "size 256; using q5_0 (llama.cpp's fallback in this mix)"),
+            std::string::npos)
+      << run.err;
+  EXPECT_NE(run.err.find("output.weight: row width 96 is not a multiple of the q6_K block size "
+                         "256; using q8_0"),
+            std::string::npos)
+      << run.err;
+  Result<gguf::File> f = gguf::File::Open(out);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(TypeOf(*f, "blk.0.attn_q.weight"), DType::kQ5_0);
+  EXPECT_EQ(TypeOf(*f, "blk.0.ffn_down.weight"), DType::kQ5_0);  // width 160, layer 0 of 2
+  EXPECT_EQ(TypeOf(*f, "blk.1.attn_v.weight"), DType::kQ8_0);    // Q6_K by use_more_bits
+  EXPECT_EQ(TypeOf(*f, "output.weight"), DType::kQ8_0);
+  EXPECT_EQ(TypeOf(*f, "token_embd.weight"), DType::kQ5_0);
+  ExpectGenerates(out);
+
+  const std::string single = ::testing::TempDir() + "quantize_w96_q4k.gguf";
+  CliRun strict = RunCli({"quantize", src, single, "q4_k"});
+  ASSERT_EQ(strict.exit_code, 0) << strict.err;
+  Result<gguf::File> g = gguf::File::Open(single);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  EXPECT_EQ(TypeOf(*g, "blk.0.attn_q.weight"), DType::kF16);
+}
+
 // The shipped tiny model has rows of 64 and 192: every K-quant matrix falls back to f16.
 TEST(CliQuantizeTest, ShippedTinyModelFallsBackToF16ForKQuants) {
   const std::string model = std::string(TESSERA_SOURCE_DIR) + "/models/tiny/tiny-random.gguf";

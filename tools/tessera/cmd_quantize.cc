@@ -20,8 +20,10 @@
 //
 // Rows that do not fit: a matrix whose row width is not a multiple of the chosen type's block
 // size (32, or 256 for K-quants) is stored as F16 instead, with one line on stderr naming it.
-// (llama.cpp instead falls back Q4_K -> Q5_0, Q5_K -> Q5_1, Q6_K -> Q8_0, which need rows of 32;
-// F16 fits every width and is what this project's issue asks for.)
+// In the mixes only, a K-quant first falls back as llama.cpp's recipe does, Q4_K -> Q5_0,
+// Q5_K -> Q5_1, Q6_K -> Q8_0, when the width is a multiple of 32 (so a q4_k_m file of a model
+// with rows of 288 or 576 reads about as many bytes per token as llama.cpp's), again with a
+// stderr line; F16 remains the fallback for widths that fit no block.
 //
 // Errors: an unknown TYPE is kInvalidArgument listing the valid ones; a source matrix whose type
 // cannot be dequantized is kUnsupported naming the tensor and its type. The output is written
@@ -157,6 +159,21 @@ DType ChooseType(const Plan& plan, const gguf::TensorInfo& t) {
   return plan.target.base;
 }
 
+// The 32-element type llama.cpp's mixes use for a K-quant whose rows do not fit 256 (the type
+// itself for others).
+DType MixFallback(DType t) {
+  switch (t) {
+    case DType::kQ4_K:
+      return DType::kQ5_0;
+    case DType::kQ5_K:
+      return DType::kQ5_1;
+    case DType::kQ6_K:
+      return DType::kQ8_0;
+    default:
+      return t;
+  }
+}
+
 bool IsQuantized(DType t) { return t != DType::kF32 && t != DType::kF16 && t != DType::kBF16; }
 
 // Converts the rows of `src` (any dequantizable type) into `type`, one row at a time.
@@ -237,6 +254,18 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
       continue;
     }
     DType type = ChooseType(plan, t);
+    const DType mix_fallback = plan.target.mix ? MixFallback(type) : type;
+    if (t.row_length() % tensor::BlockSize(type) != 0 && mix_fallback != type &&
+        t.row_length() % tensor::BlockSize(mix_fallback) == 0) {
+      std::fprintf(stderr,
+                   "tessera: quantize: %s: row width %llu is not a multiple of the %s block size "
+                   "%u; using %s (llama.cpp's fallback in this mix)\n",
+                   t.name.c_str(), static_cast<unsigned long long>(t.row_length()),
+                   std::string(tensor::TypeName(type)).c_str(), tensor::BlockSize(type),
+                   std::string(tensor::TypeName(mix_fallback)).c_str());
+      type = mix_fallback;
+      ++n_fallback;
+    }
     if (t.row_length() % tensor::BlockSize(type) != 0) {
       std::fprintf(stderr,
                    "tessera: quantize: %s: row width %llu is not a multiple of the %s block size "
