@@ -244,7 +244,7 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
   std::vector<float> row_f32;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   bool any_quantized = false;
-  int n_converted = 0, n_fallback = 0;
+  int n_converted = 0, n_mix_fallback = 0, n_f16 = 0;
   for (const gguf::TensorInfo& t : in.tensors()) {
     bytes_in += t.data.size();
     if (!IsMatrix(t)) {
@@ -264,7 +264,7 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
                    std::string(tensor::TypeName(type)).c_str(), tensor::BlockSize(type),
                    std::string(tensor::TypeName(mix_fallback)).c_str());
       type = mix_fallback;
-      ++n_fallback;
+      ++n_mix_fallback;
     }
     if (t.row_length() % tensor::BlockSize(type) != 0) {
       std::fprintf(stderr,
@@ -273,7 +273,7 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
                    t.name.c_str(), static_cast<unsigned long long>(t.row_length()),
                    std::string(tensor::TypeName(type)).c_str(), tensor::BlockSize(type));
       type = DType::kF16;
-      ++n_fallback;
+      ++n_f16;
     }
     any_quantized = any_quantized || IsQuantized(type);
     converted.emplace_back();
@@ -308,10 +308,10 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
   }
   TS_RETURN_IF_ERROR(w.WriteFile(f.out_path));
   std::printf(
-      "quantize: %s -> %s (%s): %d matrices converted, %d kept as f16, %zu tensors; "
-      "tensor data %s -> %s\n",
+      "quantize: %s -> %s (%s): %d matrices converted (%d to the mix's 32-wide fallback, %d "
+      "kept as f16), %zu tensors; tensor data %s -> %s\n",
       f.in_path.c_str(), f.out_path.c_str(), std::string(plan.target.name).c_str(), n_converted,
-      n_fallback, entries.size(), Mib(bytes_in).c_str(), Mib(bytes_out).c_str());
+      n_mix_fallback, n_f16, entries.size(), Mib(bytes_in).c_str(), Mib(bytes_out).c_str());
   return Status::Ok();
 }
 
