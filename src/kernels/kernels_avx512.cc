@@ -547,6 +547,8 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
       return use_vnni ? &kAvx512Q8_0Vnni : Avx2Kernels(type);
     case DType::kQ4_0:
       return use_vnni ? &kAvx512Q4_0Vnni : Avx2Kernels(type);
+    case DType::kQ5_0:
+      return use_vnni ? Avx512VnniLegacyKernels(type) : Avx2Kernels(type);
     default:
       return Avx2Kernels(type);
   }

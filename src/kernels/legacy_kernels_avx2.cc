@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
@@ -56,29 +57,6 @@ inline float LoadHalf(const std::uint8_t* p) {
   return _cvtsh_ss(h);
 }
 
-// The 32 nibbles of qs as bytes in element order.
-inline __m256i ExpandNibbles(const std::uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
-
-// 0x10 in byte i where bit i of the little-endian word at qh is set, else 0.
-inline __m256i FifthBits(const std::uint8_t* qh) {
-  std::uint32_t word;
-  std::memcpy(&word, qh, sizeof(word));
-  // Byte i takes byte i / 8 of the word (the shuffle works within 128-bit halves, and every
-  // 4-byte group of the broadcast holds the whole word).
-  const __m256i spread =
-      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(word)),
-                          _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
-                                             0x0202020202020202, 0x0303030303030303));
-  // Byte i ORed with every bit but i % 8 is all ones exactly when bit i % 8 is set.
-  const __m256i others = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE);
-  const __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi8(-1));
-  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
-}
-
 // int32 lanes whose sum is sum_i q[i] * x[i] (q unsigned bytes 0..31, x int8).
 inline __m256i DotU8I8(__m256i q, __m256i x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), _mm256_set1_epi16(1));
@@ -87,20 +65,22 @@ inline __m256i DotU8I8(__m256i q, __m256i x) {
 // Weight levels of one block as unsigned bytes.
 struct Q4_1Levels {
   static constexpr std::size_t kBytes = sizeof(BlockQ4_1);
-  static __m256i Get(const std::uint8_t* wb) { return ExpandNibbles(wb + offsetof(BlockQ4_1, qs)); }
+  static __m256i Get(const std::uint8_t* wb) {
+    return ExpandNibbles32(wb + offsetof(BlockQ4_1, qs));
+  }
 };
 struct Q5_0Levels {
   static constexpr std::size_t kBytes = sizeof(BlockQ5_0);
   static __m256i Get(const std::uint8_t* wb) {
-    return _mm256_or_si256(ExpandNibbles(wb + offsetof(BlockQ5_0, qs)),
-                           FifthBits(wb + offsetof(BlockQ5_0, qh)));
+    return _mm256_or_si256(ExpandNibbles32(wb + offsetof(BlockQ5_0, qs)),
+                           FifthBits32(wb + offsetof(BlockQ5_0, qh)));
   }
 };
 struct Q5_1Levels {
   static constexpr std::size_t kBytes = sizeof(BlockQ5_1);
   static __m256i Get(const std::uint8_t* wb) {
-    return _mm256_or_si256(ExpandNibbles(wb + offsetof(BlockQ5_1, qs)),
-                           FifthBits(wb + offsetof(BlockQ5_1, qh)));
+    return _mm256_or_si256(ExpandNibbles32(wb + offsetof(BlockQ5_1, qs)),
+                           FifthBits32(wb + offsetof(BlockQ5_1, qh)));
   }
 };
 

@@ -22,10 +22,14 @@ const TypeKernels* Avx2Kernels(DType type);
 const TypeKernels* Avx2KQuantKernels(DType type);
 // Q4_1, Q5_0, Q5_1 (legacy_kernels_avx2.cc); nullptr for other types.
 const TypeKernels* Avx2LegacyKernels(DType type);
-// AVX-512 F/BW/VL/DQ tables. With use_vnni, Q8_0 and Q4_0 use vpdpbusd (needs AVX512-VNNI);
+// AVX-512 F/BW/VL/DQ tables. With use_vnni, Q8_0, Q4_0 and Q5_0 use vpdpbusd (needs AVX512-VNNI);
 // without it they are the AVX2 tables. With use_bf16, BF16 uses vdpbf16ps (needs AVX512-BF16).
 // Types without an AVX-512 table get their AVX2 table.
 const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
+
+// Q5_0 with vpdpbusd and a tile kernel (legacy_kernels_avx512.cc; needs AVX-512 F/BW/VL +
+// VNNI); nullptr for other types.
+const TypeKernels* Avx512VnniLegacyKernels(DType type);
 
 // Float operations: AVX2 + FMA (also used by the AVX-512 variant: these vectors are short and
 // memory-bound, and 512-bit registers gain nothing measurable on them).

@@ -116,7 +116,7 @@ TEST(SimdKernelsTest, VariantTablesFollowCpuFeatures) {
     if (avx2 != nullptr) {
       EXPECT_STREQ(avx2->variant, "avx2");
     }
-    if (avx512 != nullptr && t == DType::kQ8_0) {
+    if (avx512 != nullptr && (t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ5_0)) {
       EXPECT_STREQ(avx512->variant, f.avx512vnni ? "avx512_vnni" : "avx2");
     }
     if (avx512 != nullptr && t == DType::kBF16) {

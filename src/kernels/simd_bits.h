@@ -1,0 +1,47 @@
+// Internal: small x86 helpers shared by the SIMD files that unpack 4- and 5-bit quants.
+//
+// Each function carries target("avx2") so it can be inlined into kernels compiled for AVX2 or
+// any superset (AVX-512) while the header stays includable from generic code. Only call them
+// from functions that themselves require AVX2.
+#ifndef TESSERA_KERNELS_SIMD_BITS_H_
+#define TESSERA_KERNELS_SIMD_BITS_H_
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+namespace tessera::kernels::simd {
+
+// The 32 nibbles of qs (16 bytes) as bytes in element order: low nibbles are elements 0..15,
+// high nibbles 16..31 (ggml's Q4_0/Q4_1/Q5_0/Q5_1 order).
+__attribute__((target("avx2"), always_inline)) inline __m256i ExpandNibbles32(
+    const std::uint8_t* qs) {
+  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
+  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
+  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+}
+
+// 0x10 in byte i where bit i of the little-endian 32-bit word at qh is set, else 0 (the fifth
+// bit of element i of a Q5_0/Q5_1 block).
+__attribute__((target("avx2"), always_inline)) inline __m256i FifthBits32(const std::uint8_t* qh) {
+  std::uint32_t word;
+  std::memcpy(&word, qh, sizeof(word));
+  // Byte i takes byte i / 8 of the word (the shuffle works within 128-bit halves, and every
+  // 4-byte group of the broadcast holds the whole word).
+  const __m256i spread =
+      _mm256_shuffle_epi8(_mm256_set1_epi32(static_cast<int>(word)),
+                          _mm256_setr_epi64x(0x0000000000000000, 0x0101010101010101,
+                                             0x0202020202020202, 0x0303030303030303));
+  // Byte i ORed with every bit but i % 8 is all ones exactly when bit i % 8 is set.
+  const __m256i others = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE);
+  const __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi8(-1));
+  return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+}  // namespace tessera::kernels::simd
+
+#endif  // x86-64 with GCC/Clang
+
+#endif  // TESSERA_KERNELS_SIMD_BITS_H_
