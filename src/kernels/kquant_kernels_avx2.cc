@@ -10,8 +10,9 @@
 //                offset as -32 * sum(scale[sub] * bsum[sub]) by one madd over the bsums.
 // Only the float accumulation differs from the reference (8 lanes with FMA instead of one float
 // per super-block). The activation conversion is the reference QuantizeRowQ8_K (bytes equal by
-// construction). vec_dot and vec_dot_rows share one template over the row count, so their
-// results are bit-identical.
+// construction). Each weight super-block is unpacked (levels, scales) once and then dotted with
+// one activation (vec_dot, vec_dot_rows) or four (vec_dot_tile, prefill); all three run the same
+// per-pair sequence, so their results are bit-identical.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -88,20 +89,28 @@ inline __m128i SubBlockSums(const std::uint8_t* xb) {
   return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
 }
 
-// Q4_K / Q5_K super-block: int32 lanes of sum(sc * q * x) (isum) and of sum(mn * x) (msum,
-// lanes 4..7 zero).
-template <bool kFifthBit>
-inline void ScaleMinSuperBlock(const std::uint8_t* wb, const std::uint8_t* xb, __m128i x_subs,
-                               __m256i* isum, __m256i* msum) {
-  const std::uint8_t* qs = wb + (kFifthBit ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
-  const __m256i sc_mn = UnpackScalesMins(wb + offsetof(BlockQ4_K, scales));
+// A Q4_K / Q5_K super-block unpacked once for any number of activations: the 256 levels
+// (0..31) as eight vectors of 32 u8 (elements 64 g .. 64 g + 31 in lo[g], the next 32 in
+// hi[g]), the sub-block scales and mins as int16 (lanes 0..7 scales, 8..15 mins), d and dmin.
+struct ScaleMinUnpacked {
+  __m256i lo[4];
+  __m256i hi[4];
+  __m256i sc_mn;
   alignas(32) std::int16_t sc[16];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(sc), sc_mn);
-  *msum = _mm256_zextsi128_si256(_mm_madd_epi16(x_subs, _mm256_extracti128_si256(sc_mn, 1)));
+  float d;
+  float dmin;
+};
+
+template <bool kFifthBit>
+inline void UnpackScaleMin(const std::uint8_t* wb, ScaleMinUnpacked* u) {
+  const std::uint8_t* qs = wb + (kFifthBit ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
+  u->sc_mn = UnpackScalesMins(wb + offsetof(BlockQ4_K, scales));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(u->sc), u->sc_mn);
+  u->d = LoadHalf(wb + offsetof(BlockQ4_K, d));
+  u->dmin = LoadHalf(wb + offsetof(BlockQ4_K, dmin));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256i qh = _mm256_setzero_si256();
   if (kFifthBit) qh = Load32(wb + offsetof(BlockQ5_K, qh));
-  __m256i acc = _mm256_setzero_si256();
   for (int g = 0; g < 4; ++g) {
     const __m256i q = Load32(qs + 32 * g);
     __m256i lo = _mm256_and_si256(q, low4);
@@ -115,97 +124,153 @@ inline void ScaleMinSuperBlock(const std::uint8_t* wb, const std::uint8_t* xb, _
       hi = _mm256_or_si256(
           hi, _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(qh, bit_hi), bit_hi), sixteen));
     }
-    const std::uint8_t* x = xb + offsetof(BlockQ8_K, qs) + 64 * g;
-    const __m256i p_lo = _mm256_maddubs_epi16(lo, Load32(x));
-    const __m256i p_hi = _mm256_maddubs_epi16(hi, Load32(x + 32));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_lo, _mm256_set1_epi16(sc[2 * g])));
-    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p_hi, _mm256_set1_epi16(sc[2 * g + 1])));
+    u->lo[g] = lo;
+    u->hi[g] = hi;
   }
-  *isum = acc;
+}
+
+// acc += d_w d_x * sum(sc * q * x) - dmin_w d_x * sum(mn * x) over one super-block, the sums as
+// exact int32 lanes (msum: lanes 4..7 zero).
+inline __m256 ScaleMinAccumulate(const ScaleMinUnpacked& u, const std::uint8_t* xb, __m256 acc) {
+  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const __m128i x_subs = SubBlockSums(xb);
+  const __m256i msum =
+      _mm256_zextsi128_si256(_mm_madd_epi16(x_subs, _mm256_extracti128_si256(u.sc_mn, 1)));
+  __m256i isum = _mm256_setzero_si256();
+  for (int g = 0; g < 4; ++g) {
+    const std::uint8_t* x = xb + offsetof(BlockQ8_K, qs) + 64 * g;
+    const __m256i p_lo = _mm256_maddubs_epi16(u.lo[g], Load32(x));
+    const __m256i p_hi = _mm256_maddubs_epi16(u.hi[g], Load32(x + 32));
+    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_lo, _mm256_set1_epi16(u.sc[2 * g])));
+    isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p_hi, _mm256_set1_epi16(u.sc[2 * g + 1])));
+  }
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
+  return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(u.dmin * dx), acc);
+}
+
+// R rows x T tokens; each super-block of a row is unpacked once for the T tokens.
+template <bool kFifthBit, int R, int T>
+void ScaleMinTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+  constexpr std::int64_t kWBytes = kFifthBit ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    for (int r = 0; r < R; ++r) {
+      ScaleMinUnpacked u;
+      UnpackScaleMin<kFifthBit>(w + r * row_bytes + b * kWBytes, &u);
+      for (int t = 0; t < T; ++t) {
+        acc[r][t] = ScaleMinAccumulate(u, x + t * x_stride + b * kQ8_KBytes, acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum(acc[r][t]);
+  }
 }
 
 template <bool kFifthBit, int R>
 void ScaleMinDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
                      const std::uint8_t* x, float* y) {
-  constexpr std::int64_t kWBytes = kFifthBit ? sizeof(BlockQ5_K) : sizeof(BlockQ4_K);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
-    const std::uint8_t* xb = x + b * kQ8_KBytes;
-    const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
-    const __m128i x_subs = SubBlockSums(xb);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kWBytes;
-      __m256i isum, msum;
-      ScaleMinSuperBlock<kFifthBit>(wb, xb, x_subs, &isum, &msum);
-      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_K, d)) * dx);
-      const __m256 dmin = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_K, dmin)) * dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), d, acc[r]);
-      acc[r] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), dmin, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+  ScaleMinTile<kFifthBit, R, 1>(n, w, row_bytes, x, 0, y, 0);
 }
 
-// Q6_K super-block: int32 lanes of sum(scale * (q - 32) * x).
-inline __m256i Q6SuperBlock(const std::uint8_t* wb, const std::uint8_t* xb) {
-  const auto* scales = reinterpret_cast<const std::int8_t*>(wb + offsetof(BlockQ6_K, scales));
+// A Q6_K super-block unpacked: the 256 levels (0..63) as eight vectors of 32 u8 (q[4 h + k]:
+// elements 128 h + 32 k .. + 31), the 16 signed sub-block scales as int16, d.
+struct Q6Unpacked {
+  __m256i q[8];
+  __m256i sc16;
+  const std::int8_t* scales;
+  float d;
+};
+
+inline void UnpackQ6(const std::uint8_t* wb, Q6Unpacked* u) {
+  u->scales = reinterpret_cast<const std::int8_t*>(wb + offsetof(BlockQ6_K, scales));
+  u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u->scales)));
+  u->d = LoadHalf(wb + offsetof(BlockQ6_K, d));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i two_bits = _mm256_set1_epi8(0x30);
-  __m256i acc = _mm256_setzero_si256();
   for (int h = 0; h < 2; ++h) {
     const std::uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
     const __m256i ql0 = Load32(ql);
     const __m256i ql1 = Load32(ql + 32);
     const __m256i qh = Load32(wb + offsetof(BlockQ6_K, qh) + 32 * h);
-    // The four 32-element chunks of this half, elements 128 h + 32 k + l.
-    const __m256i q[4] = {
-        _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                        _mm256_and_si256(_mm256_slli_epi16(qh, 4), two_bits)),
-        _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                        _mm256_and_si256(_mm256_slli_epi16(qh, 2), two_bits)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                        _mm256_and_si256(qh, two_bits)),
-        _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits)),
-    };
+    u->q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                                      _mm256_and_si256(_mm256_slli_epi16(qh, 4), two_bits));
+    u->q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                                      _mm256_and_si256(_mm256_slli_epi16(qh, 2), two_bits));
+    u->q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                                      _mm256_and_si256(qh, two_bits));
+    u->q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                                      _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits));
+  }
+}
+
+// acc += d_w d_x * sum(scale * (q - 32) * x) over one super-block (exact int32 lanes).
+inline __m256 Q6Accumulate(const Q6Unpacked& u, const std::uint8_t* xb, __m256 acc) {
+  __m256i isum = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
     for (int k = 0; k < 4; ++k) {
       const int sub = 8 * h + 2 * k;  // elements 0..15 of the chunk: sub, 16..31: sub + 1
-      const __m256i p =
-          _mm256_maddubs_epi16(q[k], Load32(xb + offsetof(BlockQ8_K, qs) + 128 * h + 32 * k));
+      const __m256i p = _mm256_maddubs_epi16(
+          u.q[4 * h + k], Load32(xb + offsetof(BlockQ8_K, qs) + 128 * h + 32 * k));
       const __m256i s =
-          _mm256_set_m128i(_mm_set1_epi16(scales[sub + 1]), _mm_set1_epi16(scales[sub]));
-      acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+          _mm256_set_m128i(_mm_set1_epi16(u.scales[sub + 1]), _mm_set1_epi16(u.scales[sub]));
+      isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
     }
   }
   // The -32 offset: 32 * sum(scale[sub] * bsum[sub]).
-  const __m256i sc16 =
-      _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(scales)));
-  const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), sc16);
-  return _mm256_sub_epi32(acc, _mm256_slli_epi32(offs, 5));
+  const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), u.sc16);
+  isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offs, 5));
+  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
+}
+
+template <int R, int T>
+void Q6_KTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+              std::size_t x_stride, float* y, std::size_t y_stride) {
+  constexpr std::int64_t kWBytes = sizeof(BlockQ6_K);
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    for (int r = 0; r < R; ++r) {
+      Q6Unpacked u;
+      UnpackQ6(w + r * row_bytes + b * kWBytes, &u);
+      for (int t = 0; t < T; ++t) {
+        acc[r][t] = Q6Accumulate(u, x + t * x_stride + b * kQ8_KBytes, acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum(acc[r][t]);
+  }
 }
 
 template <int R>
 void Q6_KDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
                  const std::uint8_t* x, float* y) {
-  constexpr std::int64_t kWBytes = sizeof(BlockQ6_K);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
-    const std::uint8_t* xb = x + b * kQ8_KBytes;
-    const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kWBytes;
-      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ6_K, d)) * dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(Q6SuperBlock(wb, xb)), d, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+  Q6_KTile<R, 1>(n, w, row_bytes, x, 0, y, 0);
 }
 
 using Q4_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<false, 1>, ScaleMinDotRows<false, kMaxRows>>;
 using Q5_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<true, 1>, ScaleMinDotRows<true, kMaxRows>>;
 using Q6_KEntry = RowsEntry<kMaxRows, Q6_KDotRows<1>, Q6_KDotRows<kMaxRows>>;
+
+// Tiles of 2 rows x 4 tokens: each unpacked super-block serves 4 tokens.
+constexpr int kTileRows = 2;
+constexpr int kTileTokens = 4;
+template <bool kFifthBit>
+constexpr auto kScaleMinTile =
+    TileEntry<kTileRows, kTileTokens, ScaleMinTile<kFifthBit, kTileRows, kTileTokens>,
+              ScaleMinTile<kFifthBit, kTileRows, 1>, ScaleMinTile<kFifthBit, 1, kTileTokens>,
+              ScaleMinTile<kFifthBit, 1, 1>>;
+constexpr auto kQ6_KTile =
+    TileEntry<kTileRows, kTileTokens, Q6_KTile<kTileRows, kTileTokens>, Q6_KTile<kTileRows, 1>,
+              Q6_KTile<1, kTileTokens>, Q6_KTile<1, 1>>;
 
 constexpr TypeKernels kAvx2Q4_K = {DType::kQ4_K,
                                    DType::kQ8_K,
@@ -214,7 +279,8 @@ constexpr TypeKernels kAvx2Q4_K = {DType::kQ4_K,
                                    tensor::DequantizeRowQ4_K,
                                    tensor::QuantizeRowQ8_K,
                                    Q4_KEntry::VecDot,
-                                   Q4_KEntry::VecDotRows};
+                                   Q4_KEntry::VecDotRows,
+                                   kScaleMinTile<false>};
 constexpr TypeKernels kAvx2Q5_K = {DType::kQ5_K,
                                    DType::kQ8_K,
                                    "avx2",
@@ -222,7 +288,8 @@ constexpr TypeKernels kAvx2Q5_K = {DType::kQ5_K,
                                    tensor::DequantizeRowQ5_K,
                                    tensor::QuantizeRowQ8_K,
                                    Q5_KEntry::VecDot,
-                                   Q5_KEntry::VecDotRows};
+                                   Q5_KEntry::VecDotRows,
+                                   kScaleMinTile<true>};
 constexpr TypeKernels kAvx2Q6_K = {DType::kQ6_K,
                                    DType::kQ8_K,
                                    "avx2",
@@ -230,7 +297,8 @@ constexpr TypeKernels kAvx2Q6_K = {DType::kQ6_K,
                                    tensor::DequantizeRowQ6_K,
                                    tensor::QuantizeRowQ8_K,
                                    Q6_KEntry::VecDot,
-                                   Q6_KEntry::VecDotRows};
+                                   Q6_KEntry::VecDotRows,
+                                   kQ6_KTile};
 
 }  // namespace
 }  // namespace tessera::kernels::simd
