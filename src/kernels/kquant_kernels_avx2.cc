@@ -9,10 +9,11 @@
 //   Q6_K         maddubs(q (u8, 0..63), x) times the signed sub-block scale by madd; the -32
 //                offset as -32 * sum(scale[sub] * bsum[sub]) by one madd over the bsums.
 // Only the float accumulation differs from the reference (8 lanes with FMA instead of one float
-// per super-block). The activation conversion is the reference QuantizeRowQ8_K (bytes equal by
-// construction). Each weight super-block is unpacked (levels, scales) once and then dotted with
-// one activation (vec_dot, vec_dot_rows) or four (vec_dot_tile, prefill); all three run the same
-// per-pair sequence, so their results are bit-identical.
+// per super-block). The activation conversion is the reference QuantizeRowQ8_K's (bytes equal by
+// construction; ActQ8_K below gives the same bytes, vectorized). Each weight super-block is
+// unpacked (levels, scales) once and then dotted with one activation (vec_dot, vec_dot_rows) or
+// four (vec_dot_tile, prefill); all three run the same per-pair sequence, so their results are
+// bit-identical.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -87,6 +88,79 @@ inline __m128i SubBlockSums(const std::uint8_t* xb) {
   const __m256i pairs =
       _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), _mm256_set1_epi16(1));
   return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+}
+
+// ---- Activation conversion to Q8_K, byte for byte tensor::QuantizeRowQ8_K: the element of
+// largest magnitude (the first one on ties, NaN never), iscale = -127 / that element, quants
+// nearbyint(iscale * x) (ties to even; NaN -> 0) clamped to [-128, 127], the 16 sums of 16
+// quants, d = 1 / iscale.
+
+inline float HorizontalMax(__m256 v) {
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  return _mm_cvtss_f32(m4);
+}
+
+inline std::int32_t HorizontalSumI32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+  return _mm_cvtsi128_si32(s);
+}
+
+void ActQ8_K(const float* x, void* y, std::int64_t n) {
+  auto* out = static_cast<std::uint8_t*>(y);
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const float* xb = x + b * kQK_K;
+    std::uint8_t* block = out + b * kQ8_KBytes;
+    __m256 am = _mm256_setzero_ps();
+    // vmaxps returns its second operand when either is NaN: NaN never becomes the maximum.
+    for (int i = 0; i < kQK_K; i += 8) {
+      am = _mm256_max_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(xb + i)), am);
+    }
+    const float amax = HorizontalMax(am);
+    std::memset(block, 0, kQ8_KBytes);
+    if (amax == 0.0f) continue;
+    float max = 0.0f;
+    const __m256 amax_v = _mm256_set1_ps(amax);
+    for (int i = 0; i < kQK_K; i += 8) {
+      const int hits = _mm256_movemask_ps(
+          _mm256_cmp_ps(_mm256_andnot_ps(sign, _mm256_loadu_ps(xb + i)), amax_v, _CMP_EQ_OQ));
+      if (hits != 0) {
+        max = xb[i + __builtin_ctz(static_cast<unsigned>(hits))];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m256 is = _mm256_set1_ps(iscale);
+    const __m256 lo = _mm256_set1_ps(-128.0f);
+    const __m256 hi = _mm256_set1_ps(127.0f);
+    auto* qs = block + offsetof(BlockQ8_K, qs);
+    for (int i = 0; i < kQK_K; i += 32) {
+      __m256i q[4];
+      for (int k = 0; k < 4; ++k) {
+        const __m256 p = _mm256_mul_ps(is, _mm256_loadu_ps(xb + i + 8 * k));
+        __m256 r = _mm256_round_ps(p, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        r = _mm256_and_ps(r, _mm256_cmp_ps(p, p, _CMP_ORD_Q));  // NaN -> 0
+        q[k] = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(r, lo), hi));
+      }
+      // Sums of elements i .. i + 15 and i + 16 .. i + 31.
+      for (int h = 0; h < 2; ++h) {
+        const auto sum =
+            static_cast<std::int16_t>(HorizontalSumI32(_mm256_add_epi32(q[2 * h], q[2 * h + 1])));
+        std::memcpy(block + offsetof(BlockQ8_K, bsums) + 2 * (i / 16 + h), &sum, 2);
+      }
+      const __m256i p16 =
+          _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+      const __m256i ordered =
+          _mm256_permutevar8x32_epi32(p16, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(qs + i), ordered);
+    }
+    const float d = 1 / iscale;
+    std::memcpy(block + offsetof(BlockQ8_K, d), &d, sizeof(d));
+  }
 }
 
 // A Q4_K / Q5_K super-block unpacked once for any number of activations: the 256 levels
@@ -277,7 +351,7 @@ constexpr TypeKernels kAvx2Q4_K = {DType::kQ4_K,
                                    "avx2",
                                    tensor::QuantizeRowQ4_K,
                                    tensor::DequantizeRowQ4_K,
-                                   tensor::QuantizeRowQ8_K,
+                                   ActQ8_K,
                                    Q4_KEntry::VecDot,
                                    Q4_KEntry::VecDotRows,
                                    kScaleMinTile<false>};
@@ -286,7 +360,7 @@ constexpr TypeKernels kAvx2Q5_K = {DType::kQ5_K,
                                    "avx2",
                                    tensor::QuantizeRowQ5_K,
                                    tensor::DequantizeRowQ5_K,
-                                   tensor::QuantizeRowQ8_K,
+                                   ActQ8_K,
                                    Q5_KEntry::VecDot,
                                    Q5_KEntry::VecDotRows,
                                    kScaleMinTile<true>};
@@ -295,7 +369,7 @@ constexpr TypeKernels kAvx2Q6_K = {DType::kQ6_K,
                                    "avx2",
                                    tensor::QuantizeRowQ6_K,
                                    tensor::DequantizeRowQ6_K,
-                                   tensor::QuantizeRowQ8_K,
+                                   ActQ8_K,
                                    Q6_KEntry::VecDot,
                                    Q6_KEntry::VecDotRows,
                                    kQ6_KTile};

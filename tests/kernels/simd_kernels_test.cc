@@ -188,10 +188,22 @@ std::vector<float> EdgeValues() {
 }
 
 TEST(SimdKernelsTest, ActFromFloatEdgeValuesEqualReference) {
-  const std::vector<float> x = EdgeValues();
-  const auto n = static_cast<std::int64_t>(x.size());
+  const std::vector<float> edges = EdgeValues();
   for (DType t : SimdTypes()) {
-    if (IsKQuant(t)) continue;  // 160 values: not a whole super-block
+    // K-quants: the edge values repeated to 3 super-blocks (the first holds infinities, the
+    // second ties between elements of equal magnitude, the third only finite values).
+    std::vector<float> x = edges;
+    if (IsKQuant(t)) {
+      x.clear();
+      while (x.size() < 3 * 256) x.insert(x.end(), edges.begin(), edges.end());
+      x.resize(3 * 256);
+      for (std::size_t i = 512; i < x.size(); ++i) {
+        if (!std::isfinite(x[i])) x[i] = 5.0f;
+      }
+      x[520] = -300.0f;  // the largest magnitude twice, negative first
+      x[530] = 300.0f;
+    }
+    const auto n = static_cast<std::int64_t>(x.size());
     const std::vector<const TypeKernels*> tables = SimdTables(t);
     SKIP_WITHOUT_SIMD(tables);
     const std::size_t bytes = ActivationBytes(t, n);
