@@ -92,14 +92,14 @@ void AttendFixed(const AttendArgs& a) {
   for (std::int64_t t = 0; t < a.n_q; ++t) {
     const float* q = a.q + static_cast<std::size_t>(t) * a.q_stride;
     const std::int64_t n_pos = a.pos0 + t + 1;
-    Scores<NV>(q, a.k, a.kv_stride, n_pos, a.scale, a.scores);
-    softmax(a.scores, n_pos);
+    Scores<NV>(q, a.k, a.kv_stride, n_pos, a.scale, a.scratch);
+    softmax(a.scratch, n_pos);
     float* out = a.out + static_cast<std::size_t>(t) * a.out_stride;
     for (int s = 0; s < kFull; ++s) {
-      WeightedValues<8>(a.scores, a.v + 64 * s, a.kv_stride, n_pos, out + 64 * s);
+      WeightedValues<8>(a.scratch, a.v + 64 * s, a.kv_stride, n_pos, out + 64 * s);
     }
     if constexpr (kRest > 0) {
-      WeightedValues<kRest>(a.scores, a.v + 64 * kFull, a.kv_stride, n_pos, out + 64 * kFull);
+      WeightedValues<kRest>(a.scratch, a.v + 64 * kFull, a.kv_stride, n_pos, out + 64 * kFull);
     }
   }
 }

@@ -24,6 +24,7 @@ const TypeKernels* TableFor(DType type, KernelVariant v, const CpuFeatures& f) {
 }
 
 const FloatOps& OpsFor(KernelVariant v) {
+  if (v == KernelVariant::kAvx512 && simd::Avx512Ops() != nullptr) return *simd::Avx512Ops();
   if (v != KernelVariant::kReference && simd::Avx2Ops() != nullptr) return *simd::Avx2Ops();
   return ReferenceOps();
 }
@@ -97,6 +98,9 @@ std::vector<const FloatOps*> AllOps() {
   std::vector<const FloatOps*> out = {&ReferenceOps()};
   if (CpuSupports(GetActive().features, KernelVariant::kAvx2) && simd::Avx2Ops() != nullptr) {
     out.push_back(simd::Avx2Ops());
+  }
+  if (CpuSupports(GetActive().features, KernelVariant::kAvx512) && simd::Avx512Ops() != nullptr) {
+    out.push_back(simd::Avx512Ops());
   }
   return out;
 }

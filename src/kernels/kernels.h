@@ -61,8 +61,8 @@ using tensor::DType;
 // Per-type table.
 
 struct TypeKernels {
-  DType type;          // the weight type this table is for
-  DType vec_dot_type;  // the type the activation is converted into before vec_dot
+  DType type;           // the weight type this table is for
+  DType vec_dot_type;   // the type the activation is converted into before vec_dot
   const char* variant;  // "reference", later "avx2", "avx512": for logs and benchmarks
 
   // Converts n floats into n elements of `type` at y (n / BlockSize(type) blocks).
@@ -160,9 +160,8 @@ void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float*
             std::span<std::uint8_t> scratch, base::ThreadPool* pool = nullptr);
 // The same with an explicit table for w.type (e.g. *ReferenceKernels(w.type) in tests and
 // benchmarks).
-void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
-                std::int64_t n_tokens, float* y, std::span<std::uint8_t> scratch,
-                base::ThreadPool* pool = nullptr);
+void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x, std::int64_t n_tokens,
+                float* y, std::span<std::uint8_t> scratch, base::ThreadPool* pool = nullptr);
 
 // out[0..n_cols) = row `row` of `w` converted to float (embedding lookup, any supported type).
 // kOutOfRange if row is not in [0, w.n_rows) (naming the row and the limit); kInvalidArgument
@@ -198,10 +197,18 @@ struct AttendArgs {
   std::size_t kv_stride = 0;
   std::int64_t head_dim = 0;  // >= 1
   float scale = 1.0f;         // usually 1 / sqrt(head_dim)
-  float* scores = nullptr;    // scratch of at least pos0 + n_q floats
+  float* scratch = nullptr;   // AttendScratchFloats(head_dim, pos0 + n_q) floats
   float* out = nullptr;       // row t at out + t * out_stride, head_dim floats (overwritten)
   std::size_t out_stride = 0;
 };
+
+// Query rows per tile of the batched (prefill) attention kernels.
+inline constexpr std::int64_t kAttendTileQueries = 4;
+// Floats of AttendArgs::scratch for n_keys = pos0 + n_q keys of head_dim: scores of a tile of
+// queries and the keys transposed, rows padded to 16 floats.
+inline constexpr std::size_t AttendScratchFloats(std::int64_t head_dim, std::int64_t n_keys) {
+  return static_cast<std::size_t>((kAttendTileQueries + head_dim) * ((n_keys + 15) / 16 * 16 + 16));
+}
 
 struct FloatOps {
   const char* variant;  // "reference", ...

@@ -92,13 +92,13 @@ void AttendRef(const AttendArgs& a) {
       for (std::int64_t i = 0; i < a.head_dim; ++i) {
         sum += static_cast<double>(k[i] * q[i]);  // as the F32 reference vec_dot
       }
-      a.scores[p] = static_cast<float>(sum) * a.scale;
+      a.scratch[p] = static_cast<float>(sum) * a.scale;
     }
-    SoftmaxRef(a.scores, n_pos);
+    SoftmaxRef(a.scratch, n_pos);
     float* out = a.out + static_cast<std::size_t>(t) * a.out_stride;
     for (std::int64_t i = 0; i < a.head_dim; ++i) out[i] = 0.0f;
     for (std::int64_t p = 0; p < n_pos; ++p) {
-      AxpyRef(a.scores[p], a.v + static_cast<std::size_t>(p) * a.kv_stride, out, a.head_dim);
+      AxpyRef(a.scratch[p], a.v + static_cast<std::size_t>(p) * a.kv_stride, out, a.head_dim);
     }
   }
 }

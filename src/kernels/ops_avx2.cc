@@ -225,9 +225,19 @@ void ExpAvx2(const float* x, float* y, std::int64_t n) {
 namespace tessera::kernels::simd {
 
 const FloatOps* Avx2Ops() {
-  static const FloatOps ops = {"avx2",    RmsNormAvx2, SoftmaxAvx2,         SiluMulAvx2, AddAvx2,
-                               ScaleAvx2, AxpyAvx2,    ReferenceOps().rope, AttendAvx2,
-                               LogSumExpAvx2};
+  static const FloatOps ops = {"avx2",     RmsNormAvx2,  SoftmaxAvx2, SiluMulAvx2,
+                               AddAvx2,    ScaleAvx2,    AxpyAvx2,    ReferenceOps().rope,
+                               AttendAvx2, LogSumExpAvx2};
+  return &ops;
+}
+
+const FloatOps* Avx512Ops() {
+  static const FloatOps ops = [] {
+    FloatOps o = *Avx2Ops();
+    o.variant = "avx512";
+    o.attend = AttendAvx512;
+    return o;
+  }();
   return &ops;
 }
 
@@ -237,6 +247,7 @@ const FloatOps* Avx2Ops() {
 
 namespace tessera::kernels::simd {
 const FloatOps* Avx2Ops() { return nullptr; }
+const FloatOps* Avx512Ops() { return nullptr; }
 void ExpAvx2(const float*, float*, std::int64_t) {}
 }  // namespace tessera::kernels::simd
 

@@ -31,12 +31,16 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
 // VNNI); nullptr for other types.
 const TypeKernels* Avx512VnniLegacyKernels(DType type);
 
-// Float operations: AVX2 + FMA (also used by the AVX-512 variant: these vectors are short and
-// memory-bound, and 512-bit registers gain nothing measurable on them).
+// Float operations: AVX2 + FMA (also the AVX-512 variant's, except attend: these vectors are
+// short and memory-bound, and 512-bit registers gain nothing measurable on them).
 const FloatOps* Avx2Ops();
 
 // FloatOps::attend of Avx2Ops (attention_avx2.cc). Needs AVX2 + FMA.
 void AttendAvx2(const AttendArgs& a);
+// The AVX-512 variant's float operations: Avx2Ops with attend = AttendAvx512 (attention_avx512.cc,
+// tiles of queries for prefill; needs AVX-512 F/BW/VL/DQ). nullptr without x86 SIMD.
+const FloatOps* Avx512Ops();
+void AttendAvx512(const AttendArgs& a);
 
 // y[i] = e^x[i] with the AVX2 approximation used by Avx2Ops' softmax and silu_mul (documented
 // and error-tested beside it). Needs AVX2 + FMA; for tests.

@@ -137,8 +137,8 @@ class LlamaModel {
 //   q              [B, n_embd]     queries (after RoPE)
 //   k, v           [B, n_embd_kv]  new keys (after RoPE) and values
 //   gate, up       [B, n_ff]       feed-forward hidden
-//   scores         [n_head, n_ctx] attention weights, one row per query head (heads run
-//                                  concurrently)
+//   scores         [n_head, AttendScratchFloats(head_dim, n_ctx)] attention scratch of each
+//                                  query head (heads run concurrently): scores, transposed keys
 //   kernel         bytes the matrix kernels need for B rows (activation quantization)
 // Move-only; not thread-safe (one session uses it at a time).
 class ForwardScratch {
@@ -164,6 +164,7 @@ class ForwardScratch {
   std::int32_t max_batch_ = 0;
   std::int32_t n_ctx_ = 0;
   std::vector<float> x_, xb_, attn_, q_, k_, v_, gate_, up_, scores_;
+  std::size_t attend_floats_ = 0;  // AttendScratchFloats(head_dim, n_ctx): scores_ per head
   std::vector<std::uint8_t> kernel_;
 };
 

@@ -61,7 +61,8 @@ class LlamaForward {
     s.v_.assign(b * c.n_embd_kv(), 0.0f);
     s.gate_.assign(b * c.n_ff, 0.0f);
     s.up_.assign(b * c.n_ff, 0.0f);
-    s.scores_.assign(static_cast<std::size_t>(c.n_head) * static_cast<std::size_t>(n_ctx), 0.0f);
+    s.attend_floats_ = kernels::AttendScratchFloats(c.head_dim, n_ctx);
+    s.scores_.assign(static_cast<std::size_t>(c.n_head) * s.attend_floats_, 0.0f);
     std::size_t kernel_bytes = 0;
     auto need = [&](const BoundMatrix& w) {
       kernel_bytes =
@@ -207,7 +208,7 @@ class LlamaForward {
     a.kv_stride = static_cast<std::size_t>(c_.n_embd_kv());
     a.head_dim = hd;
     a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-    a.scores = s_.scores_.data() + static_cast<std::size_t>(h) * s_.n_ctx_;  // [n_ctx]
+    a.scratch = s_.scores_.data() + static_cast<std::size_t>(h) * s_.attend_floats_;
     a.out = s_.attn_.data() + h * hd;  // [n, n_embd]
     a.out_stride = static_cast<std::size_t>(c_.n_embd);
     kernels::Attend(a);
