@@ -163,7 +163,7 @@ void BM_MatMulPool(benchmark::State& state, const TypeKernels* k) {
 // s110m (768, 2048), smol135m (576, 1536, kv 192, vocab 49152).
 const std::pair<int, int> kMatVecShapes[] = {{288, 288},  {768, 288},  {288, 768},  {32000, 288},
                                              {768, 768},  {2048, 768}, {768, 2048}, {576, 576},
-                                             {1536, 576}, {576, 1536}, {192, 576},  {49152, 576}};
+                                             {1536, 576}, {576, 1536}, {192, 576},  {49152, 576}, {131072, 768}};
 
 bool FitsBlock(DType t, std::int64_t n_cols) { return n_cols % tensor::BlockSize(t) == 0; }
 

@@ -12,6 +12,7 @@
 #ifndef TESSERA_KERNELS_SIMD_ENTRY_H_
 #define TESSERA_KERNELS_SIMD_ENTRY_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -20,6 +21,9 @@ namespace tessera::kernels::simd {
 // y[r] = dot(w + r * row_bytes, x) for r < R (R fixed by the kernel).
 using RowsFn = void (*)(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
                         const std::uint8_t* x, float* y);
+
+// Bytes ahead of the current row group that vec_dot_rows requests (at least one group).
+inline constexpr std::size_t kPrefetchDistance = 8192;
 
 template <int R, RowsFn kRows1, RowsFn kRowsR>
 struct RowsEntry {
@@ -34,7 +38,16 @@ struct RowsEntry {
     const auto* xp = static_cast<const std::uint8_t*>(x);
     std::int64_t r = 0;
     for (; r + R <= n_rows; r += R) {
-      kRowsR(n, wp + static_cast<std::size_t>(r) * row_bytes, row_bytes, xp, y + r);
+      const std::uint8_t* wr = wp + static_cast<std::size_t>(r) * row_bytes;
+      // Request the next group of rows while this one is computed: a mat-vec streams each
+      // weight once, and the hardware prefetchers alone reach a third of the DRAM bandwidth
+      // here (bench/kernels_bench.cc, BM_MatVec rows:131072).
+      // The requests may run past the last row: a prefetch never faults, and consecutive
+      // calls (MatMul's row blocks) continue one stream.
+      const std::size_t group = R * row_bytes;
+      const std::size_t dist = std::max<std::size_t>(group, kPrefetchDistance);
+      for (std::size_t i = dist; i < dist + group; i += 64) __builtin_prefetch(wr + i, 0, 3);
+      kRowsR(n, wr, row_bytes, xp, y + r);
     }
     for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
   }
