@@ -23,7 +23,7 @@ using RowsFn = void (*)(std::int64_t n, const std::uint8_t* w, std::size_t row_b
                         const std::uint8_t* x, float* y);
 
 // Bytes ahead of the current row group that vec_dot_rows requests (at least one group).
-inline constexpr std::size_t kPrefetchDistance = 8192;
+inline constexpr std::size_t kPrefetchDistance = 4096;
 
 template <int R, RowsFn kRows1, RowsFn kRowsR>
 struct RowsEntry {
