@@ -39,8 +39,8 @@ using tensor::kQK8_0;
 constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
 constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
 constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
-constexpr int kFloatTileRows = 2;  // vec_dot_tile shapes: rows x tokens per register tile
-constexpr int kFloatTileTokens = 4;
+constexpr int kFloatTileRows = 4;  // vec_dot_tile shapes: rows x tokens per register tile
+constexpr int kFloatTileTokens = 2;
 constexpr int kQuantTileRows = 4;
 constexpr int kQuantTileTokens = 4;
 
