@@ -24,10 +24,9 @@
 // tokenizer. A Session owns the tokens and KV cache of one conversation and borrows its Model,
 // which must outlive it.
 // Thread safety: a Model is immutable after Open() and may be shared read-only by any number of
-// sessions and threads. A Session is not thread-safe: one thread at a time. A CancellationToken
-// may be set from any thread.
-// Errors: every failure is a tessera::Status (tessera/status.h) with a stable code; nothing
-// throws.
+// sessions and threads. Models on one ComputePool take turns per forward pass. A Session is not
+// thread-safe: one thread at a time. A CancellationToken may be set from any thread. Errors: every
+// failure is a tessera::Status (tessera/status.h) with a stable code; nothing throws.
 #ifndef TESSERA_ENGINE_H_
 #define TESSERA_ENGINE_H_
 
@@ -47,11 +46,40 @@ namespace tessera {
 
 class Session;
 
+// The compute threads of a runtime: one pool shared by every model, so that several models in
+// memory never run more compute threads than the machine has cores. Forward passes on one pool
+// take turns (one prefill or one decode step at a time), whichever model and session they come
+// from. Thread-safe; share it by shared_ptr. Threads are created once, by Create().
+class ComputePool {
+ public:
+  // n_threads: 0 = every core. Negative or more than the cores: kInvalidArgument.
+  // kResourceExhausted if a thread cannot be started.
+  static Result<std::shared_ptr<ComputePool>> Create(std::int32_t n_threads = 0);
+  // The pool of n_threads (0 = every core) shared by every Model opened without an explicit
+  // pool: created on first request, kept while a model uses it. Errors as Create().
+  static Result<std::shared_ptr<ComputePool>> Shared(std::int32_t n_threads = 0);
+  ~ComputePool();
+  ComputePool(const ComputePool&) = delete;
+  ComputePool& operator=(const ComputePool&) = delete;
+
+  std::int32_t n_threads() const;
+
+  struct Impl;  // engine internals (src/engine/compute_pool_impl.h)
+  Impl& impl() const { return *impl_; }
+
+ private:
+  explicit ComputePool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
 struct ModelOptions {
-  std::int32_t n_ctx = 0;      // context positions per session; 0 = the model's trained length
-  // Compute threads of the Model's one thread pool: 0 = every core; more than the cores is
-  // kInvalidArgument. Sessions of one Model share the pool and take turns per forward call.
+  std::int32_t n_ctx = 0;  // context positions per session; 0 = the model's trained length
+  // Compute threads when `pool` is not set: the model uses ComputePool::Shared(n_threads)
+  // (0 = every core; more than the cores is kInvalidArgument), so models opened with the same
+  // count share their threads. With `pool` set, n_threads must be 0 or pool->n_threads().
   std::int32_t n_threads = 0;
+  // The runtime's pool to run on (shared with other models); null = ComputePool::Shared.
+  std::shared_ptr<ComputePool> pool;
 };
 
 // A token with its natural-log probability under the model's unmodified distribution.
@@ -193,8 +221,10 @@ class Model {
   std::int32_t n_ctx() const;        // context of each session (ModelOptions::n_ctx resolved)
   std::int32_t n_ctx_train() const;  // the model's trained context length
   std::int64_t n_params() const;     // elements of every tensor in the file
-  std::int32_t bos_id() const;       // -1 when the vocabulary has none
-  std::int32_t eos_id() const;       // -1 when the vocabulary has none
+  // The compute threads this model runs on (shared with the other models on the same pool).
+  const std::shared_ptr<ComputePool>& compute_pool() const;
+  std::int32_t bos_id() const;  // -1 when the vocabulary has none
+  std::int32_t eos_id() const;  // -1 when the vocabulary has none
   bool IsEndOfGeneration(std::int32_t id) const;
 
   // Text to token ids. add_bos is llama.cpp's add_special: BOS (and EOS) are added when the

@@ -50,8 +50,9 @@ std::string DominantType(const gguf::File& file) {
 Status Model::Impl::Forward(model::KvCache& kv, model::ForwardScratch& scratch,
                             std::span<const std::int32_t> tokens, std::int32_t start_pos,
                             model::LogitsMode mode, std::span<float> logits_out) const {
-  std::lock_guard<std::mutex> lock(pool_mu);
-  return model::Forward(*llama, kv, scratch, tokens, start_pos, mode, logits_out, pool.get());
+  ComputePool::Impl& p = pool->impl();
+  std::lock_guard<std::mutex> lock(p.mu);
+  return model::Forward(*llama, kv, scratch, tokens, start_pos, mode, logits_out, p.threads.get());
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -96,11 +97,15 @@ Result<std::unique_ptr<Model>> Model::Open(const std::string& gguf_path,
                       " exceeds the model's trained context length " +
                       std::to_string(config.n_ctx_train));
   }
-  impl->n_threads = options.n_threads == 0 ? base::ThreadPool::MaxThreads() : options.n_threads;
-  {
-    Result<std::unique_ptr<base::ThreadPool>> pool = base::ThreadPool::Create(impl->n_threads);
-    if (!pool.ok()) return pool.status().WithContext("engine: n_threads");
-    impl->pool = std::move(pool).value();
+  if (options.pool != nullptr) {
+    if (options.n_threads != 0 && options.n_threads != options.pool->n_threads()) {
+      return InvalidArgument("engine: n_threads " + std::to_string(options.n_threads) +
+                             " differs from the given pool's " +
+                             std::to_string(options.pool->n_threads()) + " threads");
+    }
+    impl->pool = options.pool;
+  } else {
+    TS_ASSIGN_OR_RETURN(impl->pool, ComputePool::Shared(options.n_threads));
   }
   for (const gguf::TensorInfo& t : file.tensors()) {
     impl->n_params += static_cast<std::int64_t>(t.n_elements());
@@ -130,6 +135,7 @@ std::int32_t Model::n_vocab() const { return impl_->n_vocab; }
 std::int32_t Model::n_ctx() const { return impl_->n_ctx; }
 std::int32_t Model::n_ctx_train() const { return impl_->llama->config().n_ctx_train; }
 std::int64_t Model::n_params() const { return impl_->n_params; }
+const std::shared_ptr<ComputePool>& Model::compute_pool() const { return impl_->pool; }
 std::int32_t Model::bos_id() const { return impl_->tokenizer->bos_id(); }
 std::int32_t Model::eos_id() const { return impl_->tokenizer->eos_id(); }
 

@@ -5,11 +5,11 @@
 // the weights and the tokenizer; it is immutable after Model::Open(). Session::Impl owns one
 // conversation's tokens, KV cache and per-token buffers and borrows its Model::Impl.
 // Thread safety: Model::Impl is read concurrently by sessions; Session::Impl is used by one
-// thread at a time. The model's ThreadPool (the runtime's compute threads, sized by
-// ModelOptions::n_threads) runs one ParallelFor at a time, so Model::Impl::Forward() holds
-// pool_mu for the whole forward pass: sessions generating on different threads take turns per
-// Forward() call (one token of decode, or one prefill), which keeps each correct and never runs
-// more compute threads than the pool has.
+// thread at a time. The model runs on a ComputePool (the runtime's compute threads, shared with
+// other models) whose ThreadPool runs one ParallelFor at a time, so Model::Impl::Forward()
+// holds the pool's mutex for the whole forward pass: sessions and models generating on
+// different threads take turns per Forward() call (one token of decode, or one prefill), which
+// keeps each correct and never runs more compute threads than the pool has.
 #ifndef TESSERA_ENGINE_MODEL_IMPL_H_
 #define TESSERA_ENGINE_MODEL_IMPL_H_
 
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "base/thread_pool.h"
+#include "engine/compute_pool_impl.h"
 #include "engine/sampler.h"
 #include "gguf/reader.h"
 #include "model/kv_cache.h"
@@ -42,17 +42,16 @@ struct Model::Impl {
   std::string description;
   std::int32_t n_vocab = 0;
   std::int32_t n_ctx = 0;  // per session
-  std::int32_t n_threads = 0;  // threads of `pool` (ModelOptions::n_threads, 0 -> every core)
   std::int64_t n_params = 0;
   // The longest TokenToPiece() over the vocabulary: bounds the bytes one token adds to the
   // generated text, so the text buffer can be reserved before the decode loop.
   std::size_t max_piece_bytes = 0;
 
-  // The compute threads shared by every session of this model; used only under pool_mu.
-  std::unique_ptr<base::ThreadPool> pool;
-  mutable std::mutex pool_mu;  // guards use of `pool` (one Forward at a time)
+  // The compute threads, shared with every session of this model and every other model on
+  // the same pool; used only under the pool's mutex.
+  std::shared_ptr<ComputePool> pool;
 
-  // model::Forward on this model's weights and pool, serialised across sessions by pool_mu.
+  // model::Forward on this model's weights and pool, serialised by the pool's mutex.
   Status Forward(model::KvCache& kv, model::ForwardScratch& scratch,
                  std::span<const std::int32_t> tokens, std::int32_t start_pos,
                  model::LogitsMode mode, std::span<float> logits_out) const;

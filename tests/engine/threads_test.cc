@@ -1,9 +1,12 @@
-// The engine's thread pool (ModelOptions::n_threads): more threads than cores is refused, and
-// generation and scoring give the same tokens and log-probabilities with 1 thread and with all
-// cores (the forward pass is bit-identical for any pool size).
+// The engine's compute threads (ComputePool, ModelOptions::n_threads / pool): more threads than
+// cores is refused; models share one pool per thread count unless given one; generation and
+// scoring give the same tokens and log-probabilities with 1 thread and with all cores (the
+// forward pass is bit-identical for any pool size), and models on one pool may generate from
+// several threads at once with the results they give alone.
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -56,6 +59,81 @@ TEST(EngineThreadsTest, SameResultsWithOneThreadAndAllCores) {
   ASSERT_TRUE(sa.ok() && sb.ok());
   EXPECT_EQ(sa->sum_logprob, sb->sum_logprob);
   std::remove(path.c_str());
+}
+
+TEST(EngineThreadsTest, ComputePoolRefusesBadThreadCounts) {
+  for (std::int32_t bad : {-1, base::ThreadPool::MaxThreads() + 1}) {
+    Result<std::shared_ptr<ComputePool>> p = ComputePool::Create(bad);
+    ASSERT_FALSE(p.ok()) << bad;
+    EXPECT_EQ(p.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(p.status().message().find(std::to_string(bad)), std::string::npos)
+        << p.status().message();
+    EXPECT_EQ(ComputePool::Shared(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  Result<std::shared_ptr<ComputePool>> all = ComputePool::Create(0);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ((*all)->n_threads(), base::ThreadPool::MaxThreads());
+}
+
+TEST(EngineThreadsTest, ModelsShareOnePoolPerThreadCount) {
+  const std::string path = WriteTestModel("threads_shared");
+  std::unique_ptr<Model> a = OpenModel(path, ModelOptions{});
+  std::unique_ptr<Model> b = OpenModel(path, ModelOptions{});
+  std::unique_ptr<Model> c = OpenModel(path, ModelOptions{.n_threads = 1});
+  ASSERT_TRUE(a && b && c);
+  EXPECT_EQ(a->compute_pool(), b->compute_pool());  // no second set of threads
+  EXPECT_EQ(a->compute_pool()->n_threads(), base::ThreadPool::MaxThreads());
+  EXPECT_EQ(c->compute_pool()->n_threads(), 1);
+  if (base::ThreadPool::MaxThreads() > 1) {
+    EXPECT_NE(a->compute_pool(), c->compute_pool());
+  }
+
+  // An explicit pool is used as given; a different n_threads beside it is refused.
+  Result<std::shared_ptr<ComputePool>> pool = ComputePool::Create(1);
+  ASSERT_TRUE(pool.ok());
+  std::unique_ptr<Model> d = OpenModel(path, ModelOptions{.pool = *pool});
+  std::unique_ptr<Model> e = OpenModel(path, ModelOptions{.n_threads = 1, .pool = *pool});
+  ASSERT_TRUE(d && e);
+  EXPECT_EQ(d->compute_pool(), *pool);
+  EXPECT_EQ(e->compute_pool(), *pool);
+  Result<std::unique_ptr<Model>> f = Model::Open(path, ModelOptions{.n_threads = 2, .pool = *pool});
+  ASSERT_FALSE(f.ok());
+  EXPECT_EQ(f.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(f.status().message().find("pool"), std::string::npos) << f.status().message();
+  std::remove(path.c_str());
+}
+
+TEST(EngineThreadsTest, ModelsOnOnePoolGenerateConcurrentlyAsAlone) {
+  const std::string path_a = WriteTestModel("threads_conc_a");
+  Result<std::shared_ptr<ComputePool>> pool = ComputePool::Create(0);
+  ASSERT_TRUE(pool.ok());
+  std::unique_ptr<Model> a = OpenModel(path_a, ModelOptions{.pool = *pool});
+  std::unique_ptr<Model> b = OpenModel(path_a, ModelOptions{.pool = *pool});
+  ASSERT_TRUE(a && b);
+  GenerateOptions options;
+  options.max_tokens = 24;
+  options.temperature = 0.7f;
+  options.top_n = 2;
+  const std::string prompt = "several models share one set of compute threads";
+  auto run = [&](const Model& m, std::uint64_t seed) {
+    GenerateOptions o = options;
+    o.seed = seed;
+    Result<GenerateResult> r = NewSession(m)->Generate(prompt, o);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? Ids(*r) : std::vector<std::int32_t>{};
+  };
+  const std::vector<std::int32_t> alone_a = run(*a, 11);
+  const std::vector<std::int32_t> alone_b = run(*b, 12);
+  for (int round = 0; round < 3; ++round) {
+    std::vector<std::int32_t> got_a, got_b;
+    std::thread ta([&] { got_a = run(*a, 11); });
+    std::thread tb([&] { got_b = run(*b, 12); });
+    ta.join();
+    tb.join();
+    EXPECT_EQ(got_a, alone_a) << "round " << round;
+    EXPECT_EQ(got_b, alone_b) << "round " << round;
+  }
+  std::remove(path_a.c_str());
 }
 
 }  // namespace
