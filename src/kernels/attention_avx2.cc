@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "kernels/simd_bits.h"
 #include "kernels/simd_tables.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -31,13 +32,6 @@ namespace tessera::kernels::simd {
 namespace {
 
 constexpr int kMaxVectors = 32;  // head_dim <= 256 on the fast path
-
-inline float HorizontalSum(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
 
 // scores[p] = scale * (q . k[p]) for p < n_pos; NV = head_dim / 8.
 template <int NV>
@@ -65,7 +59,7 @@ void Scores(const float* q, const float* k, std::size_t stride, std::int64_t n_p
     const float* kp = k + static_cast<std::size_t>(p) * stride;
     __m256 acc = _mm256_setzero_ps();
     for (int c = 0; c < NV; ++c) acc = _mm256_fmadd_ps(_mm256_loadu_ps(kp + 8 * c), qv[c], acc);
-    scores[p] = HorizontalSum(acc) * scale;
+    scores[p] = HorizontalSum8(acc) * scale;
   }
 }
 

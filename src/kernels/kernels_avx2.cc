@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
@@ -42,20 +43,6 @@ using tensor::kQK8_0;
 constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
 constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
 constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
-
-inline float HorizontalSum(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
-
-// The f16 at p widened to float in all 8 lanes (vpbroadcastw + vcvtph2ps: no scalar round trip).
-inline __m256 BroadcastHalf(const std::uint8_t* p) {
-  std::uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
-}
 
 // Mask of the first `rem` (0..8) float lanes, for masked loads of a row's tail.
 inline __m256i TailMask(std::int64_t rem) {
@@ -130,7 +117,7 @@ inline void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_
       acc1[r] = _mm256_fmadd_ps(L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i), x0, acc1[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(_mm256_add_ps(acc0[r], acc1[r]));
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(_mm256_add_ps(acc0[r], acc1[r]));
 }
 
 // ---- Q8_0 x Q8_0: per block |w| (u8) times x with w's sign (s8) by maddubs (pair sums fit in
@@ -146,28 +133,22 @@ inline void Q8_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_b
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
     const std::uint8_t* xb = x + b * kQ8Bytes;
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256 dx = BroadcastHalf(xb);
+    const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
       const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
       const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(wq), _mm256_sign_epi8(xq, wq));
       const __m256i p32 = _mm256_madd_epi16(p16, ones);
-      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
 
 // ---- Q4_0 x Q8_0: nibbles expanded to 32 u8 in element order (low nibbles = elements 0..15,
 // high = 16..31); maddubs(q, x) - maddubs(8, x) = (q - 8) * x pair sums, the second term shared
 // by all rows; then as Q8_0.
-
-inline __m256i ExpandNibbles(const std::uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
-}
 
 template <int R>
 inline void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
@@ -180,16 +161,16 @@ inline void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_b
     const std::uint8_t* xb = x + b * kQ8Bytes;
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
     const __m256i x8 = _mm256_maddubs_epi16(eights, xq);
-    const __m256 dx = BroadcastHalf(xb);
+    const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(ExpandNibbles(wb + 2), xq), x8);
+      const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(ExpandNibbles32(wb + 2), xq), x8);
       const __m256i p32 = _mm256_madd_epi16(p16, ones);
-      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
 
 using F32Entry = RowsEntry<kMaxRows, FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
@@ -44,28 +45,14 @@ constexpr int kFloatTileTokens = 2;
 constexpr int kQuantTileRows = 4;
 constexpr int kQuantTileTokens = 4;
 
-inline float HorizontalSum256(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
-
 // GCC 12's unmasked forms of several AVX-512 intrinsics start from an "undefined" register
 // that -Wuninitialized reports (GCC bug 105593); the zero-masked forms with a full mask are the
 // same instructions without that report, so this file uses them.
 constexpr __mmask16 kAll16 = 0xFFFF;
 
 inline float HorizontalSum512(__m512 v) {
-  return HorizontalSum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                                        _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
-}
-
-// The f16 at p widened to float in all 8 lanes (vpbroadcastw + vcvtph2ps: no scalar round trip).
-inline __m256 BroadcastHalf(const std::uint8_t* p) {
-  std::uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
+  return HorizontalSum8(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
+                                      _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
 }
 
 // Mask of the first `rem` (0..16) lanes.
@@ -299,23 +286,17 @@ void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_byte
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
     const std::uint8_t* xb = x + b * kQ8Bytes;
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256 dx = BroadcastHalf(xb);
+    const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
       const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
       const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq),
                                               _mm256_sign_epi8(xq, wq));
-      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum256(acc[r]);
-}
-
-inline __m256i ExpandNibbles(const std::uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_set_m128i(_mm_srli_epi16(q, 4), q);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
 
 // ---- Q4_0 x Q8_0 with VNNI: each block's int32 lanes start at -8 * x (shared by all rows)
@@ -331,15 +312,15 @@ void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_byte
     const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
     const __m256i neg8x = _mm256_sub_epi32(_mm256_setzero_si256(),
                                            _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq));
-    const __m256 dx = BroadcastHalf(xb);
+    const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles(wb + 2), xq);
-      const __m256 d = _mm256_mul_ps(BroadcastHalf(wb), dx);
+      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles32(wb + 2), xq);
+      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum256(acc[r]);
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
 
 // Q8_0 tile: R rows x T tokens of Q8_0DotRowsVnni's per-pair sequence; |w| is taken once per
@@ -357,13 +338,13 @@ void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     for (int t = 0; t < T; ++t) {
       const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
       xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-      dx[t] = BroadcastHalf(xb);
+      dx[t] = BroadcastHalf8(xb);
     }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
       const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
       const __m256i aw = _mm256_abs_epi8(wq);
-      const __m256 dw = BroadcastHalf(wb);
+      const __m256 dw = BroadcastHalf8(wb);
       for (int t = 0; t < T; ++t) {
         const __m256i p32 =
             _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(xq[t], wq));
@@ -372,7 +353,7 @@ void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum256(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
 
@@ -395,12 +376,12 @@ void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
       xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
       neg8x[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
                                   _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq[t]));
-      dx[t] = BroadcastHalf(xb);
+      dx[t] = BroadcastHalf8(xb);
     }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i wq = ExpandNibbles(wb + 2);
-      const __m256 dw = BroadcastHalf(wb);
+      const __m256i wq = ExpandNibbles32(wb + 2);
+      const __m256 dw = BroadcastHalf8(wb);
       for (int t = 0; t < T; ++t) {
         const __m256i p32 = _mm256_dpbusd_epi32(neg8x[t], wq, xq[t]);
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
@@ -408,7 +389,7 @@ void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum256(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
 

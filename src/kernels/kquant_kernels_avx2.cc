@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
 #include "tensor/blocks.h"
@@ -41,23 +42,10 @@ using tensor::kQK_K;
 constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);  // 292
 constexpr int kMaxRows = 4;                             // rows per vec_dot_rows step
 
-inline float HorizontalSum(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
-
 inline float LoadF32(const std::uint8_t* p) {
   float v;
   std::memcpy(&v, p, sizeof(v));
   return v;
-}
-
-inline float LoadHalf(const std::uint8_t* p) {
-  std::uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return _cvtsh_ss(h);
 }
 
 inline __m256i Load32(const std::uint8_t* p) {
@@ -180,8 +168,8 @@ inline void UnpackScaleMin(const std::uint8_t* wb, ScaleMinUnpacked* u) {
   const std::uint8_t* qs = wb + (kFifthBit ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs));
   u->sc_mn = UnpackScalesMins(wb + offsetof(BlockQ4_K, scales));
   _mm256_store_si256(reinterpret_cast<__m256i*>(u->sc), u->sc_mn);
-  u->d = LoadHalf(wb + offsetof(BlockQ4_K, d));
-  u->dmin = LoadHalf(wb + offsetof(BlockQ4_K, dmin));
+  u->d = LoadHalfF16c(wb + offsetof(BlockQ4_K, d));
+  u->dmin = LoadHalfF16c(wb + offsetof(BlockQ4_K, dmin));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   __m256i qh = _mm256_setzero_si256();
   if (kFifthBit) qh = Load32(wb + offsetof(BlockQ5_K, qh));
@@ -241,7 +229,7 @@ void ScaleMinTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
 
@@ -263,7 +251,7 @@ struct Q6Unpacked {
 inline void UnpackQ6(const std::uint8_t* wb, Q6Unpacked* u) {
   u->scales = reinterpret_cast<const std::int8_t*>(wb + offsetof(BlockQ6_K, scales));
   u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u->scales)));
-  u->d = LoadHalf(wb + offsetof(BlockQ6_K, d));
+  u->d = LoadHalfF16c(wb + offsetof(BlockQ6_K, d));
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   const __m256i two_bits = _mm256_set1_epi8(0x30);
   for (int h = 0; h < 2; ++h) {
@@ -320,7 +308,7 @@ void Q6_KTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, cons
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
 

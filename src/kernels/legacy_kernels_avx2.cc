@@ -44,19 +44,6 @@ using tensor::BlockQ8_1;
 constexpr int kQK = 32;
 constexpr int kMaxRows = 4;  // rows per vec_dot_rows step
 
-inline float HorizontalSum(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
-
-inline float LoadHalf(const std::uint8_t* p) {
-  std::uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return _cvtsh_ss(h);
-}
-
 // int32 lanes whose sum is sum_i q[i] * x[i] (q unsigned bytes 0..31, x int8).
 inline __m256i DotU8I8(__m256i q, __m256i x) {
   return _mm256_madd_epi16(_mm256_maddubs_epi16(q, x), _mm256_set1_epi16(1));
@@ -96,16 +83,16 @@ void Q5_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     const __m256i xq =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_0, qs)));
     const __m256i x16 = DotU8I8(sixteen, xq);
-    const float dx = LoadHalf(xb + offsetof(BlockQ8_0, d));
+    const float dx = LoadHalfF16c(xb + offsetof(BlockQ8_0, d));
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb =
           w + r * row_bytes + b * static_cast<std::int64_t>(Q5_0Levels::kBytes);
       const __m256i p32 = _mm256_sub_epi32(DotU8I8(Q5_0Levels::Get(wb), xq), x16);
-      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ5_0, d)) * dx);
+      const __m256 d = _mm256_set1_ps(LoadHalfF16c(wb + offsetof(BlockQ5_0, d)) * dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]);
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
 
 // ---- Q4_1 / Q5_1 x Q8_1: q * x per block, plus m_w * s_x.
@@ -124,17 +111,17 @@ void OffsetDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     const std::uint8_t* xb = x + b * static_cast<std::int64_t>(sizeof(BlockQ8_1));
     const __m256i xq =
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_1, qs)));
-    const float dx = LoadHalf(xb + offsetof(BlockQ8_1, d));
-    const float sx = LoadHalf(xb + offsetof(BlockQ8_1, s));
+    const float dx = LoadHalfF16c(xb + offsetof(BlockQ8_1, d));
+    const float sx = LoadHalfF16c(xb + offsetof(BlockQ8_1, s));
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * static_cast<std::int64_t>(Levels::kBytes);
       const __m256i p32 = DotU8I8(Levels::Get(wb), xq);
-      const __m256 d = _mm256_set1_ps(LoadHalf(wb + offsetof(BlockQ4_1, d)) * dx);
+      const __m256 d = _mm256_set1_ps(LoadHalfF16c(wb + offsetof(BlockQ4_1, d)) * dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
-      acc_m[r] += LoadHalf(wb + offsetof(BlockQ4_1, m)) * sx;
+      acc_m[r] += LoadHalfF16c(wb + offsetof(BlockQ4_1, m)) * sx;
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum(acc[r]) + acc_m[r];
+  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]) + acc_m[r];
 }
 
 using Q4_1Entry =

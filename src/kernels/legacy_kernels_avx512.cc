@@ -37,19 +37,6 @@ constexpr std::int64_t kQ5Bytes = sizeof(BlockQ5_0);  // 22
 constexpr int kRows = 4;                              // vec_dot_rows step and tile rows
 constexpr int kTokens = 4;                            // tile tokens
 
-inline float HorizontalSum256(__m256 v) {
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
-  return _mm_cvtss_f32(s1);
-}
-
-inline __m256 BroadcastHalf(const std::uint8_t* p) {
-  std::uint16_t h;
-  std::memcpy(&h, p, sizeof(h));
-  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
-}
-
 // R rows x T tokens: y[t * y_stride + r] = dot(w row r, x row t).
 template <int R, int T>
 void Q5_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
@@ -68,13 +55,13 @@ void Q5_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
       xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_0, qs)));
       neg16x[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
                                    _mm256_dpbusd_epi32(_mm256_setzero_si256(), sixteen, xq[t]));
-      dx[t] = BroadcastHalf(xb + offsetof(BlockQ8_0, d));
+      dx[t] = BroadcastHalf8(xb + offsetof(BlockQ8_0, d));
     }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ5Bytes;
       const __m256i levels = _mm256_or_si256(ExpandNibbles32(wb + offsetof(BlockQ5_0, qs)),
                                              FifthBits32(wb + offsetof(BlockQ5_0, qh)));
-      const __m256 dw = BroadcastHalf(wb + offsetof(BlockQ5_0, d));
+      const __m256 dw = BroadcastHalf8(wb + offsetof(BlockQ5_0, d));
       for (int t = 0; t < T; ++t) {
         const __m256i p32 = _mm256_dpbusd_epi32(neg16x[t], levels, xq[t]);
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
@@ -82,7 +69,7 @@ void Q5_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum256(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
 

@@ -1,8 +1,10 @@
-// Internal: small x86 helpers shared by the SIMD files that unpack 4- and 5-bit quants.
+// Internal: small x86 helpers shared by the SIMD kernel files: horizontal sums, f16 scale
+// loads, and the unpacking of 4- and 5-bit quants.
 //
-// Each function carries target("avx2") so it can be inlined into kernels compiled for AVX2 or
-// any superset (AVX-512) while the header stays includable from generic code. Only call them
-// from functions that themselves require AVX2.
+// Each function carries the smallest target attribute it needs (avx, f16c or avx2), so it can
+// be inlined into kernels compiled for that set or any superset (AVX2, AVX-512) while the
+// header stays includable from generic code. Only call them from functions that themselves
+// require those instructions.
 #ifndef TESSERA_KERNELS_SIMD_BITS_H_
 #define TESSERA_KERNELS_SIMD_BITS_H_
 
@@ -13,6 +15,29 @@
 #include <immintrin.h>
 
 namespace tessera::kernels::simd {
+
+// The sum of the 8 float lanes of v (pairs of halves, then pairs, then the last two).
+__attribute__((target("avx"), always_inline)) inline float HorizontalSum8(__m256 v) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  const __m128 s1 = _mm_add_ss(s2, _mm_movehdup_ps(s2));
+  return _mm_cvtss_f32(s1);
+}
+
+// The f16 at p (any alignment) as a float.
+__attribute__((target("f16c"), always_inline)) inline float LoadHalfF16c(const std::uint8_t* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return _cvtsh_ss(h);
+}
+
+// The f16 at p widened to float in all 8 lanes (vpbroadcastw + vcvtph2ps: no scalar round trip).
+__attribute__((target("avx2,f16c"), always_inline)) inline __m256 BroadcastHalf8(
+    const std::uint8_t* p) {
+  std::uint16_t h;
+  std::memcpy(&h, p, sizeof(h));
+  return _mm256_cvtph_ps(_mm_set1_epi16(static_cast<short>(h)));
+}
 
 // The 32 nibbles of qs (16 bytes) as bytes in element order: low nibbles are elements 0..15,
 // high nibbles 16..31 (ggml's Q4_0/Q4_1/Q5_0/Q5_1 order).
