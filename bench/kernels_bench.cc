@@ -190,6 +190,8 @@ bool RegisterAll() {
       mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
       if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8})->Args({2048, 768, 64});
       if (FitsBlock(t, 288)) mm->Args({768, 288, 64});
+      if (FitsBlock(t, 512)) mm->Args({512, 512, 64})->Args({1376, 512, 64});  // s42m
+      if (FitsBlock(t, 1376)) mm->Args({512, 1376, 64});
       auto* mp = benchmark::RegisterBenchmark(Name("BM_MatMulPool", k).c_str(), BM_MatMulPool, k);
       mp->ArgNames({"rows", "cols", "tokens", "threads"})->Unit(benchmark::kMicrosecond);
       mp->UseRealTime();
