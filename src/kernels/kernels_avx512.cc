@@ -315,7 +315,7 @@ void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_byte
     const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles32(wb + 2), xq);
+      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles32Bw(wb + 2), xq);
       const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
@@ -380,7 +380,7 @@ void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i wq = ExpandNibbles32(wb + 2);
+      const __m256i wq = ExpandNibbles32Bw(wb + 2);
       const __m256 dw = BroadcastHalf8(wb);
       for (int t = 0; t < T; ++t) {
         const __m256i p32 = _mm256_dpbusd_epi32(neg8x[t], wq, xq[t]);

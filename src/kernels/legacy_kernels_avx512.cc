@@ -59,7 +59,7 @@ void Q5_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ5Bytes;
-      const __m256i levels = _mm256_or_si256(ExpandNibbles32(wb + offsetof(BlockQ5_0, qs)),
+      const __m256i levels = _mm256_or_si256(ExpandNibbles32Bw(wb + offsetof(BlockQ5_0, qs)),
                                              FifthBits32(wb + offsetof(BlockQ5_0, qh)));
       const __m256 dw = BroadcastHalf8(wb + offsetof(BlockQ5_0, d));
       for (int t = 0; t < T; ++t) {

@@ -48,6 +48,16 @@ __attribute__((target("avx2"), always_inline)) inline __m256i ExpandNibbles32(
   return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
 }
 
+// ExpandNibbles32 in three instructions with AVX-512 BW/VL: the 16 bytes broadcast to both
+// halves, the high half shifted right by 4 (per-lane variable shift), then masked.
+__attribute__((target("avx2,avx512f,avx512bw,avx512vl"), always_inline)) inline __m256i
+ExpandNibbles32Bw(const std::uint8_t* qs) {
+  const __m256i both =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  const __m256i shifts = _mm256_setr_epi16(0, 0, 0, 0, 0, 0, 0, 0, 4, 4, 4, 4, 4, 4, 4, 4);
+  return _mm256_and_si256(_mm256_srlv_epi16(both, shifts), _mm256_set1_epi8(0x0F));
+}
+
 // 0x10 in byte i where bit i of the little-endian 32-bit word at qh is set, else 0 (the fifth
 // bit of element i of a Q5_0/Q5_1 block).
 __attribute__((target("avx2"), always_inline)) inline __m256i FifthBits32(const std::uint8_t* qh) {
