@@ -1,11 +1,9 @@
-// AVX-512 kernel tables (F/BW/VL/DQ, plus VNNI and BF16 sub-tables) for F32, F16, BF16, Q8_0 and
-// Q4_0 (simd_tables.h).
+// AVX-512 kernel tables (F/BW/VL/DQ, plus the BF16 sub-table) for F32, F16 and BF16, and the
+// dispatch of every type's AVX-512 table (simd_tables.h); Q8_0 and Q4_0 with VNNI live in
+// vnni_kernels_avx512.cc, Q5_0 in legacy_kernels_avx512.cc.
 //
 // Numerics are those of kernels_avx2.cc (act_from_float gives the reference's bytes for inputs
 // without NaN; dots accumulate per-block or per-element results in float lanes with FMA), with:
-//   * Q8_0 / Q4_0 "avx512_vnni": the int32 block sums come from vpdpbusd (u8 x s8 summed in
-//     groups of four straight into int32, no int16 step, so no saturation at all). Q4_0 starts
-//     each block's accumulator at -8 * sum(x) and adds nibble * x, which is (nibble - 8) * x.
 //   * BF16 "avx512_bf16": vdpbf16ps multiplies bf16 pairs exactly and adds them into float
 //     lanes; it treats bf16 subnormal inputs as zero and flushes subnormal results (DAZ/FTZ),
 //     so values below 2^-126 in magnitude do not contribute. The plain "avx512" BF16 table
@@ -33,17 +31,13 @@
 namespace tessera::kernels::simd {
 namespace {
 
-using tensor::BlockQ4_0;
 using tensor::BlockQ8_0;
 using tensor::kQK8_0;
 
 constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
-constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
 constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
 constexpr int kFloatTileRows = 4;  // vec_dot_tile shapes: rows x tokens per register tile
 constexpr int kFloatTileTokens = 2;
-constexpr int kQuantTileRows = 4;
-constexpr int kQuantTileTokens = 4;
 
 // GCC 12's unmasked forms of several AVX-512 intrinsics start from an "undefined" register
 // that -Wuninitialized reports (GCC bug 105593); the zero-masked forms with a full mask are the
@@ -272,132 +266,6 @@ void ActBf16(const float* x, void* y, std::int64_t n) {
 
 #pragma GCC pop_options
 #pragma GCC push_options
-#pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
-
-namespace tessera::kernels::simd {
-namespace {
-
-// ---- Q8_0 x Q8_0 with VNNI: dpbusd(|w|, x with w's sign) per block.
-template <int R>
-void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                     const std::uint8_t* x, float* y) {
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* xb = x + b * kQ8Bytes;
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256 dx = BroadcastHalf8(xb);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
-      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
-      const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq),
-                                              _mm256_sign_epi8(xq, wq));
-      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
-}
-
-// ---- Q4_0 x Q8_0 with VNNI: each block's int32 lanes start at -8 * x (shared by all rows)
-// and dpbusd adds nibble * x.
-template <int R>
-void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                     const std::uint8_t* x, float* y) {
-  const __m256i eights = _mm256_set1_epi8(8);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* xb = x + b * kQ8Bytes;
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256i neg8x = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq));
-    const __m256 dx = BroadcastHalf8(xb);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles32Bw(wb + 2), xq);
-      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
-}
-
-// Q8_0 tile: R rows x T tokens of Q8_0DotRowsVnni's per-pair sequence; |w| is taken once per
-// row and block, the activation block once per token and block.
-template <int R, int T>
-void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  }
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    __m256i xq[T];
-    __m256 dx[T];
-    for (int t = 0; t < T; ++t) {
-      const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
-      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-      dx[t] = BroadcastHalf8(xb);
-    }
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
-      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
-      const __m256i aw = _mm256_abs_epi8(wq);
-      const __m256 dw = BroadcastHalf8(wb);
-      for (int t = 0; t < T; ++t) {
-        const __m256i p32 =
-            _mm256_dpbusd_epi32(_mm256_setzero_si256(), aw, _mm256_sign_epi8(xq[t], wq));
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
-      }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
-  }
-}
-
-// Q4_0 tile: R rows x T tokens of Q4_0DotRowsVnni's per-pair sequence; the nibbles are
-// unpacked once per row and block, -8 * x once per token and block.
-template <int R, int T>
-void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
-  const __m256i eights = _mm256_set1_epi8(8);
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  }
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    __m256i xq[T];
-    __m256i neg8x[T];
-    __m256 dx[T];
-    for (int t = 0; t < T; ++t) {
-      const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
-      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-      neg8x[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                  _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq[t]));
-      dx[t] = BroadcastHalf8(xb);
-    }
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i wq = ExpandNibbles32Bw(wb + 2);
-      const __m256 dw = BroadcastHalf8(wb);
-      for (int t = 0; t < T; ++t) {
-        const __m256i p32 = _mm256_dpbusd_epi32(neg8x[t], wq, xq[t]);
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
-      }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
-  }
-}
-
-}  // namespace
-}  // namespace tessera::kernels::simd
-
-#pragma GCC pop_options
-#pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")
 
 namespace tessera::kernels::simd {
@@ -447,8 +315,6 @@ using F32Entry = RowsEntry<kMaxRows, FloatDotRows<F32Load, 1>, FloatDotRows<F32L
 using F16Entry = RowsEntry<kMaxRows, FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
 using Bf16Entry = RowsEntry<kMaxRows, FloatDotRows<Bf16Load, 1>, FloatDotRows<Bf16Load, kMaxRows>>;
 using Bf16DpEntry = RowsEntry<kMaxRows, Bf16DotRowsDp<1>, Bf16DotRowsDp<kMaxRows>>;
-using Q8_0VnniEntry = RowsEntry<kMaxRows, Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
-using Q4_0VnniEntry = RowsEntry<kMaxRows, Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
 
 // Tile shapes (rows x tokens), chosen with bench/kernels_bench.cc's BM_MatMul.
 template <typename L>
@@ -456,15 +322,6 @@ constexpr auto kFloatTile =
     TileEntry<kFloatTileRows, kFloatTileTokens, FloatTile<L, kFloatTileRows, kFloatTileTokens>,
               FloatTile<L, kFloatTileRows, 1>, FloatTile<L, 1, kFloatTileTokens>,
               FloatTile<L, 1, 1>>;
-constexpr auto kQ8_0Tile =
-    TileEntry<kQuantTileRows, kQuantTileTokens, Q8_0TileVnni<kQuantTileRows, kQuantTileTokens>,
-              Q8_0TileVnni<kQuantTileRows, 1>, Q8_0TileVnni<1, kQuantTileTokens>,
-              Q8_0TileVnni<1, 1>>;
-constexpr auto kQ4_0Tile =
-    TileEntry<kQuantTileRows, kQuantTileTokens, Q4_0TileVnni<kQuantTileRows, kQuantTileTokens>,
-              Q4_0TileVnni<kQuantTileRows, 1>, Q4_0TileVnni<1, kQuantTileTokens>,
-              Q4_0TileVnni<1, 1>>;
-
 constexpr TypeKernels kAvx512F32 = {DType::kF32,
                                     DType::kF32,
                                     "avx512",
@@ -489,25 +346,6 @@ constexpr TypeKernels kAvx512Bf16 = {
 constexpr TypeKernels kAvx512Bf16Dp = {
     DType::kBF16, DType::kBF16,        "avx512_bf16",          ActBf16, tensor::DequantizeRowBf16,
     ActBf16,      Bf16DpEntry::VecDot, Bf16DpEntry::VecDotRows};
-constexpr TypeKernels kAvx512Q8_0Vnni = {DType::kQ8_0,
-                                         DType::kQ8_0,
-                                         "avx512_vnni",
-                                         ActQ8_0,
-                                         tensor::DequantizeRowQ8_0,
-                                         ActQ8_0,
-                                         Q8_0VnniEntry::VecDot,
-                                         Q8_0VnniEntry::VecDotRows,
-                                         kQ8_0Tile};
-constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
-                                         DType::kQ8_0,
-                                         "avx512_vnni",
-                                         tensor::QuantizeRowQ4_0,
-                                         tensor::DequantizeRowQ4_0,
-                                         ActQ8_0,
-                                         Q4_0VnniEntry::VecDot,
-                                         Q4_0VnniEntry::VecDotRows,
-                                         kQ4_0Tile};
-
 }  // namespace
 }  // namespace tessera::kernels::simd
 
@@ -515,6 +353,10 @@ constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
 
 // Plain x86-64 code from here: the dispatcher calls this on any CPU.
 namespace tessera::kernels::simd {
+
+// The AVX-512 Q8_0 activation conversion for the VNNI tables of other files (its body needs
+// AVX-512 F/BW/VL/DQ: only call it through a table the dispatcher chose).
+void ActQ8_0Avx512(const float* x, void* y, std::int64_t n) { ActQ8_0(x, y, n); }
 
 const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
   switch (type) {
@@ -525,9 +367,8 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
     case DType::kBF16:
       return use_bf16 ? &kAvx512Bf16Dp : &kAvx512Bf16;
     case DType::kQ8_0:
-      return use_vnni ? &kAvx512Q8_0Vnni : Avx2Kernels(type);
     case DType::kQ4_0:
-      return use_vnni ? &kAvx512Q4_0Vnni : Avx2Kernels(type);
+      return use_vnni ? Avx512VnniKernels(type) : Avx2Kernels(type);
     case DType::kQ5_0:
       return use_vnni ? Avx512VnniLegacyKernels(type) : Avx2Kernels(type);
     default:
@@ -541,6 +382,7 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
 
 namespace tessera::kernels::simd {
 const TypeKernels* Avx512Kernels(DType, bool, bool) { return nullptr; }
+void ActQ8_0Avx512(const float*, void*, std::int64_t) {}
 }  // namespace tessera::kernels::simd
 
 #endif

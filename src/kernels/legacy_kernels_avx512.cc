@@ -94,18 +94,17 @@ constexpr auto kQ5_0Tile =
 namespace tessera::kernels::simd {
 
 const TypeKernels* Avx512VnniLegacyKernels(DType type) {
-  if (type != DType::kQ5_0) return nullptr;
   // The activation conversion is the AVX-512 Q8_0 table's (the same bytes as the reference).
-  static const TypeKernels table = {DType::kQ5_0,
-                                    DType::kQ8_0,
-                                    "avx512_vnni",
-                                    tensor::QuantizeRowQ5_0,
-                                    tensor::DequantizeRowQ5_0,
-                                    Avx512Kernels(DType::kQ8_0, true, false)->act_from_float,
-                                    Q5_0VnniEntry::VecDot,
-                                    Q5_0VnniEntry::VecDotRows,
-                                    kQ5_0Tile};
-  return &table;
+  static constexpr TypeKernels kTable = {DType::kQ5_0,
+                                         DType::kQ8_0,
+                                         "avx512_vnni",
+                                         tensor::QuantizeRowQ5_0,
+                                         tensor::DequantizeRowQ5_0,
+                                         ActQ8_0Avx512,
+                                         Q5_0VnniEntry::VecDot,
+                                         Q5_0VnniEntry::VecDotRows,
+                                         kQ5_0Tile};
+  return type == DType::kQ5_0 ? &kTable : nullptr;
 }
 
 }  // namespace tessera::kernels::simd
