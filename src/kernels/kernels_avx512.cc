@@ -1,6 +1,6 @@
 // AVX-512 kernel tables (F/BW/VL/DQ, plus the BF16 sub-table) for F32, F16 and BF16, and the
-// dispatch of every type's AVX-512 table (simd_tables.h); Q8_0 and Q4_0 with VNNI live in
-// vnni_kernels_avx512.cc, Q5_0 in legacy_kernels_avx512.cc.
+// dispatch of every type's AVX-512 table (simd_tables.h); Q8_0, Q4_0 and Q5_0 with VNNI live in
+// vnni_kernels_avx512.cc.
 //
 // Numerics are those of kernels_avx2.cc (act_from_float gives the reference's bytes for inputs
 // without NaN; dots accumulate per-block or per-element results in float lanes with FMA), with:
@@ -368,9 +368,8 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
       return use_bf16 ? &kAvx512Bf16Dp : &kAvx512Bf16;
     case DType::kQ8_0:
     case DType::kQ4_0:
-      return use_vnni ? Avx512VnniKernels(type) : Avx2Kernels(type);
     case DType::kQ5_0:
-      return use_vnni ? Avx512VnniLegacyKernels(type) : Avx2Kernels(type);
+      return use_vnni ? Avx512VnniKernels(type) : Avx2Kernels(type);
     default:
       return Avx2Kernels(type);
   }

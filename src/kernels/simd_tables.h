@@ -27,15 +27,12 @@ const TypeKernels* Avx2LegacyKernels(DType type);
 // Types without an AVX-512 table get their AVX2 table.
 const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
 
-// Q8_0 and Q4_0 with vpdpbusd, rows and tile kernels (vnni_kernels_avx512.cc; needs AVX-512
+// Q8_0, Q4_0 and Q5_0 with vpdpbusd, rows and tile kernels (vnni_kernels_avx512.cc; needs AVX-512
 // F/BW/VL/DQ + VNNI); nullptr for other types.
 const TypeKernels* Avx512VnniKernels(DType type);
 // The AVX-512 Q8_0 activation conversion (kernels_avx512.cc; needs AVX-512 F/BW/VL/DQ), the
 // act_from_float of every AVX-512 table whose vec dot type is Q8_0.
 void ActQ8_0Avx512(const float* x, void* y, std::int64_t n);
-// Q5_0 with vpdpbusd and a tile kernel (legacy_kernels_avx512.cc; needs AVX-512 F/BW/VL +
-// VNNI); nullptr for other types.
-const TypeKernels* Avx512VnniLegacyKernels(DType type);
 
 // Float operations: AVX2 + FMA (also the AVX-512 variant's, except attend: these vectors are
 // short and memory-bound, and 512-bit registers gain nothing measurable on them).

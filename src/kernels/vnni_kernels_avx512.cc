@@ -1,11 +1,13 @@
-// AVX-512 VNNI kernel tables for Q8_0 and Q4_0 (simd_tables.h): the two most common small-model
-// types, with rows kernels for decode and register tiles for batches.
+// AVX-512 VNNI kernel tables for Q8_0, Q4_0 and Q5_0 (simd_tables.h): the most common
+// small-model types (Q5_0 is what Q4_K_M files use for rows whose width is not a multiple of
+// 256), with rows kernels for decode and register tiles for batches.
 //
 // Numerics are those of kernels_avx2.cc (act_from_float is the AVX-512 Q8_0 conversion of
 // kernels_avx512.cc: the reference's bytes for inputs without NaN), except that the int32 block
 // sums come from vpdpbusd (u8 x s8 summed in groups of four straight into int32, no int16 step,
-// so no saturation at all): Q8_0 as dpbusd(|w|, x with w's sign); Q4_0 starts each block's
-// accumulator at -8 * sum(x) and adds nibble * x, which is (nibble - 8) * x. Block results
+// so no saturation at all): Q8_0 as dpbusd(|w|, x with w's sign); Q4_0 / Q5_0 start each
+// block's accumulator at -8 / -16 * sum(x) and add level * x (level = nibble, with the fifth
+// bit for Q5_0), which is (level - offset) * x. Block results
 // accumulate in 8 float lanes with FMA of (d_w * d_x). vec_dot, vec_dot_rows and vec_dot_tile
 // of one table run the same per-pair sequence, so they are bit-identical.
 //
@@ -29,6 +31,7 @@ namespace tessera::kernels::simd {
 namespace {
 
 using tensor::BlockQ4_0;
+using tensor::BlockQ5_0;
 using tensor::BlockQ8_0;
 using tensor::kQK8_0;
 
@@ -53,30 +56,6 @@ void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_byte
       const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
       const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq),
                                               _mm256_sign_epi8(xq, wq));
-      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
-}
-
-// ---- Q4_0 x Q8_0 with VNNI: each block's int32 lanes start at -8 * x (shared by all rows)
-// and dpbusd adds nibble * x.
-template <int R>
-void Q4_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                     const std::uint8_t* x, float* y) {
-  const __m256i eights = _mm256_set1_epi8(8);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* xb = x + b * kQ8Bytes;
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256i neg8x = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                           _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq));
-    const __m256 dx = BroadcastHalf8(xb);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i p32 = _mm256_dpbusd_epi32(neg8x, ExpandNibbles32Bw(wb + 2), xq);
       const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
     }
@@ -118,33 +97,53 @@ void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
   }
 }
 
-// Q4_0 tile: R rows x T tokens of Q4_0DotRowsVnni's per-pair sequence; the nibbles are
-// unpacked once per row and block, -8 * x once per token and block.
-template <int R, int T>
-void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                  const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
-  const __m256i eights = _mm256_set1_epi8(8);
+// Weight levels of one block as unsigned bytes (0..15 or 0..31) and the offset they carry.
+struct Q4_0Levels {
+  static constexpr std::int64_t kBytes = sizeof(BlockQ4_0);  // 18: d, 16 bytes of nibbles
+  static constexpr char kOffset = 8;
+  static __m256i Get(const std::uint8_t* wb) {
+    return ExpandNibbles32Bw(wb + offsetof(BlockQ4_0, qs));
+  }
+};
+struct Q5_0Levels {
+  static constexpr std::int64_t kBytes = sizeof(BlockQ5_0);  // 22: d, qh, 16 bytes of nibbles
+  static constexpr char kOffset = 16;
+  static __m256i Get(const std::uint8_t* wb) {
+    return _mm256_or_si256(ExpandNibbles32Bw(wb + offsetof(BlockQ5_0, qs)),
+                           FifthBits32(wb + offsetof(BlockQ5_0, qh)));
+  }
+};
+static_assert(offsetof(BlockQ4_0, d) == 0 && offsetof(BlockQ5_0, d) == 0);
+
+// Q4_0 / Q5_0 x Q8_0, R rows x T tokens: each block's int32 lanes start at -offset * x (once
+// per token and block) and vpdpbusd adds level * x, so the lanes sum to the reference's exact
+// sum of (level - offset) * x; the levels are unpacked once per row and block. The rows
+// kernels are the tiles of one token, so all three entries are bit-identical.
+template <typename Levels, int R, int T>
+void OffsetTileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                    const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
+  const __m256i offset = _mm256_set1_epi8(Levels::kOffset);
   __m256 acc[R][T];
   for (int r = 0; r < R; ++r) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
   }
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
     __m256i xq[T];
-    __m256i neg8x[T];
+    __m256i neg_offset_x[T];
     __m256 dx[T];
     for (int t = 0; t < T; ++t) {
       const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
-      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-      neg8x[t] = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                  _mm256_dpbusd_epi32(_mm256_setzero_si256(), eights, xq[t]));
-      dx[t] = BroadcastHalf8(xb);
+      xq[t] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + offsetof(BlockQ8_0, qs)));
+      neg_offset_x[t] = _mm256_sub_epi32(
+          _mm256_setzero_si256(), _mm256_dpbusd_epi32(_mm256_setzero_si256(), offset, xq[t]));
+      dx[t] = BroadcastHalf8(xb + offsetof(BlockQ8_0, d));
     }
     for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i wq = ExpandNibbles32Bw(wb + 2);
+      const std::uint8_t* wb = w + r * row_bytes + b * Levels::kBytes;
+      const __m256i levels = Levels::Get(wb);
       const __m256 dw = BroadcastHalf8(wb);
       for (int t = 0; t < T; ++t) {
-        const __m256i p32 = _mm256_dpbusd_epi32(neg8x[t], wq, xq[t]);
+        const __m256i p32 = _mm256_dpbusd_epi32(neg_offset_x[t], levels, xq[t]);
         acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
       }
     }
@@ -154,18 +153,29 @@ void Q4_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
   }
 }
 
+template <typename Levels, int R>
+void OffsetRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                    const std::uint8_t* x, float* y) {
+  OffsetTileVnni<Levels, R, 1>(n, w, row_bytes, x, 0, y, 0);
+}
+
+template <typename Levels>
+using OffsetEntry =
+    RowsEntry<kMaxRows, OffsetRowsVnni<Levels, 1>, OffsetRowsVnni<Levels, kMaxRows>>;
+template <typename Levels>
+constexpr auto kOffsetTile =
+    TileEntry<kQuantTileRows, kQuantTileTokens,
+              OffsetTileVnni<Levels, kQuantTileRows, kQuantTileTokens>,
+              OffsetTileVnni<Levels, kQuantTileRows, 1>,
+              OffsetTileVnni<Levels, 1, kQuantTileTokens>, OffsetTileVnni<Levels, 1, 1>>;
+
 using Q8_0VnniEntry = RowsEntry<kMaxRows, Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
-using Q4_0VnniEntry = RowsEntry<kMaxRows, Q4_0DotRowsVnni<1>, Q4_0DotRowsVnni<kMaxRows>>;
 
 // Tile shapes (rows x tokens), chosen with bench/kernels_bench.cc's BM_MatMul (ADR 0008).
 constexpr auto kQ8_0Tile =
     TileEntry<kQuantTileRows, kQuantTileTokens, Q8_0TileVnni<kQuantTileRows, kQuantTileTokens>,
               Q8_0TileVnni<kQuantTileRows, 1>, Q8_0TileVnni<1, kQuantTileTokens>,
               Q8_0TileVnni<1, 1>>;
-constexpr auto kQ4_0Tile =
-    TileEntry<kQuantTileRows, kQuantTileTokens, Q4_0TileVnni<kQuantTileRows, kQuantTileTokens>,
-              Q4_0TileVnni<kQuantTileRows, 1>, Q4_0TileVnni<1, kQuantTileTokens>,
-              Q4_0TileVnni<1, 1>>;
 
 constexpr TypeKernels kAvx512Q8_0Vnni = {DType::kQ8_0,
                                          DType::kQ8_0,
@@ -182,9 +192,18 @@ constexpr TypeKernels kAvx512Q4_0Vnni = {DType::kQ4_0,
                                          tensor::QuantizeRowQ4_0,
                                          tensor::DequantizeRowQ4_0,
                                          ActQ8_0Avx512,
-                                         Q4_0VnniEntry::VecDot,
-                                         Q4_0VnniEntry::VecDotRows,
-                                         kQ4_0Tile};
+                                         OffsetEntry<Q4_0Levels>::VecDot,
+                                         OffsetEntry<Q4_0Levels>::VecDotRows,
+                                         kOffsetTile<Q4_0Levels>};
+constexpr TypeKernels kAvx512Q5_0Vnni = {DType::kQ5_0,
+                                         DType::kQ8_0,
+                                         "avx512_vnni",
+                                         tensor::QuantizeRowQ5_0,
+                                         tensor::DequantizeRowQ5_0,
+                                         ActQ8_0Avx512,
+                                         OffsetEntry<Q5_0Levels>::VecDot,
+                                         OffsetEntry<Q5_0Levels>::VecDotRows,
+                                         kOffsetTile<Q5_0Levels>};
 
 }  // namespace
 }  // namespace tessera::kernels::simd
@@ -200,6 +219,8 @@ const TypeKernels* Avx512VnniKernels(DType type) {
       return &kAvx512Q8_0Vnni;
     case DType::kQ4_0:
       return &kAvx512Q4_0Vnni;
+    case DType::kQ5_0:
+      return &kAvx512Q5_0Vnni;
     default:
       return nullptr;
   }
