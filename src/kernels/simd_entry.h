@@ -43,10 +43,14 @@ struct RowsEntry {
       // weight once, and the hardware prefetchers alone reach a third of the DRAM bandwidth
       // here (bench/kernels_bench.cc, BM_MatVec rows:131072).
       // The requests may run past the last row: a prefetch never faults, and consecutive
-      // calls (MatMul's row blocks) continue one stream.
+      // calls (MatMul's row blocks) continue one stream. The addresses are computed as
+      // integers, since they may lie outside the matrix.
       const std::size_t group = R * row_bytes;
       const std::size_t dist = std::max<std::size_t>(group, kPrefetchDistance);
-      for (std::size_t i = dist; i < dist + group; i += 64) __builtin_prefetch(wr + i, 0, 3);
+      const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(wr);
+      for (std::size_t i = dist; i < dist + group; i += 64) {
+        __builtin_prefetch(reinterpret_cast<const void*>(base + i), 0, 3);
+      }
       kRowsR(n, wr, row_bytes, xp, y + r);
     }
     for (; r < n_rows; ++r) kRows1(n, wp + static_cast<std::size_t>(r) * row_bytes, 0, xp, y + r);
