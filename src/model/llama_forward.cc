@@ -193,8 +193,8 @@ class LlamaForward {
   }
 
   // attn[t, head h] = sum_p softmax_p(q[t, h] . K[p, kv(h)] / sqrt(head_dim)) V[p, kv(h)] over
-  // p <= pos0 + t (causal), for the n query rows of the chunk. Uses only head h's scores row, so
-  // heads run concurrently.
+  // p <= pos0 + t (causal), for the n query rows of the chunk, by kernels::Attend. Uses only
+  // head h's slice of the attention scratch, so heads run concurrently.
   void AttendHead(std::int32_t il, std::int32_t h, std::int64_t n, std::int32_t pos0) {
     const std::int64_t hd = c_.head_dim;
     const std::int64_t kv_off = (h / c_.n_group()) * hd;  // kv head h / group
