@@ -87,41 +87,9 @@ struct Bf16Load {
   }
 };
 
-template <typename L, int R>
-void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                  const std::uint8_t* x, float* y) {
-  __m512 acc0[R];
-  __m512 acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  std::int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    const __m512 x0 = L::Load(x + i * L::kBytes);
-    const __m512 x1 = L::Load(x + (i + 16) * L::kBytes);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wr = w + r * row_bytes;
-      acc0[r] = _mm512_fmadd_ps(L::Load(wr + i * L::kBytes), x0, acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(L::Load(wr + (i + 16) * L::kBytes), x1, acc1[r]);
-    }
-  }
-  if (i + 16 <= n) {
-    const __m512 x0 = L::Load(x + i * L::kBytes);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm512_fmadd_ps(L::Load(w + r * row_bytes + i * L::kBytes), x0, acc0[r]);
-    }
-    i += 16;
-  }
-  if (i < n) {
-    const __m512 x0 = L::LoadTail(x + i * L::kBytes, n - i);
-    for (int r = 0; r < R; ++r) {
-      acc1[r] = _mm512_fmadd_ps(L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i), x0, acc1[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum512(_mm512_add_ps(acc0[r], acc1[r]));
-}
-
-// R weight rows x T activation rows, each pair running FloatDotRows' exact sequence (so the
-// tile is bit-identical to vec_dot); every weight and activation vector is loaded (and widened)
-// once per step and reused from registers.
+// R weight rows x T activation rows; every weight and activation vector is loaded (and
+// widened) once per step and reused from registers. The rows kernels below are its tiles of
+// one token, so vec_dot, vec_dot_rows and vec_dot_tile are bit-identical.
 template <typename L, int R, int T>
 void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
                std::size_t x_stride, float* y, std::size_t y_stride) {
@@ -170,6 +138,13 @@ void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, con
       y[t * y_stride + r] = HorizontalSum512(_mm512_add_ps(acc0[r][t], acc1[r][t]));
     }
   }
+}
+
+// R rows against one activation: the tile of one token (vec_dot, vec_dot_rows).
+template <typename L, int R>
+void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, float* y) {
+  FloatTile<L, R, 1>(n, w, row_bytes, x, 0, y, 0);
 }
 
 // ---- Activation conversions (same results as kernels_avx2.cc, 16 lanes).

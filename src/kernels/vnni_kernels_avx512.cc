@@ -36,35 +36,12 @@ using tensor::BlockQ8_0;
 using tensor::kQK8_0;
 
 constexpr std::int64_t kQ8Bytes = sizeof(BlockQ8_0);  // 34
-constexpr std::int64_t kQ4Bytes = sizeof(BlockQ4_0);  // 18
 constexpr int kMaxRows = 4;                           // rows per vec_dot_rows step
 constexpr int kQuantTileRows = 4;                     // vec_dot_tile: rows x tokens
 constexpr int kQuantTileTokens = 4;
 
-// ---- Q8_0 x Q8_0 with VNNI: dpbusd(|w|, x with w's sign) per block.
-template <int R>
-void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                     const std::uint8_t* x, float* y) {
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* xb = x + b * kQ8Bytes;
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256 dx = BroadcastHalf8(xb);
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
-      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
-      const __m256i p32 = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(wq),
-                                              _mm256_sign_epi8(xq, wq));
-      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
-}
-
-// Q8_0 tile: R rows x T tokens of Q8_0DotRowsVnni's per-pair sequence; |w| is taken once per
-// row and block, the activation block once per token and block.
+// Q8_0 x Q8_0, R rows x T tokens: dpbusd(|w|, x with w's sign) per block; |w| is taken once
+// per row and block, the activation block once per token and block.
 template <int R, int T>
 void Q8_0TileVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
                   const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
@@ -168,6 +145,13 @@ constexpr auto kOffsetTile =
               OffsetTileVnni<Levels, kQuantTileRows, kQuantTileTokens>,
               OffsetTileVnni<Levels, kQuantTileRows, 1>,
               OffsetTileVnni<Levels, 1, kQuantTileTokens>, OffsetTileVnni<Levels, 1, 1>>;
+
+// R rows against one activation: the tile of one token.
+template <int R>
+void Q8_0DotRowsVnni(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                     const std::uint8_t* x, float* y) {
+  Q8_0TileVnni<R, 1>(n, w, row_bytes, x, 0, y, 0);
+}
 
 using Q8_0VnniEntry = RowsEntry<kMaxRows, Q8_0DotRowsVnni<1>, Q8_0DotRowsVnni<kMaxRows>>;
 
