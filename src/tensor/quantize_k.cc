@@ -217,6 +217,38 @@ void SubBlockScale(const std::uint8_t* block, int sub, float* d, float* m) {
   *m = LoadHalfAt(block + offsetof(BlockQ4_K, dmin)) * static_cast<float>(mn);
 }
 
+// Q4_K and Q5_K super-blocks back to floats: level * d_sub - m_sub, the level being the nibble
+// (plus, for Q5_K, the fifth bit from qh: bit 2g of qh[l] for element 64g + l, bit 2g + 1 for
+// 64g + 32 + l).
+template <bool kFifthBit>
+void DequantizeScaleMin(const void* x, float* y, std::int64_t n) {
+  TS_DCHECK(n % kQK_K == 0);
+  constexpr std::int64_t kBytes = kFifthBit ? kQ5_KBytes : kQ4_KBytes;
+  constexpr std::size_t kQs = kFifthBit ? offsetof(BlockQ5_K, qs) : offsetof(BlockQ4_K, qs);
+  const auto* in = static_cast<const std::uint8_t*>(x);
+  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
+    const std::uint8_t* block = in + b * kBytes;
+    const std::uint8_t* qs = block + kQs;
+    float* yb = y + b * kQK_K;
+    for (int g = 0; g < kQK_K / 64; ++g) {
+      float d1, m1, d2, m2;
+      SubBlockScale(block, 2 * g, &d1, &m1);
+      SubBlockScale(block, 2 * g + 1, &d2, &m2);
+      for (int l = 0; l < 32; ++l) {
+        int lo = qs[32 * g + l] & 0x0F;
+        int hi = qs[32 * g + l] >> 4;
+        if constexpr (kFifthBit) {
+          const std::uint8_t qh = block[offsetof(BlockQ5_K, qh) + static_cast<std::size_t>(l)];
+          lo |= ((qh >> (2 * g)) & 1) << 4;
+          hi |= ((qh >> (2 * g + 1)) & 1) << 4;
+        }
+        yb[64 * g + l] = d1 * static_cast<float>(lo) - m1;
+        yb[64 * g + 32 + l] = d2 * static_cast<float>(hi) - m2;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void QuantizeRowQ4_K(const float* x, void* y, std::int64_t n) {
@@ -238,22 +270,7 @@ void QuantizeRowQ4_K(const float* x, void* y, std::int64_t n) {
 }
 
 void DequantizeRowQ4_K(const void* x, float* y, std::int64_t n) {
-  TS_DCHECK(n % kQK_K == 0);
-  const auto* in = static_cast<const std::uint8_t*>(x);
-  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
-    const std::uint8_t* block = in + b * kQ4_KBytes;
-    const std::uint8_t* qs = block + offsetof(BlockQ4_K, qs);
-    float* yb = y + b * kQK_K;
-    for (int g = 0; g < kQK_K / 64; ++g) {
-      float d1, m1, d2, m2;
-      SubBlockScale(block, 2 * g, &d1, &m1);
-      SubBlockScale(block, 2 * g + 1, &d2, &m2);
-      for (int l = 0; l < 32; ++l) {
-        yb[64 * g + l] = d1 * static_cast<float>(qs[32 * g + l] & 0x0F) - m1;
-        yb[64 * g + 32 + l] = d2 * static_cast<float>(qs[32 * g + l] >> 4) - m2;
-      }
-    }
-  }
+  DequantizeScaleMin<false>(x, y, n);
 }
 
 void QuantizeRowQ5_K(const float* x, void* y, std::int64_t n) {
@@ -288,25 +305,7 @@ void QuantizeRowQ5_K(const float* x, void* y, std::int64_t n) {
 }
 
 void DequantizeRowQ5_K(const void* x, float* y, std::int64_t n) {
-  TS_DCHECK(n % kQK_K == 0);
-  const auto* in = static_cast<const std::uint8_t*>(x);
-  for (std::int64_t b = 0; b < n / kQK_K; ++b) {
-    const std::uint8_t* block = in + b * kQ5_KBytes;
-    const std::uint8_t* qh = block + offsetof(BlockQ5_K, qh);
-    const std::uint8_t* qs = block + offsetof(BlockQ5_K, qs);
-    float* yb = y + b * kQK_K;
-    for (int g = 0; g < kQK_K / 64; ++g) {
-      float d1, m1, d2, m2;
-      SubBlockScale(block, 2 * g, &d1, &m1);
-      SubBlockScale(block, 2 * g + 1, &d2, &m2);
-      for (int l = 0; l < 32; ++l) {
-        const int lo = (qs[32 * g + l] & 0x0F) | (((qh[l] >> (2 * g)) & 1) << 4);
-        const int hi = (qs[32 * g + l] >> 4) | (((qh[l] >> (2 * g + 1)) & 1) << 4);
-        yb[64 * g + l] = d1 * static_cast<float>(lo) - m1;
-        yb[64 * g + 32 + l] = d2 * static_cast<float>(hi) - m2;
-      }
-    }
-  }
+  DequantizeScaleMin<true>(x, y, n);
 }
 
 void QuantizeRowQ6_K(const float* x, void* y, std::int64_t n) {
