@@ -20,11 +20,20 @@
 //               std::string(tessera::StopReasonName(result->stop_reason)).c_str(),
 //               result->timings.decode_tokens_per_second);
 //
+// LoRA adapters (llama.cpp's adapter GGUFs) are opened against one base Model and applied per
+// session, so one base in memory serves many adapters:
+//
+//   auto lora = tessera::Adapter::Open("tales-lora.gguf", **model);   // checked against the base
+//   tessera::SessionOptions so;
+//   so.adapters.push_back({*lora, /*scale=*/1.0f});
+//   auto tuned = (*model)->NewSession(so);                            // base + adapter
+//   auto plain = (*model)->NewSession();                              // the same base, unchanged
+//
 // Ownership: a Model owns the file mapping, the weights (used in place from the mapping) and the
 // tokenizer. A Session owns the tokens and KV cache of one conversation and borrows its Model,
-// which must outlive it.
-// Thread safety: a Model is immutable after Open() and may be shared read-only by any number of
-// sessions and threads. Models on one ComputePool take turns per forward pass. A Session is not
+// which must outlive it. An Adapter owns its file mapping; sessions share it by shared_ptr.
+// Thread safety: a Model and an Adapter are immutable after Open() and may be shared read-only
+// by any number of sessions and threads. Models on one ComputePool take turns per forward pass. A Session is not
 // thread-safe: one thread at a time. A CancellationToken may be set from any thread. Errors: every
 // failure is a tessera::Status (tessera/status.h) with a stable code; nothing throws.
 #ifndef TESSERA_ENGINE_H_
@@ -44,6 +53,7 @@
 
 namespace tessera {
 
+class Model;
 class Session;
 
 // The compute threads of a runtime: one pool shared by every model, so that several models in
@@ -198,6 +208,66 @@ struct ScoreResult {
   }
 };
 
+// A LoRA adapter in llama.cpp's GGUF convention, bound to the base Model it was opened with.
+// The file: general.type "adapter", adapter.type "lora", adapter.lora.alpha (f32, optional),
+// general.architecture equal to the base's, and for each adapted base matrix W named N (GGUF dims
+// [n_in, n_out]) the pair N.lora_a (dims [n_in, r], F32 or F16) and N.lora_b (dims [r, n_out],
+// F32 or F16). Adaptable: blk.<i>.attn_q/attn_k/attn_v/attn_output/ffn_gate/ffn_up/ffn_down.weight
+// and an untied output.weight. Optional `adapter.base.sha256` (Tessera's key): the SHA-256 of the
+// exact base file.
+// Effect in a session that uses it with scale S: W' x = W x + s B (A x), s = S * alpha / r (r of
+// that pair), or s = S when alpha is 0 or absent, as llama.cpp.
+// Ownership: owns its file mapping (A and B are used in place). It does not keep the base Model
+// alive; only sessions of that same Model object may use it. Immutable after Open(); share it by
+// shared_ptr between sessions and threads.
+class Adapter {
+ public:
+  // Maps the adapter GGUF, computes its SHA-256 and checks every tensor against `base`.
+  // Errors, each naming the file and the key or tensor: those of opening a GGUF (kNotFound,
+  // kIoError, kMalformed, ...); kInvalidArgument (not an adapter file: general.type absent or not
+  // "adapter"); kUnsupported (adapter.type not "lora", a tensor type other than F32/F16, a target
+  // that is not an adaptable matrix); kNotFound (a required key absent, a target tensor the base
+  // lacks); kTypeMismatch (a key of the wrong type); kIncompatible (architecture differs from the
+  // base's; adapter.base.sha256 differs from base.sha256(), naming both); kMalformed (non-finite
+  // alpha, a malformed adapter.base.sha256, a tensor name without .lora_a/.lora_b, no tensors);
+  // kMissingTensor (a lora_a without its lora_b or the reverse); kShapeMismatch (a tensor not
+  // 2-D, n_in/n_out unlike the base matrix, A's r unlike B's r).
+  static Result<std::shared_ptr<const Adapter>> Open(const std::string& gguf_path,
+                                                     const Model& base);
+  ~Adapter();
+  Adapter(const Adapter&) = delete;
+  Adapter& operator=(const Adapter&) = delete;
+
+  const std::string& path() const;
+  const std::string& sha256() const;       // of the adapter file, 64 lowercase hex digits
+  const std::string& base_sha256() const;  // adapter.base.sha256; empty when the file has none
+  float alpha() const;                     // adapter.lora.alpha; 0 when absent
+  std::int32_t rank() const;               // r (the largest r when pairs differ)
+  std::int32_t n_matrices() const;         // base matrices it adapts
+  std::int64_t n_params() const;           // elements of every A and B
+  // One line, e.g. "lora: rank 8, alpha 16, 14 matrices, 57.3K params, f32".
+  const std::string& description() const;
+
+  struct Impl;  // engine internals (src/engine/adapter_impl.h)
+  const Impl& impl() const { return *impl_; }
+
+ private:
+  explicit Adapter(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// One adapter of a session and its user scale (any finite value; 0 disables it exactly,
+// negative subtracts it).
+struct AdapterUse {
+  std::shared_ptr<const Adapter> adapter;
+  float scale = 1.0f;
+};
+
+struct SessionOptions {
+  // Applied together, in this order, after each adapted matrix product (prefill and decode).
+  std::vector<AdapterUse> adapters;
+};
+
 class Model {
  public:
   // Maps the GGUF file, computes its SHA-256 (cost: one sequential read of the whole file),
@@ -242,10 +312,15 @@ class Model {
   // values, F32), forward scratch, logits and sampler buffers. Errors: kOutOfRange from the
   // cache or scratch sizes.
   Result<std::unique_ptr<Session>> NewSession() const;
+  // The same with options: the session applies options.adapters to every forward pass (and
+  // keeps them alive). Errors: as NewSession(); kInvalidArgument for a null adapter, a
+  // non-finite scale, or an adapter opened for another Model object (even of the same file).
+  Result<std::unique_ptr<Session>> NewSession(const SessionOptions& options) const;
 
   struct Impl;  // opaque
 
  private:
+  friend class Adapter;
   explicit Model(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -293,6 +368,8 @@ class Session {
   std::int32_t n_past() const;
   std::int32_t n_ctx() const;
   std::span<const std::int32_t> tokens() const;
+  // The adapters this session applies (SessionOptions::adapters); empty for the plain base.
+  std::span<const AdapterUse> adapters() const;
 
   struct Impl;  // opaque
 

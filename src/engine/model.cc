@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/sha256.h"
+#include "engine/adapter_impl.h"
 #include "engine/model_impl.h"
 #include "gguf/keys.h"
 
@@ -49,10 +50,12 @@ std::string DominantType(const gguf::File& file) {
 
 Status Model::Impl::Forward(model::KvCache& kv, model::ForwardScratch& scratch,
                             std::span<const std::int32_t> tokens, std::int32_t start_pos,
-                            model::LogitsMode mode, std::span<float> logits_out) const {
+                            model::LogitsMode mode, std::span<float> logits_out,
+                            const model::LoraSet* lora) const {
   ComputePool::Impl& p = pool->impl();
   std::lock_guard<std::mutex> lock(p.mu);
-  return model::Forward(*llama, kv, scratch, tokens, start_pos, mode, logits_out, p.threads.get());
+  return model::Forward(*llama, kv, scratch, tokens, start_pos, mode, logits_out, p.threads.get(),
+                        lora);
 }
 
 Model::Model(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -158,15 +161,33 @@ Result<std::string> Model::Detokenize(std::span<const std::int32_t> ids) const {
   return impl_->tokenizer->Decode(ids);
 }
 
-Result<std::unique_ptr<Session>> Model::NewSession() const {
+Result<std::unique_ptr<Session>> Model::NewSession() const { return NewSession(SessionOptions{}); }
+
+Result<std::unique_ptr<Session>> Model::NewSession(const SessionOptions& options) const {
   const Impl& m = *impl_;
+  std::vector<model::LoraUse> uses;
+  for (std::size_t i = 0; i < options.adapters.size(); ++i) {
+    const AdapterUse& use = options.adapters[i];
+    const std::string which = "engine: session adapter " + std::to_string(i);
+    if (use.adapter == nullptr) return InvalidArgument(which + " is null");
+    if (!use.adapter->impl().BoundTo(m)) {
+      return InvalidArgument(which + " (\"" + use.adapter->path() +
+                             "\") was opened for another base model, not \"" + m.path +
+                             "\" (open it with this Model)");
+    }
+    uses.push_back(model::LoraUse{use.adapter->impl().lora.get(), use.scale});
+  }
+  Result<model::LoraSet> lora = model::LoraSet::Build(*m.llama, uses);
+  if (!lora.ok()) return lora.status().WithContext("engine: session adapters");
   TS_ASSIGN_OR_RETURN(model::KvCache kv, model::KvCache::Create(m.llama->config(), m.n_ctx));
   TS_ASSIGN_OR_RETURN(model::ForwardScratch scratch,
-                      model::ForwardScratch::Create(
-                          *m.llama, std::min(Session::Impl::kMaxBatch, m.n_ctx), m.n_ctx));
+                      model::ForwardScratch::Create(*m.llama,
+                                                    std::min(Session::Impl::kMaxBatch, m.n_ctx),
+                                                    m.n_ctx, &*lora));
   TS_ASSIGN_OR_RETURN(engine::Sampler sampler, engine::Sampler::Create({}, m.n_vocab));
-  auto impl =
-      std::make_unique<Session::Impl>(m, std::move(kv), std::move(scratch), std::move(sampler));
+  auto impl = std::make_unique<Session::Impl>(m, options.adapters, std::move(lora).value(),
+                                              std::move(kv), std::move(scratch),
+                                              std::move(sampler));
   impl->tokens.reserve(static_cast<std::size_t>(m.n_ctx));
   impl->batch.reserve(static_cast<std::size_t>(m.n_ctx));
   impl->logits.resize(static_cast<std::size_t>(m.n_vocab));

@@ -1,9 +1,10 @@
 // The insides of tessera::Model and tessera::Session (include/tessera/engine.h), shared by
-// model.cc, session.cc and session_generate.cc. Internal to the engine layer.
+// model.cc, session.cc, session_score.cc and adapter.cc. Internal to the engine layer.
 //
 // Ownership: Model::Impl owns the GGUF file (shared with the LlamaModel that borrows its bytes),
 // the weights and the tokenizer; it is immutable after Model::Open(). Session::Impl owns one
-// conversation's tokens, KV cache and per-token buffers and borrows its Model::Impl.
+// conversation's tokens, KV cache and per-token buffers, borrows its Model::Impl, and shares its
+// adapters (whose bytes its LoraSet borrows).
 // Thread safety: Model::Impl is read concurrently by sessions; Session::Impl is used by one
 // thread at a time. The model runs on a ComputePool (the runtime's compute threads, shared with
 // other models) whose ThreadPool runs one ParallelFor at a time, so Model::Impl::Forward()
@@ -26,6 +27,7 @@
 #include "gguf/reader.h"
 #include "model/kv_cache.h"
 #include "model/llama.h"
+#include "model/lora_set.h"
 #include "tessera/engine.h"
 #include "tokenizer/tokenizer.h"
 
@@ -51,10 +53,12 @@ struct Model::Impl {
   // the same pool; used only under the pool's mutex.
   std::shared_ptr<ComputePool> pool;
 
-  // model::Forward on this model's weights and pool, serialised by the pool's mutex.
+  // model::Forward on this model's weights and pool, serialised by the pool's mutex, with the
+  // session's LoRA terms (nullptr: none).
   Status Forward(model::KvCache& kv, model::ForwardScratch& scratch,
                  std::span<const std::int32_t> tokens, std::int32_t start_pos,
-                 model::LogitsMode mode, std::span<float> logits_out) const;
+                 model::LogitsMode mode, std::span<float> logits_out,
+                 const model::LoraSet* lora) const;
 };
 
 struct Session::Impl {
@@ -64,8 +68,21 @@ struct Session::Impl {
   // kScoreChunk * n_vocab floats.
   static constexpr std::int32_t kScoreChunk = 64;
 
-  Impl(const Model::Impl& m, model::KvCache k, model::ForwardScratch s, engine::Sampler smp)
-      : model(&m), kv(std::move(k)), scratch(std::move(s)), sampler(std::move(smp)) {}
+  Impl(const Model::Impl& m, std::vector<AdapterUse> uses, model::LoraSet lora_set,
+       model::KvCache k, model::ForwardScratch s, engine::Sampler smp)
+      : model(&m),
+        adapters(std::move(uses)),
+        lora(std::move(lora_set)),
+        kv(std::move(k)),
+        scratch(std::move(s)),
+        sampler(std::move(smp)) {}
+
+  // The model's Forward with this session's cache, scratch and adapters.
+  Status Forward(std::span<const std::int32_t> ids, std::int32_t start_pos,
+                 model::LogitsMode mode, std::span<float> logits_out) {
+    return model->Forward(kv, scratch, ids, start_pos, mode, logits_out,
+                          lora.empty() ? nullptr : &lora);
+  }
 
   // The bodies of Session::Generate (after tokenization) and Session::Score.
   Result<GenerateResult> Generate(std::vector<std::int32_t> prompt_ids,
@@ -85,6 +102,8 @@ struct Session::Impl {
   // of the next Generate(), in the same batch as its prompt.
   // Capacity n_ctx, reserved at creation: never reallocated.
   const Model::Impl* model;
+  std::vector<AdapterUse> adapters;  // kept alive for `lora`, which borrows their bytes
+  model::LoraSet lora;               // empty without adapters (or with scale 0 only)
   model::KvCache kv;
   model::ForwardScratch scratch;
   engine::Sampler sampler;

@@ -53,6 +53,7 @@ void Session::Reset() { impl_->Reset(); }
 std::int32_t Session::n_past() const { return static_cast<std::int32_t>(impl_->tokens.size()); }
 std::int32_t Session::n_ctx() const { return impl_->kv.n_ctx(); }
 std::span<const std::int32_t> Session::tokens() const { return impl_->tokens; }
+std::span<const AdapterUse> Session::adapters() const { return impl_->adapters; }
 
 Result<GenerateResult> Session::Generate(std::string_view prompt, const GenerateOptions& options,
                                          const TokenCallback& on_token,
@@ -136,8 +137,7 @@ Result<GenerateResult> Session::Impl::Generate(std::vector<std::int32_t> prompt_
   // Prefill: every token not yet in the KV cache, in one batch; logits of the last one only.
   batch.assign(tokens.begin() + n_evaluated, tokens.end());
   const Clock::time_point prefill_start = Clock::now();
-  if (Status st = model->Forward(kv, scratch, batch, n_evaluated,
-                                 model::LogitsMode::kLast, logits);
+  if (Status st = Forward(batch, n_evaluated, model::LogitsMode::kLast, logits);
       !st.ok()) {
     tokens.resize(n_used);  // n_evaluated is unchanged; the cache rows past it are unused
     return st.WithContext("engine: prefill");
@@ -203,9 +203,8 @@ Result<GenerateResult> Session::Impl::Generate(std::vector<std::int32_t> prompt_
     }
     if (last) continue;  // the loop head names the reason; this token is evaluated next call
 
-    if (Status st = model->Forward(kv, scratch,
-                                   std::span<const std::int32_t>(&tokens.back(), 1), n_evaluated,
-                                   model::LogitsMode::kLast, logits);
+    if (Status st = Forward(std::span<const std::int32_t>(&tokens.back(), 1), n_evaluated,
+                            model::LogitsMode::kLast, logits);
         !st.ok()) {
       Reset();
       return st.WithContext("engine: decode (session reset)");

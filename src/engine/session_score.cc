@@ -59,9 +59,7 @@ Result<ScoreResult> Session::Impl::Score(std::span<const std::int32_t> prompt_id
   };
   if (n_prompt > 1) {
     const std::span<const std::int32_t> head(tokens.data(), n_prompt - 1);
-    if (Status st =
-            model->Forward(kv, scratch, head, 0, model::LogitsMode::kLast, logits);
-        !st.ok()) {
+    if (Status st = Forward(head, 0, model::LogitsMode::kLast, logits); !st.ok()) {
       return fail(st);
     }
   }
@@ -69,9 +67,8 @@ Result<ScoreResult> Session::Impl::Score(std::span<const std::int32_t> prompt_id
   for (std::size_t pos = n_prompt - 1; pos < end;) {
     const std::size_t m = std::min(chunk, end - pos);
     const std::span<const std::int32_t> batch_ids(tokens.data() + pos, m);
-    if (Status st =
-            model->Forward(kv, scratch, batch_ids, static_cast<std::int32_t>(pos),
-                           model::LogitsMode::kAll, std::span<float>(rows.data(), m * n_vocab));
+    if (Status st = Forward(batch_ids, static_cast<std::int32_t>(pos), model::LogitsMode::kAll,
+                            std::span<float>(rows.data(), m * n_vocab));
         !st.ok()) {
       return fail(st);
     }

@@ -31,6 +31,10 @@
 // optional Q/K/V bias vectors in LlamaLayer (added after the projection when non-empty) and
 // LlamaConfig::rope_mode (kNormal for llama, kNeox rotates (x[i], x[i + n_rot/2])).
 //
+// LoRA adapters (model/lora_set.h): with a LoraSet, every adapted product W h above becomes
+// W h + sum over the set's terms of scale * B (A h), before the bias; without one (or for the
+// matrices it does not adapt) the pass is unchanged, bit for bit.
+//
 // Batching and threads: Forward() pushes up to max_batch tokens through each layer as a matrix
 // (RMSNorm of every row, one MatMul per projection with n_tokens rows, RoPE per row, K/V rows
 // written to the cache for every position, causal attention per head over the batch, output
@@ -65,6 +69,8 @@ class ThreadPool;  // base/thread_pool.h
 }  // namespace tessera::base
 
 namespace tessera::model {
+
+class LoraSet;  // model/lora_set.h
 
 // A weight matrix bound in place: n_rows rows of n_cols elements (GGUF dims [n_cols, n_rows]),
 // row r at data[r * row_bytes]. y = W x maps n_cols inputs to n_rows outputs.
@@ -140,13 +146,16 @@ class LlamaModel {
 //   scores         [n_head, AttendScratchFloats(head_dim, n_ctx)] attention scratch of each
 //                                  query head (heads run concurrently): scores, transposed keys
 //   kernel         bytes the matrix kernels need for B rows (activation quantization)
+//   lora_u         [B, max_rank]  A x of a LoRA term      (empty without a LoraSet)
+//   lora_y         [B, max_out]   B (A x) of a LoRA term  (empty without a LoraSet)
 // Move-only; not thread-safe (one session uses it at a time).
 class ForwardScratch {
  public:
   // max_batch: tokens processed per matrix multiply (>= 1; longer inputs are processed in
-  // chunks). n_ctx: the KvCache size it will be used with. kOutOfRange on bad sizes.
+  // chunks). n_ctx: the KvCache size it will be used with. lora: the adapters Forward() will
+  // apply (sizes the LoRA buffers; nullptr or empty: none). kOutOfRange on bad sizes.
   static Result<ForwardScratch> Create(const LlamaModel& model, std::int32_t max_batch,
-                                       std::int32_t n_ctx);
+                                       std::int32_t n_ctx, const LoraSet* lora = nullptr);
 
   ForwardScratch(ForwardScratch&&) noexcept = default;
   ForwardScratch& operator=(ForwardScratch&&) noexcept = default;
@@ -164,6 +173,9 @@ class ForwardScratch {
   std::int32_t max_batch_ = 0;
   std::int32_t n_ctx_ = 0;
   std::vector<float> x_, xb_, attn_, q_, k_, v_, gate_, up_, scores_;
+  std::vector<float> lora_u_, lora_y_;
+  std::int64_t lora_rank_ = 0;  // lora_u_ row width: the largest r it was sized for
+  std::int64_t lora_out_ = 0;   // lora_y_ row width: the largest n_out it was sized for
   std::size_t attend_floats_ = 0;  // AttendScratchFloats(head_dim, n_ctx): scores_ per head
   std::vector<std::uint8_t> kernel_;
 };
@@ -177,14 +189,17 @@ enum class LogitsMode {
 // `cache` (positions before start_pos must already hold this session's history), and writes
 // logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i). In kLast mode
 // the output matrix is applied to the last row only. Work is split across `pool` (nullptr: the
-// calling thread alone; the pool must not be running another ParallelFor).
+// calling thread alone; the pool must not be running another ParallelFor). `lora` (nullptr:
+// none) adds its terms after each adapted matrix product (model/lora_set.h); it must be built
+// over `model`, and `scratch` created with it (or with a set of no smaller sizes).
 // Errors (nothing is written to logits_out on error; the cache may hold partial rows for the
 // positions being computed): kInvalidArgument (empty tokens, logits_out too small, a cache or
-// scratch built for another shape or smaller context), kOutOfRange (a token id outside
+// scratch built for another shape or smaller context or for smaller LoRA terms), kOutOfRange (a token id outside
 // [0, n_vocab), start_pos < 0, or start_pos + n > cache.n_ctx(), naming both).
 Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
-               std::span<float> logits_out, base::ThreadPool* pool = nullptr);
+               std::span<float> logits_out, base::ThreadPool* pool = nullptr,
+               const LoraSet* lora = nullptr);
 
 }  // namespace tessera::model
 

@@ -8,6 +8,7 @@
 #include "base/thread_pool.h"
 #include "kernels/kernels.h"
 #include "model/llama.h"
+#include "model/lora_set.h"
 
 namespace tessera::model {
 namespace {
@@ -28,8 +29,8 @@ kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
 class LlamaForward {
  public:
   LlamaForward(const LlamaModel& model, KvCache& cache, ForwardScratch& s,
-               base::ThreadPool* pool)
-      : m_(model), c_(model.config()), cache_(cache), s_(s), pool_(pool) {
+               base::ThreadPool* pool, const LoraSet* lora)
+      : m_(model), c_(model.config()), cache_(cache), s_(s), pool_(pool), lora_(lora) {
     rope_.mode = c_.rope_mode;
     rope_.head_dim = c_.head_dim;
     rope_.n_rot = c_.n_rot;
@@ -38,7 +39,7 @@ class LlamaForward {
   }
 
   static Status CreateScratch(const LlamaModel& model, std::int32_t max_batch, std::int32_t n_ctx,
-                              ForwardScratch& s) {
+                              const LoraSet* lora, ForwardScratch& s) {
     const LlamaConfig& c = model.config();
     if (max_batch <= 0 || max_batch > 1 << 16) {
       return Status(StatusCode::kOutOfRange, "model: llama: scratch max_batch " +
@@ -74,7 +75,33 @@ class LlamaForward {
         need(*w);
       }
     }
+    if (lora != nullptr && !lora->empty()) {
+      s.lora_rank_ = lora->max_rank();
+      s.lora_out_ = lora->max_out();
+      s.lora_u_.assign(b * static_cast<std::size_t>(s.lora_rank_), 0.0f);
+      s.lora_y_.assign(b * static_cast<std::size_t>(s.lora_out_), 0.0f);
+      kernel_bytes = std::max(kernel_bytes, lora->KernelScratchBytes(max_batch));
+    }
     s.kernel_.assign(kernel_bytes, 0);
+    return Status::Ok();
+  }
+
+  // kInvalidArgument unless `lora` was built for a model of this depth and `scratch` was sized
+  // for its terms.
+  static Status CheckLoraScratch(const LlamaModel& model, const LoraSet& lora,
+                                 const ForwardScratch& s) {
+    if (!lora.empty() && lora.n_layer() != model.config().n_layer) {
+      return InvalidArgument("model: llama: LoRA set built for " +
+                             std::to_string(lora.n_layer()) + " layers, the model has " +
+                             std::to_string(model.config().n_layer));
+    }
+    if (lora.max_rank() > s.lora_rank_ || lora.max_out() > s.lora_out_ ||
+        lora.KernelScratchBytes(s.max_batch_) > s.kernel_.size()) {
+      return InvalidArgument(
+          "model: llama: the forward scratch was not created for these LoRA adapters (rank " +
+          std::to_string(lora.max_rank()) + ", scratch rank " + std::to_string(s.lora_rank_) +
+          ")");
+    }
     return Status::Ok();
   }
 
@@ -95,16 +122,16 @@ class LlamaForward {
     for (std::int32_t il = 0; il < c_.n_layer; ++il) {
       const LlamaLayer& l = m_.layers()[static_cast<std::size_t>(il)];
       Attention(l, il, n, pos0);
-      FeedForward(l, n);
+      FeedForward(l, il, n);
     }
     if (logits == nullptr) return;
-    const kernels::WeightMatrix out = ToKernel(m_.output());
+    const std::span<const LoraTerm> out_lora = Lora(-1, LoraTarget::kOutput);
     if (mode == LogitsMode::kAll) {
       NormRows(x, m_.output_norm(), n, xb);
-      kernels::MatMul(out, xb, n, logits, s_.kernel_, pool_);
+      Product(m_.output(), out_lora, xb, n, logits);
     } else {
       kernels::RmsNorm(x + (n - 1) * d, m_.output_norm().data(), d, c_.rms_eps, xb);
-      kernels::MatMul(out, xb, 1, logits, s_.kernel_, pool_);
+      Product(m_.output(), out_lora, xb, 1, logits);
     }
   }
 
@@ -125,10 +152,34 @@ class LlamaForward {
     });
   }
 
-  // y[t] = W h[t] (+ bias when the layer has one) for the n rows of h.
-  void Project(const BoundMatrix& w, const std::vector<float>& bias, const float* h,
+  // The session's LoRA terms for a matrix of layer il (empty without adapters).
+  std::span<const LoraTerm> Lora(std::int32_t il, LoraTarget target) const {
+    return lora_ == nullptr ? std::span<const LoraTerm>() : lora_->Terms(il, target);
+  }
+
+  // y[t] = W h[t], then y[t] += scale * B (A h[t]) for each LoRA term, for the n rows of h.
+  void Product(const BoundMatrix& w, std::span<const LoraTerm> lora, const float* h,
                std::int64_t n, float* y) {
     kernels::MatMul(ToKernel(w), h, n, y, s_.kernel_, pool_);
+    for (const LoraTerm& term : lora) ApplyLora(term, h, n, y);
+  }
+
+  // y[t] += scale * B (A h[t]) for the n rows: u = A h  [n, r], z = B u  [n, n_out].
+  void ApplyLora(const LoraTerm& term, const float* h, std::int64_t n, float* y) {
+    float* u = s_.lora_u_.data();  // [n, r]
+    float* z = s_.lora_y_.data();  // [n, n_out]
+    kernels::MatMul(term.a, h, n, u, s_.kernel_, pool_);
+    kernels::MatMul(term.b, u, n, z, s_.kernel_, pool_);
+    const std::int64_t n_out = term.b.n_rows;
+    ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
+      kernels::Axpy(term.scale, z + t0 * n_out, y + t0 * n_out, (t1 - t0) * n_out);
+    });
+  }
+
+  // y[t] = W h[t] (+ LoRA terms) (+ bias when the layer has one) for the n rows of h.
+  void Project(const BoundMatrix& w, std::span<const LoraTerm> lora, const std::vector<float>& bias,
+               const float* h, std::int64_t n, float* y) {
+    Product(w, lora, h, n, y);
     if (bias.empty()) return;
     ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
       for (std::int64_t t = t0; t < t1; ++t) {
@@ -149,9 +200,9 @@ class LlamaForward {
     float* v = s_.v_.data();        // [n, n_head_kv * head_dim]
     float* attn = s_.attn_.data();  // [n, n_head * head_dim]
     NormRows(x, l.attn_norm, n, xb);
-    Project(l.wq, l.bq, xb, n, q);
-    Project(l.wk, l.bk, xb, n, k);
-    Project(l.wv, l.bv, xb, n, v);
+    Project(l.wq, Lora(il, LoraTarget::kAttnQ), l.bq, xb, n, q);
+    Project(l.wk, Lora(il, LoraTarget::kAttnK), l.bk, xb, n, k);
+    Project(l.wv, Lora(il, LoraTarget::kAttnV), l.bv, xb, n, v);
     ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
       for (std::int64_t t = t0; t < t1; ++t) {
         const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
@@ -170,7 +221,7 @@ class LlamaForward {
     } else {
       for (std::int32_t h = 0; h < c_.n_head; ++h) head_task(h);
     }
-    kernels::MatMul(ToKernel(l.wo), attn, n, xb, s_.kernel_, pool_);
+    Product(l.wo, Lora(il, LoraTarget::kAttnOutput), attn, n, xb);
     AddRows(x, xb, n);
   }
 
@@ -215,19 +266,19 @@ class LlamaForward {
   }
 
   // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.
-  void FeedForward(const LlamaLayer& l, std::int64_t n) {
+  void FeedForward(const LlamaLayer& l, std::int32_t il, std::int64_t n) {
     float* x = s_.x_.data();        // [n, n_embd]
     float* xb = s_.xb_.data();      // [n, n_embd]
     float* gate = s_.gate_.data();  // [n, n_ff]
     float* up = s_.up_.data();      // [n, n_ff]
     NormRows(x, l.ffn_norm, n, xb);
-    kernels::MatMul(ToKernel(l.w_gate), xb, n, gate, s_.kernel_, pool_);
-    kernels::MatMul(ToKernel(l.w_up), xb, n, up, s_.kernel_, pool_);
+    Product(l.w_gate, Lora(il, LoraTarget::kFfnGate), xb, n, gate);
+    Product(l.w_up, Lora(il, LoraTarget::kFfnUp), xb, n, up);
     const std::int64_t ff = c_.n_ff;
     ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
       kernels::SiluMul(gate + t0 * ff, up + t0 * ff, gate + t0 * ff, (t1 - t0) * ff);
     });
-    kernels::MatMul(ToKernel(l.w_down), gate, n, xb, s_.kernel_, pool_);
+    Product(l.w_down, Lora(il, LoraTarget::kFfnDown), gate, n, xb);
     AddRows(x, xb, n);
   }
 
@@ -236,19 +287,21 @@ class LlamaForward {
   KvCache& cache_;
   ForwardScratch& s_;
   base::ThreadPool* pool_;  // nullptr: everything on the calling thread
+  const LoraSet* lora_;     // nullptr: no adapters
   kernels::RopeParams rope_;
 };
 
 Result<ForwardScratch> ForwardScratch::Create(const LlamaModel& model, std::int32_t max_batch,
-                                              std::int32_t n_ctx) {
+                                              std::int32_t n_ctx, const LoraSet* lora) {
   ForwardScratch s;
-  TS_RETURN_IF_ERROR(LlamaForward::CreateScratch(model, max_batch, n_ctx, s));
+  TS_RETURN_IF_ERROR(LlamaForward::CreateScratch(model, max_batch, n_ctx, lora, s));
   return s;
 }
 
 std::size_t ForwardScratch::size_bytes() const {
   std::size_t floats = 0;
-  for (const std::vector<float>* b : {&x_, &xb_, &attn_, &q_, &k_, &v_, &gate_, &up_, &scores_}) {
+  for (const std::vector<float>* b :
+       {&x_, &xb_, &attn_, &q_, &k_, &v_, &gate_, &up_, &scores_, &lora_u_, &lora_y_}) {
     floats += b->size();
   }
   return floats * sizeof(float) + kernel_.size();
@@ -256,7 +309,7 @@ std::size_t ForwardScratch::size_bytes() const {
 
 Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
-               std::span<float> logits_out, base::ThreadPool* pool) {
+               std::span<float> logits_out, base::ThreadPool* pool, const LoraSet* lora) {
   const LlamaConfig& c = model.config();
   if (tokens.empty()) {
     return Status(StatusCode::kInvalidArgument, "model: llama: Forward() given no tokens");
@@ -296,8 +349,10 @@ Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                                                     " floats, needs " + std::to_string(need));
   }
 
-  LlamaForward forward(model, cache, scratch, pool);
-  const std::int64_t b = scratch.max_batch();
+  if (lora != nullptr) TS_RETURN_IF_ERROR(LlamaForward::CheckLoraScratch(model, *lora, scratch));
+
+  LlamaForward forward(model, cache, scratch, pool, lora);
+  const std::int64_t b = std::max<std::int64_t>(1, scratch.max_batch());  // checked above
   for (std::int64_t first = 0; first < n; first += b) {
     const std::int64_t count = std::min(b, n - first);
     const bool last_chunk = first + count == n;
