@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "command.h"
+#include "convert/type_plan.h"
 #include "gguf/keys.h"
 #include "gguf/reader.h"
 #include "gguf/writer.h"
@@ -54,127 +55,6 @@ struct QuantizeFlags {
   std::string output_type;
   std::string embd_type;
 };
-
-// A TYPE argument: the base type of the matrices, whether it is a k-quant mix, and the
-// general.file_type llama.cpp writes for it (LLAMA_FTYPE_*).
-struct Target {
-  std::string_view name;
-  DType base;
-  bool mix;
-  std::uint32_t file_type;
-};
-
-constexpr Target kTargets[] = {
-    {"f32", DType::kF32, false, 0},     {"f16", DType::kF16, false, 1},
-    {"bf16", DType::kBF16, false, 32},  {"q8_0", DType::kQ8_0, false, 7},
-    {"q4_0", DType::kQ4_0, false, 2},   {"q4_1", DType::kQ4_1, false, 3},
-    {"q5_0", DType::kQ5_0, false, 8},   {"q5_1", DType::kQ5_1, false, 9},
-    {"q4_k", DType::kQ4_K, false, 14},  {"q5_k", DType::kQ5_K, false, 16},
-    {"q6_k", DType::kQ6_K, false, 18},  {"q4_k_m", DType::kQ4_K, true, 15},
-    {"q5_k_m", DType::kQ5_K, true, 17},
-};
-
-std::string ValidTargets() {
-  std::string s;
-  for (const Target& t : kTargets) s += (s.empty() ? "" : ", ") + std::string(t.name);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return out;
-}
-
-Result<Target> ParseTarget(const std::string& name) {
-  for (const Target& t : kTargets) {
-    if (t.name == Lower(name)) return t;
-  }
-  return InvalidArgument("quantize: unknown type \"" + name + "\"; valid: " + ValidTargets());
-}
-
-// --output-type / --embd-type: a single type (not a mix).
-Result<DType> ParseSingleType(const std::string& flag, const std::string& name) {
-  Result<Target> t = ParseTarget(name);
-  if (!t.ok() || t->mix) {
-    std::string valid;
-    for (const Target& target : kTargets) {
-      if (!target.mix) valid += (valid.empty() ? "" : ", ") + std::string(target.name);
-    }
-    return InvalidArgument("quantize: " + flag + " \"" + name + "\" is not one of " + valid);
-  }
-  return t->base;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// The layer index of "blk.<i>.<rest>", or nullopt.
-std::optional<int> LayerOf(std::string_view name) {
-  if (name.substr(0, 4) != "blk.") return std::nullopt;
-  int i = 0;
-  std::size_t p = 4;
-  if (p >= name.size() || name[p] < '0' || name[p] > '9') return std::nullopt;
-  while (p < name.size() && name[p] >= '0' && name[p] <= '9' && i < 1000000) {
-    i = i * 10 + (name[p] - '0');
-    ++p;
-  }
-  return i;
-}
-
-// llama.cpp's use_more_bits(i_layer, n_layers).
-bool UseMoreBits(int i, int n) { return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2; }
-
-bool IsMatrix(const gguf::TensorInfo& t) {
-  return t.dims.size() >= 2 && EndsWith(t.name, "weight");
-}
-
-struct Plan {
-  Target target;
-  bool override_output = false;  // --output-type given
-  DType output_type = DType::kF32;
-  bool override_embd = false;  // --embd-type given
-  DType embd_type = DType::kF32;
-  bool has_output = false;
-  int n_attn_v = 0;
-  int n_ffn_down = 0;
-};
-
-// The type the recipe chooses for matrix `t` (before the block-size fallback).
-DType ChooseType(const Plan& plan, const gguf::TensorInfo& t) {
-  const bool is_output = t.name == "output.weight";
-  const bool is_embd = t.name == "token_embd.weight";
-  if (is_output && plan.override_output) return plan.output_type;
-  if (is_embd && plan.override_embd) return plan.embd_type;
-  if (!plan.target.mix) return plan.target.base;
-  if (is_output || (is_embd && !plan.has_output)) return DType::kQ6_K;
-  const std::optional<int> layer = LayerOf(t.name);
-  if (layer && EndsWith(t.name, ".attn_v.weight") && UseMoreBits(*layer, plan.n_attn_v)) {
-    return DType::kQ6_K;
-  }
-  if (layer && EndsWith(t.name, ".ffn_down.weight") && UseMoreBits(*layer, plan.n_ffn_down)) {
-    return DType::kQ6_K;
-  }
-  return plan.target.base;
-}
-
-// The 32-element type llama.cpp's mixes use for a K-quant whose rows do not fit 256 (the type
-// itself for others).
-DType MixFallback(DType t) {
-  switch (t) {
-    case DType::kQ4_K:
-      return DType::kQ5_0;
-    case DType::kQ5_K:
-      return DType::kQ5_1;
-    case DType::kQ6_K:
-      return DType::kQ8_0;
-    default:
-      return t;
-  }
-}
-
-bool IsQuantized(DType t) { return t != DType::kF32 && t != DType::kF16 && t != DType::kBF16; }
 
 // Converts the rows of `src` (any dequantizable type) into `type`, one row at a time.
 Status ConvertTensor(const gguf::TensorInfo& src, DType type, std::vector<float>& row_f32,
@@ -214,22 +94,20 @@ std::string Mib(std::uint64_t bytes) {
 }
 
 Status RunQuantizeImpl(const QuantizeFlags& f) {
-  Plan plan;
-  TS_ASSIGN_OR_RETURN(plan.target, ParseTarget(f.type));
+  convert::TypePlan plan;
+  TS_ASSIGN_OR_RETURN(plan.target, convert::ParseTypeTarget("quantize", f.type));
   if (!f.output_type.empty()) {
-    TS_ASSIGN_OR_RETURN(plan.output_type, ParseSingleType("--output-type", f.output_type));
+    TS_ASSIGN_OR_RETURN(plan.output_type,
+                        convert::ParseSingleType("quantize", "--output-type", f.output_type));
     plan.override_output = true;
   }
   if (!f.embd_type.empty()) {
-    TS_ASSIGN_OR_RETURN(plan.embd_type, ParseSingleType("--embd-type", f.embd_type));
+    TS_ASSIGN_OR_RETURN(plan.embd_type,
+                        convert::ParseSingleType("quantize", "--embd-type", f.embd_type));
     plan.override_embd = true;
   }
   TS_ASSIGN_OR_RETURN(gguf::File in, gguf::File::Open(f.in_path));
-  for (const gguf::TensorInfo& t : in.tensors()) {
-    if (t.name == "output.weight") plan.has_output = true;
-    if (EndsWith(t.name, ".attn_v.weight")) ++plan.n_attn_v;
-    if (EndsWith(t.name, ".ffn_down.weight")) ++plan.n_ffn_down;
-  }
+  for (const gguf::TensorInfo& t : in.tensors()) plan.Observe(t.name);
 
   // Decide and convert every tensor first (checking all of them before writing anything); the
   // writer borrows the converted bytes, kept alive in `converted`.
@@ -247,35 +125,32 @@ Status RunQuantizeImpl(const QuantizeFlags& f) {
   int n_converted = 0, n_mix_fallback = 0, n_f16 = 0;
   for (const gguf::TensorInfo& t : in.tensors()) {
     bytes_in += t.data.size();
-    if (!IsMatrix(t)) {
+    if (!convert::IsPlannedMatrix(t.name, t.dims.size())) {
       entries.push_back({&t, t.type, t.data});
       bytes_out += t.data.size();
-      any_quantized = any_quantized || IsQuantized(t.type);
+      any_quantized = any_quantized || convert::IsQuantizedType(t.type);
       continue;
     }
-    DType type = ChooseType(plan, t);
-    const DType mix_fallback = plan.target.mix ? MixFallback(type) : type;
-    if (t.row_length() % tensor::BlockSize(type) != 0 && mix_fallback != type &&
-        t.row_length() % tensor::BlockSize(mix_fallback) == 0) {
+    const convert::TypeChoice choice = convert::ChooseTensorType(plan, t.name, t.row_length());
+    const DType type = choice.type;
+    if (choice.fallback == convert::TypeFallback::kMix) {
       std::fprintf(stderr,
                    "tessera: quantize: %s: row width %llu is not a multiple of the %s block size "
                    "%u; using %s (llama.cpp's fallback in this mix)\n",
                    t.name.c_str(), static_cast<unsigned long long>(t.row_length()),
-                   std::string(tensor::TypeName(type)).c_str(), tensor::BlockSize(type),
-                   std::string(tensor::TypeName(mix_fallback)).c_str());
-      type = mix_fallback;
+                   std::string(tensor::TypeName(choice.wanted)).c_str(),
+                   tensor::BlockSize(choice.wanted), std::string(tensor::TypeName(type)).c_str());
       ++n_mix_fallback;
-    }
-    if (t.row_length() % tensor::BlockSize(type) != 0) {
+    } else if (choice.fallback == convert::TypeFallback::kF16) {
       std::fprintf(stderr,
                    "tessera: quantize: %s: row width %llu is not a multiple of the %s block size "
                    "%u; keeping it as f16\n",
                    t.name.c_str(), static_cast<unsigned long long>(t.row_length()),
-                   std::string(tensor::TypeName(type)).c_str(), tensor::BlockSize(type));
-      type = DType::kF16;
+                   std::string(tensor::TypeName(choice.wanted)).c_str(),
+                   tensor::BlockSize(choice.wanted));
       ++n_f16;
     }
-    any_quantized = any_quantized || IsQuantized(type);
+    any_quantized = any_quantized || convert::IsQuantizedType(type);
     converted.emplace_back();
     TS_RETURN_IF_ERROR(ConvertTensor(t, type, row_f32, converted.back()));
     entries.push_back({&t, type, converted.back()});
@@ -322,7 +197,7 @@ RunFn AddQuantize(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("quantize", "Convert a GGUF's weight matrices to a type");
   sub->add_option("input", f->in_path, "Source GGUF")->required();
   sub->add_option("output", f->out_path, "Destination GGUF (written atomically)")->required();
-  sub->add_option("type", f->type, "Target: " + ValidTargets())->required();
+  sub->add_option("type", f->type, "Target: " + convert::ValidTypeTargets())->required();
   sub->add_option("--output-type", f->output_type, "Type of output.weight");
   sub->add_option("--embd-type", f->embd_type, "Type of token_embd.weight");
   return [f] {

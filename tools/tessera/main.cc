@@ -33,6 +33,7 @@ int Main(int argc, char** argv) {
   add(&AddQuantize);
   add(&AddBench);
   add(&AddRoofline);
+  add(&AddConvert);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

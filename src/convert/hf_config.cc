@@ -1,0 +1,169 @@
+#include "convert/hf_config.h"
+
+#include <cmath>
+#include <limits>
+
+#include "convert/checkpoint.h"
+
+namespace tessera::convert {
+namespace {
+
+Result<std::int32_t> PositiveInt(const Json& j, const char* key, const std::string& what,
+                                 std::optional<std::int64_t> fallback = std::nullopt) {
+  TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> v, GetInt(j, key, what));
+  if (!v.has_value()) {
+    if (!fallback.has_value()) {
+      return InvalidArgument(what + ": required field \"" + key + "\" is absent");
+    }
+    v = fallback;
+  }
+  if (*v <= 0 || *v > std::numeric_limits<std::int32_t>::max()) {
+    return OutOfRange(what + ": \"" + key + "\" = " + std::to_string(*v) + " is outside [1, 2^31)");
+  }
+  return static_cast<std::int32_t>(*v);
+}
+
+Result<std::optional<std::int32_t>> TokenId(const Json& j, const char* key,
+                                            const std::string& what) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return std::optional<std::int32_t>();
+  const Json* v = &*it;
+  if (v->is_array()) {  // e.g. "eos_token_id": [128001, 128009]: the first is the EOS
+    if (v->empty()) return std::optional<std::int32_t>();
+    v = &(*v)[0];
+  }
+  if (!v->is_number_integer() || v->get<std::int64_t>() < 0 ||
+      v->get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
+    return Status(StatusCode::kTypeMismatch,
+                  what + ": \"" + key + "\" is not a non-negative integer token id");
+  }
+  return std::optional<std::int32_t>(static_cast<std::int32_t>(v->get<std::int64_t>()));
+}
+
+Status CheckFalse(const Json& j, const char* key, const std::string& what, const std::string& why) {
+  TS_ASSIGN_OR_RETURN(std::optional<bool> v, GetBool(j, key, what));
+  if (v.value_or(false)) {
+    return Unsupported(what + ": \"" + key + "\" is true; " + why);
+  }
+  return Status::Ok();
+}
+
+Status CheckRopeScaling(const Json& j, const std::string& what) {
+  auto it = j.find("rope_scaling");
+  if (it == j.end() || it->is_null()) return Status::Ok();
+  if (!it->is_object()) {
+    return Status(StatusCode::kTypeMismatch, what + ": \"rope_scaling\" is " + JsonTypeName(*it) +
+                                                 ", expected an object or null");
+  }
+  std::optional<std::string> kind;
+  TS_ASSIGN_OR_RETURN(kind, GetString(*it, "rope_type", what + ": rope_scaling"));
+  if (!kind.has_value()) {
+    TS_ASSIGN_OR_RETURN(kind, GetString(*it, "type", what + ": rope_scaling"));
+  }
+  const std::string k = kind.value_or("");
+  if (k == "default") return Status::Ok();
+  TS_ASSIGN_OR_RETURN(std::optional<double> factor, GetNumber(*it, "factor", what));
+  if (k == "linear" && factor.has_value() && *factor == 1.0) return Status::Ok();
+  return Unsupported(what + ": rope_scaling type \"" + k + "\"" +
+                     (factor.has_value() ? " with factor " + std::to_string(*factor) : "") +
+                     " is not supported (the engine implements no RoPE scaling)");
+}
+
+}  // namespace
+
+Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
+  HfConfig c;
+  std::string from_arch, from_type;
+  if (auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
+    if (!it->is_array() || it->size() != 1 || !(*it)[0].is_string()) {
+      return Unsupported(what + ": \"architectures\" must list exactly one architecture name");
+    }
+    const std::string name = (*it)[0].get<std::string>();
+    if (name == "LlamaForCausalLM") {
+      from_arch = "llama";
+    } else if (name == "Qwen2ForCausalLM") {
+      from_arch = "qwen2";
+    } else {
+      return Unsupported(what + ": architecture \"" + name +
+                         "\" is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM)");
+    }
+  }
+  TS_ASSIGN_OR_RETURN(std::optional<std::string> model_type, GetString(j, "model_type", what));
+  if (model_type.has_value()) {
+    if (*model_type != "llama" && *model_type != "qwen2") {
+      return Unsupported(what + ": model_type \"" + *model_type +
+                         "\" is not supported (supported: llama, qwen2)");
+    }
+    from_type = *model_type;
+  }
+  if (from_arch.empty() && from_type.empty()) {
+    return Unsupported(what + ": neither \"architectures\" nor \"model_type\" names the model");
+  }
+  if (!from_arch.empty() && !from_type.empty() && from_arch != from_type) {
+    return Unsupported(what + ": \"architectures\" (" + from_arch + ") and \"model_type\" (" +
+                       from_type + ") disagree");
+  }
+  c.arch = model::FindArchitecture(from_arch.empty() ? from_type : from_arch);
+  if (c.arch == nullptr) return Internal(what + ": architecture table lacks " + from_arch);
+  const bool is_llama = c.arch->name == "llama";
+
+  model::LlamaConfig& l = c.llama;
+  l.architecture = std::string(c.arch->name);
+  l.rope_mode = c.arch->rope_mode;
+  l.qkv_bias = c.arch->qkv_bias;
+  TS_ASSIGN_OR_RETURN(l.n_embd, PositiveInt(j, "hidden_size", what));
+  TS_ASSIGN_OR_RETURN(l.n_ff, PositiveInt(j, "intermediate_size", what));
+  TS_ASSIGN_OR_RETURN(l.n_layer, PositiveInt(j, "num_hidden_layers", what));
+  TS_ASSIGN_OR_RETURN(l.n_head, PositiveInt(j, "num_attention_heads", what));
+  TS_ASSIGN_OR_RETURN(l.n_head_kv, PositiveInt(j, "num_key_value_heads", what, l.n_head));
+  TS_ASSIGN_OR_RETURN(l.n_ctx_train, PositiveInt(j, "max_position_embeddings", what));
+  TS_ASSIGN_OR_RETURN(l.n_vocab, PositiveInt(j, "vocab_size", what));
+  if (l.n_embd % l.n_head != 0) {
+    return Unsupported(what + ": hidden_size " + std::to_string(l.n_embd) +
+                       " is not a multiple of num_attention_heads " + std::to_string(l.n_head));
+  }
+  l.head_dim = l.n_embd / l.n_head;
+  TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> head_dim, GetInt(j, "head_dim", what));
+  if (head_dim.has_value() && *head_dim != l.head_dim) {
+    return Unsupported(what + ": head_dim " + std::to_string(*head_dim) +
+                       " differs from hidden_size / num_attention_heads = " +
+                       std::to_string(l.head_dim) + " (the engine derives head_dim)");
+  }
+  l.n_rot = l.head_dim;
+  TS_ASSIGN_OR_RETURN(double eps, RequireNumber(j, "rms_norm_eps", what));
+  l.rms_eps = static_cast<float>(eps);
+  TS_ASSIGN_OR_RETURN(std::optional<double> theta, GetNumber(j, "rope_theta", what));
+  l.rope_freq_base = static_cast<float>(theta.value_or(10000.0));
+  TS_RETURN_IF_ERROR(CheckRopeScaling(j, what));
+
+  TS_ASSIGN_OR_RETURN(std::optional<std::string> act, GetString(j, "hidden_act", what));
+  if (act.has_value() && *act != "silu") {
+    return Unsupported(what + ": hidden_act \"" + *act + "\" is not supported (only silu)");
+  }
+  if (is_llama) {
+    TS_RETURN_IF_ERROR(CheckFalse(j, "attention_bias", what,
+                                  "llama attention projections with biases are not supported"));
+    TS_RETURN_IF_ERROR(
+        CheckFalse(j, "mlp_bias", what, "llama MLP projections with biases are not supported"));
+  } else {
+    TS_RETURN_IF_ERROR(CheckFalse(j, "use_sliding_window", what,
+                                  "sliding-window attention is not implemented by the engine"));
+  }
+  TS_ASSIGN_OR_RETURN(std::optional<bool> tied, GetBool(j, "tie_word_embeddings", what));
+  c.tied = tied.value_or(false);
+  TS_ASSIGN_OR_RETURN(c.bos_id, TokenId(j, "bos_token_id", what));
+  TS_ASSIGN_OR_RETURN(c.eos_id, TokenId(j, "eos_token_id", what));
+  TS_ASSIGN_OR_RETURN(std::optional<std::string> dtype, GetString(j, "torch_dtype", what));
+  c.torch_dtype = dtype.value_or("");
+
+  if (Status s = model::ValidateLlamaConfig(l); !s.ok()) return s.WithContext(what);
+  return c;
+}
+
+Result<HfConfig> ReadHfConfig(const std::string& dir) {
+  const std::string path = JoinPath(dir, "config.json");
+  TS_ASSIGN_OR_RETURN(Json j, ReadJsonFile(path));
+  return ParseHfConfig(j, "convert: config.json");
+}
+
+}  // namespace tessera::convert

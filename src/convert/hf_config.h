@@ -1,0 +1,52 @@
+// HfConfig: the hyper-parameters of a Hugging Face `config.json` for the architectures the engine
+// runs, validated against what it implements.
+//
+// Accepted: "architectures": ["LlamaForCausalLM"] and/or "model_type": "llama" -> llama;
+// ["Qwen2ForCausalLM"] / "qwen2" -> qwen2 (when both are present they must agree).
+// Fields (required unless a default is given):
+//   hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, rms_norm_eps,
+//   max_position_embeddings, vocab_size
+//   num_key_value_heads [num_attention_heads]   rope_theta [10000]
+//   tie_word_embeddings [false, for both architectures]
+//   head_dim [hidden_size / num_attention_heads]: must equal that quotient (the engine derives it)
+//   bos_token_id, eos_token_id: integers (eos may be a list: its first entry), optional
+//   hidden_act ["silu"]: anything else is refused
+//   rope_scaling [null]: null, {"rope_type"/"type": "default"}, or "linear" with factor 1.0
+//   torch_dtype: informational only
+// Refused (kUnsupported naming the field): other architectures, llama with attention_bias or
+// mlp_bias true, qwen2 with use_sliding_window true, other rope scaling, other activations.
+// A missing required field is kInvalidArgument naming it; wrong JSON types kTypeMismatch; values
+// outside the engine's bounds (model/config.h) kMalformed / kOutOfRange.
+//
+// Thread safety: plain data; the functions are reentrant.
+#ifndef TESSERA_CONVERT_HF_CONFIG_H_
+#define TESSERA_CONVERT_HF_CONFIG_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "convert/json_file.h"
+#include "model/architecture.h"
+#include "model/config.h"
+#include "tessera/status.h"
+
+namespace tessera::convert {
+
+struct HfConfig {
+  const model::ArchitectureTraits* arch = nullptr;  // llama or qwen2
+  model::LlamaConfig llama;  // n_vocab, n_ctx_train, n_embd, ... as the GGUF will state them
+  bool tied = false;         // tie_word_embeddings
+  std::optional<std::int32_t> bos_id;
+  std::optional<std::int32_t> eos_id;
+  std::string torch_dtype;  // may be empty
+};
+
+// Reads `<dir>/config.json`.
+Result<HfConfig> ReadHfConfig(const std::string& dir);
+// Interprets a parsed config.json (`what` names it in messages).
+Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what);
+
+}  // namespace tessera::convert
+
+#endif  // TESSERA_CONVERT_HF_CONFIG_H_

@@ -1,0 +1,129 @@
+#include "hf_reference.h"
+
+#include <cmath>
+#include <string>
+
+namespace tessera::convert::testing {
+namespace {
+
+using Vec = std::vector<double>;
+
+// y = W x for W [rows, cols] row-major (HF linear weight [out, in]).
+Vec Linear(const FixtureTensor& w, const Vec& x) {
+  const std::uint64_t rows = w.shape[0], cols = w.shape[1];
+  Vec y(rows, 0.0);
+  for (std::uint64_t r = 0; r < rows; ++r) {
+    double s = 0.0;
+    for (std::uint64_t c = 0; c < cols; ++c)
+      s += static_cast<double>(w.values[r * cols + c]) * x[c];
+    y[r] = s;
+  }
+  return y;
+}
+
+Vec RmsNorm(const Vec& x, const FixtureTensor& g, double eps) {
+  double ss = 0.0;
+  for (double v : x) ss += v * v;
+  const double scale = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
+  Vec y(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * g.values[i];
+  return y;
+}
+
+// transformers' rotate_half: (x[i], x[i + d/2]) rotated by pos * base^(-2i/d).
+void RopeHalf(Vec& x, int n_heads, int head_dim, int pos, double base) {
+  const int half = head_dim / 2;
+  for (int h = 0; h < n_heads; ++h) {
+    double* v = x.data() + h * head_dim;
+    for (int i = 0; i < half; ++i) {
+      const double theta = pos * std::pow(base, -2.0 * i / head_dim);
+      const double c = std::cos(theta), s = std::sin(theta);
+      const double a = v[i], b = v[i + half];
+      v[i] = a * c - b * s;
+      v[i + half] = b * c + a * s;
+    }
+  }
+}
+
+void AddBias(Vec& x, const TensorMap& t, const std::string& name) {
+  auto it = t.find(name);
+  if (it == t.end()) return;
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] += it->second.values[i];
+}
+
+}  // namespace
+
+double LogProb(const std::vector<double>& logits, std::int32_t id) {
+  double mx = logits[0];
+  for (double v : logits) mx = std::max(mx, v);
+  double sum = 0.0;
+  for (double v : logits) sum += std::exp(v - mx);
+  return logits[static_cast<std::size_t>(id)] - mx - std::log(sum);
+}
+
+std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const TensorMap& t,
+                                                 const std::vector<std::int32_t>& tokens) {
+  const int hd = s.n_embd / s.n_head;
+  const int group = s.n_head / s.n_head_kv;
+  const double eps = 1e-5, base = 10000.0;
+  const auto n = tokens.size();
+  const FixtureTensor& embd = t.at("model.embed_tokens.weight");
+  const FixtureTensor& out_w = s.tied ? embd : t.at("lm_head.weight");
+  std::vector<Vec> x(n, Vec(static_cast<std::size_t>(s.n_embd)));
+  for (std::size_t p = 0; p < n; ++p) {
+    for (int i = 0; i < s.n_embd; ++i) {
+      x[p][static_cast<std::size_t>(i)] =
+          embd.values[static_cast<std::size_t>(tokens[p]) * s.n_embd + i];
+    }
+  }
+  for (int l = 0; l < s.n_layer; ++l) {
+    const std::string pre = "model.layers." + std::to_string(l) + ".";
+    std::vector<Vec> q(n), k(n), v(n);
+    for (std::size_t p = 0; p < n; ++p) {
+      const Vec h = RmsNorm(x[p], t.at(pre + "input_layernorm.weight"), eps);
+      q[p] = Linear(t.at(pre + "self_attn.q_proj.weight"), h);
+      k[p] = Linear(t.at(pre + "self_attn.k_proj.weight"), h);
+      v[p] = Linear(t.at(pre + "self_attn.v_proj.weight"), h);
+      AddBias(q[p], t, pre + "self_attn.q_proj.bias");
+      AddBias(k[p], t, pre + "self_attn.k_proj.bias");
+      AddBias(v[p], t, pre + "self_attn.v_proj.bias");
+      RopeHalf(q[p], s.n_head, hd, static_cast<int>(p), base);
+      RopeHalf(k[p], s.n_head_kv, hd, static_cast<int>(p), base);
+    }
+    for (std::size_t p = 0; p < n; ++p) {
+      Vec attn(static_cast<std::size_t>(s.n_embd), 0.0);
+      for (int h = 0; h < s.n_head; ++h) {
+        const int kvh = h / group;
+        std::vector<double> scores(p + 1);
+        double mx = -1e300;
+        for (std::size_t j = 0; j <= p; ++j) {
+          double d = 0.0;
+          for (int i = 0; i < hd; ++i) d += q[p][h * hd + i] * k[j][kvh * hd + i];
+          scores[j] = d / std::sqrt(static_cast<double>(hd));
+          mx = std::max(mx, scores[j]);
+        }
+        double sum = 0.0;
+        for (double& sc : scores) sum += (sc = std::exp(sc - mx));
+        for (std::size_t j = 0; j <= p; ++j) {
+          for (int i = 0; i < hd; ++i) attn[h * hd + i] += scores[j] / sum * v[j][kvh * hd + i];
+        }
+      }
+      const Vec o = Linear(t.at(pre + "self_attn.o_proj.weight"), attn);
+      for (int i = 0; i < s.n_embd; ++i) x[p][i] += o[i];
+      const Vec h = RmsNorm(x[p], t.at(pre + "post_attention_layernorm.weight"), eps);
+      const Vec g = Linear(t.at(pre + "mlp.gate_proj.weight"), h);
+      const Vec u = Linear(t.at(pre + "mlp.up_proj.weight"), h);
+      Vec a(g.size());
+      for (std::size_t i = 0; i < g.size(); ++i) a[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
+      const Vec d = Linear(t.at(pre + "mlp.down_proj.weight"), a);
+      for (int i = 0; i < s.n_embd; ++i) x[p][i] += d[i];
+    }
+  }
+  std::vector<Vec> logits;
+  for (std::size_t p = 0; p < n; ++p) {
+    logits.push_back(Linear(out_w, RmsNorm(x[p], t.at("model.norm.weight"), eps)));
+  }
+  return logits;
+}
+
+}  // namespace tessera::convert::testing
