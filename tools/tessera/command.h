@@ -28,6 +28,7 @@ RunFn AddSynth(CLI::App& app);
 RunFn AddQuantize(CLI::App& app);
 RunFn AddBench(CLI::App& app);
 RunFn AddRoofline(CLI::App& app);
+RunFn AddEval(CLI::App& app);
 RunFn AddConvert(CLI::App& app);
 
 // Prints "tessera: <code>: <message>" to stderr and returns exit status 1.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "command.h"
+#include "version.h"
 
 namespace tessera::cli {
 
@@ -18,7 +19,7 @@ namespace {
 int Main(int argc, char** argv) {
   CLI::App app{"tessera: a runtime for modular tiny language models"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "tessera 0.1.0");
+  app.set_version_flag("--version", kVersion);
   std::vector<std::pair<CLI::App*, RunFn>> commands;
   auto add = [&](RunFn (*adder)(CLI::App&)) {
     RunFn run = adder(app);
@@ -33,6 +34,7 @@ int Main(int argc, char** argv) {
   add(&AddQuantize);
   add(&AddBench);
   add(&AddRoofline);
+  add(&AddEval);
   add(&AddConvert);
   try {
     app.parse(argc, argv);

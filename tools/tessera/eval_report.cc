@@ -1,0 +1,255 @@
+// The `tessera eval` report (eval_report.h).
+#include "eval_report.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "options.h"
+#include "version.h"
+
+namespace tessera::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+constexpr const char* kNoSplit = "(none)";
+
+struct Tally {
+  std::int64_t correct = 0;
+  std::int64_t total = 0;
+  double logprob_sum = 0.0;  // of answer_logprob over scored cases
+  std::int64_t scored = 0;
+
+  void Add(const CaseResult& r) {
+    ++total;
+    if (r.match) ++correct;
+    if (r.answer_tokens > 0) {
+      logprob_sum += r.answer_logprob;
+      ++scored;
+    }
+  }
+  Json ToJson() const {
+    Json j;
+    j["correct"] = correct;
+    j["total"] = total;
+    j["accuracy"] = total > 0 ? static_cast<double>(correct) / static_cast<double>(total) : 0.0;
+    j["mean_answer_logprob"] =
+        scored > 0 ? Json(logprob_sum / static_cast<double>(scored)) : Json(nullptr);
+    return j;
+  }
+};
+
+// Nearest rank: the smallest value with at least p% of the values at or below it.
+double Percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0.0;
+  const auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * sorted.size()));
+  return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
+}
+
+double Rate(double tokens, double seconds) { return seconds > 0.0 ? tokens / seconds : 0.0; }
+
+std::string Str(const Json& j) { return j.is_string() ? j.get<std::string>() : DumpJson(j, -1); }
+
+}  // namespace
+
+Json EvalReportJson(const EvalContext& context, const EvalRun& run) {
+  const Model& model = *context.model;
+  Json out;
+  out["version"] = kVersion;
+  out["model"] = {
+      {"path", model.path()}, {"sha256", model.sha256()}, {"description", model.description()}};
+  if (context.adapter != nullptr) {
+    out["adapter"] = {{"path", context.adapter->path()},
+                      {"sha256", context.adapter->sha256()},
+                      {"scale", context.adapter_scale},
+                      {"description", context.adapter->description()}};
+  } else {
+    out["adapter"] = nullptr;
+  }
+  out["set"] = {{"path", context.set->path},
+                {"sha256", context.set->sha256},
+                {"cases", context.set->cases.size()},
+                {"evaluated", run.cases.size()}};
+  out["max_tokens"] = run.max_tokens;
+  out["threads"] = context.threads;
+
+  Tally all;
+  std::map<std::string, Tally> by_skill;
+  std::map<std::string, Tally> by_split;
+  std::vector<double> latencies;
+  double prompt_tokens = 0, prefill_seconds = 0, decode_tokens = 0, decode_seconds = 0;
+  std::int64_t answer_tokens = 0;
+  Json failures = Json::array();
+  for (const CaseResult& r : run.cases) {
+    const EvalCase& c = *r.eval_case;
+    all.Add(r);
+    by_skill[c.skill].Add(r);
+    by_split[c.has_split ? c.split : kNoSplit].Add(r);
+    latencies.push_back(r.latency_ms);
+    prompt_tokens += r.prompt_tokens;
+    prefill_seconds += r.prefill_seconds;
+    decode_tokens += r.decode_tokens;
+    decode_seconds += r.decode_seconds;
+    answer_tokens += r.answer_tokens;
+    if (!r.match && failures.size() < static_cast<std::size_t>(context.show_failures)) {
+      failures.push_back({{"id", c.id},
+                          {"skill", c.skill},
+                          {"split", c.has_split ? Json(c.split) : Json(nullptr)},
+                          {"line", c.line},
+                          {"prompt", c.prompt},
+                          {"expected", c.answer},
+                          {"got", r.got},
+                          {"stop_reason", std::string(StopReasonName(r.stop_reason))}});
+    }
+  }
+  Json exact = all.ToJson();
+  out["exact_match"] = {
+      {"correct", exact["correct"]}, {"total", exact["total"]}, {"accuracy", exact["accuracy"]}};
+  Json skills = Json::object();
+  for (const auto& [name, tally] : by_skill) skills[name] = tally.ToJson();
+  out["by_skill"] = std::move(skills);
+  Json splits = Json::object();
+  for (const auto& [name, tally] : by_split) splits[name] = tally.ToJson();
+  out["by_split"] = std::move(splits);
+  out["mean_answer_logprob"] = exact["mean_answer_logprob"];
+  out["answer_tokens"] = answer_tokens;
+
+  std::sort(latencies.begin(), latencies.end());
+  double sum = 0.0;
+  for (double l : latencies) sum += l;
+  out["latency_ms"] = {
+      {"mean", latencies.empty() ? 0.0 : sum / static_cast<double>(latencies.size())},
+      {"p50", Percentile(latencies, 50)},
+      {"p95", Percentile(latencies, 95)},
+      {"max", latencies.empty() ? 0.0 : latencies.back()}};
+  out["throughput"] = {{"prompt_tokens", static_cast<std::int64_t>(prompt_tokens)},
+                       {"prefill_seconds", prefill_seconds},
+                       {"prefill_tokens_per_second", Rate(prompt_tokens, prefill_seconds)},
+                       {"decode_tokens", static_cast<std::int64_t>(decode_tokens)},
+                       {"decode_seconds", decode_seconds},
+                       {"decode_tokens_per_second", Rate(decode_tokens, decode_seconds)}};
+  out["failures"] = std::move(failures);
+  return out;
+}
+
+std::string EvalReportText(const Json& report) {
+  std::string s;
+  const auto line = [&s](const char* fmt, auto... args) {
+    const int n = std::snprintf(nullptr, 0, fmt, args...);
+    if (n <= 0) return;
+    const std::size_t at = s.size();
+    s.resize(at + static_cast<std::size_t>(n) + 1);
+    std::snprintf(s.data() + at, static_cast<std::size_t>(n) + 1, fmt, args...);
+    s.resize(at + static_cast<std::size_t>(n));
+  };
+  const Json& m = report["model"];
+  line("model      %s\n           sha256 %s\n           %s\n", Str(m["path"]).c_str(),
+       Str(m["sha256"]).c_str(), Str(m["description"]).c_str());
+  if (report["adapter"].is_null()) {
+    line("adapter    none\n");
+  } else {
+    const Json& a = report["adapter"];
+    line("adapter    %s (scale %g)\n           sha256 %s\n           %s\n", Str(a["path"]).c_str(),
+         a["scale"].get<double>(), Str(a["sha256"]).c_str(), Str(a["description"]).c_str());
+  }
+  const Json& set = report["set"];
+  line("set        %s: %lld of %lld cases\n           sha256 %s\n", Str(set["path"]).c_str(),
+       set["evaluated"].get<long long>(), set["cases"].get<long long>(),
+       Str(set["sha256"]).c_str());
+  const Json& em = report["exact_match"];
+  line("\nexact match  %lld/%lld  %.1f%%\n", em["correct"].get<long long>(),
+       em["total"].get<long long>(), 100.0 * em["accuracy"].get<double>());
+  const std::pair<const char*, const char*> groups[] = {{"by_skill", "per skill"},
+                                                        {"by_split", "per split"}};
+  for (const auto& [group, title] : groups) {
+    line("  %s\n", title);
+    for (const auto& [name, t] : report[group].items()) {
+      line("    %-20s %lld/%lld  %5.1f%%  logprob %s\n", name.c_str(),
+           t["correct"].get<long long>(), t["total"].get<long long>(),
+           100.0 * t["accuracy"].get<double>(),
+           t["mean_answer_logprob"].is_null()
+               ? "-"
+               : std::to_string(t["mean_answer_logprob"].get<double>()).c_str());
+    }
+  }
+  if (report["mean_answer_logprob"].is_null()) {
+    line("mean answer logprob  - (no answer scored)\n");
+  } else {
+    line("mean answer logprob  %.4f per token (answer + EOS, teacher-forced; %lld tokens)\n",
+         report["mean_answer_logprob"].get<double>(), report["answer_tokens"].get<long long>());
+  }
+  const Json& lat = report["latency_ms"];
+  line("latency ms           mean %.2f  p50 %.2f  p95 %.2f  max %.2f\n", lat["mean"].get<double>(),
+       lat["p50"].get<double>(), lat["p95"].get<double>(), lat["max"].get<double>());
+  const Json& tp = report["throughput"];
+  line("tokens/s             prefill %.1f  decode %.1f  (%d threads, max tokens %d)\n",
+       tp["prefill_tokens_per_second"].get<double>(), tp["decode_tokens_per_second"].get<double>(),
+       report["threads"].get<int>(), report["max_tokens"].get<int>());
+  const Json& failures = report["failures"];
+  if (!failures.empty()) {
+    line("\nfirst %zu failures\n", failures.size());
+    for (const Json& f : failures) {
+      line("  %s (line %lld, %s)\n", Str(f["id"]).c_str(), f["line"].get<long long>(),
+           Str(f["skill"]).c_str());
+      for (const auto& [label, key] :
+           {std::pair{"prompt  ", "prompt"}, std::pair{"expected", "expected"},
+            std::pair{"got     ", "got"}}) {
+        line("    %s %s\n", label, DumpJson(f[key], -1).c_str());
+      }
+    }
+  }
+  line("\n%s\n", Str(report["version"]).c_str());
+  return s;
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const auto fail = [&](const char* call, const std::string& file) {
+    std::string message = "eval: ";
+    message.append(call).append(" \"").append(file).append("\": ").append(std::strerror(errno));
+    return Status(StatusCode::kIoError, std::move(message));
+  };
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) return fail("mkstemp", tmp);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Status st = fail("write", tmp);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return st;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
+    Status st = fail("fsync", tmp);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::close(fd) != 0) {
+    Status st = fail("close", tmp);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    Status st = fail("rename", path);
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::cli
