@@ -37,12 +37,13 @@
 #include <string>
 #include <string_view>
 
+#include "model/lora_adapter.h"
 #include "tessera/status.h"
 
 namespace tessera::convert {
 
-// The metadata key holding the base model's SHA-256.
-inline constexpr std::string_view kAdapterBaseSha256 = "adapter.base.sha256";
+// The metadata key holding the base model's SHA-256 (the engine's loader checks it).
+inline constexpr std::string_view kAdapterBaseSha256 = model::kAdapterBaseSha256Key;
 
 struct LoraConvertOptions {
   std::string dir;        // the PEFT adapter directory

@@ -9,6 +9,7 @@
 // so is every metadata pair except general.file_type (set to llama.cpp's LLAMA_FTYPE number for
 // TYPE) and general.quantization_version (2 when the result holds quantized blocks).
 //
+// The recipe below lives in convert/type_plan.h (shared with `tessera convert`).
 // The mixes, a documented simplification of llama.cpp's llama_tensor_get_type():
 //   base type Q4_K (q4_k_m) or Q5_K (q5_k_m) for every matrix, except
 //   * output.weight, or token_embd.weight when there is no output.weight (tied): Q6_K;
