@@ -177,8 +177,8 @@ Result<GgufVocab> TokenizerJsonToGgufVocab(const Json& tj, const HfConfig& confi
       TS_ASSIGN_OR_RETURN(std::optional<bool> special, GetBool(a, "special", where));
       if (!content.has_value()) return Malformed(where + ": an entry has no content");
       const bool control = special.value_or(false) || LooksSpecial(*content);
-      TS_RETURN_IF_ERROR(
-          place(id, *content, control ? TokenType::kControl : TokenType::kUserDefined, true));
+      TS_RETURN_IF_ERROR(place(id, control ? *content : PreNormalizeUserDefined(*content),
+                               control ? TokenType::kControl : TokenType::kUserDefined, true));
     }
   }
   GgufVocab v;

@@ -6,20 +6,6 @@ namespace {
 
 constexpr std::int32_t kSpmBpe = 2;
 
-// Builds a new string (std::string::replace trips GCC 12's -Wrestrict false positive at -O3).
-std::string ReplaceAll(const std::string& s, std::string_view from, std::string_view to) {
-  std::string out;
-  out.reserve(s.size());
-  std::size_t p = 0;
-  for (std::size_t q = s.find(from); q != std::string::npos; q = s.find(from, p)) {
-    out.append(s, p, q - p);
-    out.append(to);
-    p = q + from.size();
-  }
-  out.append(s, p, std::string::npos);
-  return out;
-}
-
 // tokenizer_config.json "added_tokens_decoder": {"<id>": {"content": ..., "special": bool}}.
 Status ApplyAddedTokensDecoder(const Json& tc, std::int32_t n_vocab, GgufVocab* v) {
   if (!tc.is_object()) return Status::Ok();
@@ -50,7 +36,7 @@ Status ApplyAddedTokensDecoder(const Json& tc, std::int32_t n_vocab, GgufVocab* 
       v->tokens[i] = *content;
     } else {
       v->types[i] = TokenType::kUserDefined;
-      v->tokens[i] = ReplaceAll(*content, "\xe2\x96\x81", " ");
+      v->tokens[i] = PreNormalizeUserDefined(*content);
     }
     v->scores[i] = -1000.0f;
   }

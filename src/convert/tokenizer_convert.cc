@@ -28,6 +28,21 @@ bool StartsEnds(const std::string& s, std::string_view a, std::string_view b) {
 
 }  // namespace
 
+// Builds a new string (std::string::replace trips GCC 12's -Wrestrict false positive at -O3).
+std::string PreNormalizeUserDefined(const std::string& text) {
+  constexpr std::string_view kLowLine = "\xe2\x96\x81";  // U+2581
+  std::string out;
+  out.reserve(text.size());
+  std::size_t p = 0;
+  for (std::size_t q = text.find(kLowLine); q != std::string::npos; q = text.find(kLowLine, p)) {
+    out.append(text, p, q - p);
+    out.push_back(' ');
+    p = q + kLowLine.size();
+  }
+  out.append(text, p, std::string::npos);
+  return out;
+}
+
 bool LooksSpecial(const std::string& text) {
   return text == "<pad>" || text == "<mask>" || StartsEnds(text, "<|", "|>") ||
          StartsEnds(text, "<\xef\xbd\x9c", "\xef\xbd\x9c>") || StartsEnds(text, "<unused", ">");

@@ -61,6 +61,9 @@ Status ApplyTokenizerConfig(const Json& tokenizer_config, const HfConfig& config
 // Whether llama.cpp treats an added token's text as special ("<|...|>", "<pad>", ...).
 bool LooksSpecial(const std::string& text);
 
+// A user-defined token's text as llama.cpp stores it: U+2581 turned into spaces.
+std::string PreNormalizeUserDefined(const std::string& text);
+
 // The tokenizer.ggml.pre name for a Split regular expression, "" when unknown; `refusal`
 // receives the reason when the expression is known but not implemented by the engine.
 std::string PreTokenizerForRegex(const std::string& regex, std::string* refusal);

@@ -225,6 +225,11 @@ TEST(ConvertModelTest, ByteLevelBpeTokenizerConvertsAndTokenizes) {
   shape.arch = "qwen2";
   shape.tied = true;
   const std::string dir = testing::WriteModelDir("bpe", shape, testing::ModelTensors(shape));
+  // A non-special added token: user defined, U+2581 stored as spaces (as llama.cpp).
+  testing::json tj = testing::BpeTokenizerJson();
+  tj["added_tokens"].push_back(
+      {{"id", 262}, {"content", "\xe2\x96\x81my\xe2\x96\x81tok"}, {"special", false}});
+  testing::WriteFile(dir + "/tokenizer.json", tj.dump());
   const std::string out = dir + "/out.gguf";
   ASSERT_TRUE(Convert(dir, out, "f16").ok());
   Result<gguf::File> f = gguf::File::Open(out);
@@ -234,6 +239,9 @@ TEST(ConvertModelTest, ByteLevelBpeTokenizerConvertsAndTokenizes) {
   EXPECT_EQ((*f->GetArray("tokenizer.ggml.merges"))->items.size(), 5u);
   EXPECT_EQ((*f->GetArray("tokenizer.ggml.merges"))->items[1].string(), "l l");
   EXPECT_EQ((*f->GetArray("tokenizer.ggml.token_type"))->items[261], gguf::Value::I32(3));
+  EXPECT_EQ((*f->GetArray("tokenizer.ggml.token_type"))->items[262], gguf::Value::I32(4));
+  EXPECT_EQ((*f->GetArray("tokenizer.ggml.tokens"))->items[262].string(), " my tok");
+  EXPECT_EQ((*f->GetArray("tokenizer.ggml.tokens"))->items[263].string(), "[PAD263]");
   EXPECT_EQ(f->FindTensor("output.weight"), nullptr);  // tied
   EXPECT_NE(f->FindTensor("blk.0.attn_k.bias"), nullptr);
   Result<std::unique_ptr<Model>> model = Model::Open(out);
