@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "lora_fixture.h"
 #include "tessera/engine.h"
 #include "test_model.h"
 
@@ -79,6 +80,41 @@ TEST(AllocationTest, DecodeLoopDoesNotAllocate) {
     EXPECT_EQ(at_last, at_first) << "allocations during " << r->tokens.size() << " tokens at "
                                  << "temperature " << temperature;
   }
+  std::remove(path.c_str());
+}
+
+TEST(AllocationTest, DecodeLoopWithLoraAdaptersDoesNotAllocate) {
+  const std::string path = WriteTestModel("alloc_lora");
+  auto model = OpenModel(path);
+  ASSERT_NE(model, nullptr);
+  Result<gguf::File> base = gguf::File::Open(path);
+  ASSERT_TRUE(base.ok());
+  Result<std::vector<lora_test::Factors>> f = lora_test::MakeFactors(
+      *base, {"blk.0.attn_q.weight", "blk.1.ffn_down.weight", "output.weight"}, 4, 7);
+  ASSERT_TRUE(f.ok());
+  const std::string adapter_path = TempPath("alloc_lora_adapter");
+  ASSERT_TRUE(lora_test::WriteAdapter(lora_test::MakeAdapter(*f, 8.0f), adapter_path).ok());
+  Result<std::shared_ptr<const Adapter>> adapter = Adapter::Open(adapter_path, *model);
+  ASSERT_TRUE(adapter.ok()) << adapter.status().ToString();
+  SessionOptions so;
+  so.adapters.push_back({*adapter, 1.0f});
+  Result<std::unique_ptr<Session>> session = model->NewSession(so);
+  ASSERT_TRUE(session.ok());
+  GenerateOptions options;
+  options.max_tokens = 40;
+  options.top_n = 5;
+  long at_first = -1;
+  long at_last = -1;
+  Result<GenerateResult> r = (*session)->Generate("abc", options, [&](const TokenEvent& e) {
+    const long now = g_allocations.load(std::memory_order_relaxed);
+    if (e.index == 0) at_first = now;
+    at_last = now;
+    return true;
+  });
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_GE(r->tokens.size(), 10u);
+  EXPECT_EQ(at_last, at_first) << "allocations during " << r->tokens.size() << " tokens";
+  std::remove(adapter_path.c_str());
   std::remove(path.c_str());
 }
 
