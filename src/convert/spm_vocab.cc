@@ -5,6 +5,18 @@ namespace tessera::convert {
 namespace {
 
 constexpr std::int32_t kSpmBpe = 2;
+constexpr std::int32_t kSpmChar = 4;
+constexpr std::int32_t kPieceNormal = 1;
+
+// Bytes of the UTF-8 sequence starting with `lead` (1 for invalid leads: the engine's tokenizer
+// validates text, not this check).
+std::size_t Utf8Length(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if ((lead >> 5) == 0x6) return 2;
+  if ((lead >> 4) == 0xe) return 3;
+  if ((lead >> 3) == 0x1e) return 4;
+  return 1;
+}
 
 // tokenizer_config.json "added_tokens_decoder": {"<id>": {"content": ..., "special": bool}}.
 Status ApplyAddedTokensDecoder(const Json& tc, std::int32_t n_vocab, GgufVocab* v) {
@@ -48,12 +60,22 @@ Status ApplyAddedTokensDecoder(const Json& tc, std::int32_t n_vocab, GgufVocab* 
 Result<GgufVocab> SpmToGgufVocab(const SpmModel& spm, const HfConfig& config,
                                  const Json& tokenizer_config) {
   const std::string what = "convert: tokenizer.model";
-  if (spm.model_type != kSpmBpe) {
+  if (spm.model_type == kSpmChar) {
+    // A CHAR model splits text into characters; the engine's merge-by-score algorithm does the
+    // same exactly when no normal piece is longer than one character (nothing can merge).
+    for (const SpmPiece& p : spm.pieces) {
+      if (p.type == kPieceNormal && !p.piece.empty() &&
+          Utf8Length(static_cast<unsigned char>(p.piece[0])) != p.piece.size()) {
+        return Unsupported(what + ": CHAR model piece \"" + p.piece +
+                           "\" is longer than one character");
+      }
+    }
+  } else if (spm.model_type != kSpmBpe) {
     static constexpr const char* kNames[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
     const char* name = spm.model_type >= 1 && spm.model_type <= 4 ? kNames[spm.model_type] : "?";
-    return Unsupported(what + ": trainer_spec.model_type is " + name + " (" +
-                       std::to_string(spm.model_type) +
-                       "); only BPE SentencePiece models convert exactly to the llama tokenizer");
+    return Unsupported(
+        what + ": trainer_spec.model_type is " + name + " (" + std::to_string(spm.model_type) +
+        "); only BPE and CHAR SentencePiece models convert exactly to the llama tokenizer");
   }
   if (spm.normalizer_name != "identity") {
     return Unsupported(what + ": normalizer_spec.name is \"" + spm.normalizer_name +

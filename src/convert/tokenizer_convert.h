@@ -5,13 +5,15 @@
 // tokenizer.model or tokenizer.json".
 //
 // tokenizer.model -> tokenizer.ggml.model "llama", pre "default": pieces, scores and types as
-// stored. Refused (kUnsupported): a model_type other than BPE (the engine's SentencePiece
-// algorithm merges by score, which is exact only for BPE models), a normalizer other than
-// "identity" or with remove_extra_whitespaces (the engine does not normalize), added_tokens.json.
-// add_space_prefix = normalizer add_dummy_prefix; add_bos_token true unless tokenizer_config.json
-// says otherwise; bos/eos from config.json, else the trainer spec; unk and pad from the trainer
-// spec (-1: not written). tokenizer_config.json "added_tokens_decoder" entries replace their ids
-// as llama.cpp does (special -> control, else user defined with U+2581 turned into spaces).
+// stored. Refused (kUnsupported): a model_type other than BPE or CHAR (the engine's
+// SentencePiece algorithm merges by score, which is exact for BPE models, and for CHAR models
+// whose normal pieces are single characters; UNIGRAM's Viterbi search is not), a normalizer other
+// than "identity" or with remove_extra_whitespaces (the engine does not normalize),
+// added_tokens.json. add_space_prefix = normalizer add_dummy_prefix; add_bos_token true unless
+// tokenizer_config.json says otherwise; bos/eos from config.json, else the trainer spec; unk and
+// pad from the trainer spec (-1: not written). tokenizer_config.json "added_tokens_decoder" entries
+// replace their ids as llama.cpp does (special -> control, else user defined with U+2581 turned
+// into spaces).
 //
 // tokenizer.json -> "gpt2": model.type must be "BPE" with byte-level pre-tokenizer and decoder;
 // tokens from model.vocab then added_tokens (special, or text like "<|...|>", -> control; other

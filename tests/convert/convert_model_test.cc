@@ -220,6 +220,33 @@ TEST(ConvertModelTest, SentencePieceTokenizerRoundTrips) {
   EXPECT_EQ(*(*model)->Detokenize(text_ids), "hello world");
 }
 
+// A CHAR SentencePiece model (as models/train trains): one token per character, byte fallback
+// for the others.
+TEST(ConvertModelTest, CharSentencePieceModelConverts) {
+  ModelShape shape;
+  const std::string dir = testing::WriteModelDir("spm_char", shape, testing::ModelTensors(shape));
+  testing::SpmOptions so;
+  so.model_type = 4;
+  so.char_pieces = true;
+  testing::WriteFile(dir + "/tokenizer.model", testing::SpmModelBytes(so));
+  const std::string out = dir + "/out.gguf";
+  Result<ConvertReport> r = Convert(dir, out, "f16");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<std::unique_ptr<Model>> model = Model::Open(out);
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  Result<std::vector<std::int32_t>> ids = (*model)->Tokenize("hello wx", true, false);
+  ASSERT_TRUE(ids.ok());
+  // ▁ h e l l o ▁ w <0x78>
+  EXPECT_EQ(*ids, (std::vector<std::int32_t>{1, 259, 260, 261, 262, 262, 263, 259, 264, 3 + 0x78}));
+  // A CHAR model with a multi-character piece is refused.
+  so.char_pieces = false;
+  testing::WriteFile(dir + "/tokenizer.model", testing::SpmModelBytes(so));
+  r = Convert(dir, dir + "/out2.gguf", "f16");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(r.status().message().find("longer than one character"), std::string::npos);
+}
+
 TEST(ConvertModelTest, ByteLevelBpeTokenizerConvertsAndTokenizes) {
   ModelShape shape;
   shape.arch = "qwen2";

@@ -130,10 +130,18 @@ std::string SpmModelBytes(const SpmOptions& o) {
   }
   const std::string u = "\xe2\x96\x81";  // ▁
   const char* words[] = {"h", "he", "hel", "hell", "hello", "w", "wo", "wor", "worl", "world"};
+  const char* chars[] = {"", "h", "e", "l", "o", "w", "r", "d"};
   float score = -1.0f;
-  for (const char* w : words) {
-    PutBytesField(&m, 1, Piece(u + w, score, 1));
-    score -= 1.0f;
+  if (o.char_pieces) {
+    for (const char* c : chars) {
+      PutBytesField(&m, 1, Piece(c[0] == 0 ? u : std::string(c), score, 1));
+      score -= 1.0f;
+    }
+  } else {
+    for (const char* w : words) {
+      PutBytesField(&m, 1, Piece(u + w, score, 1));
+      score -= 1.0f;
+    }
   }
   std::string trainer;
   PutVarintField(&trainer, 3, o.model_type);

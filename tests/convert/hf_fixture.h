@@ -41,6 +41,9 @@ struct SpmOptions {
   int model_type = 2;  // BPE
   std::string normalizer = "identity";
   bool remove_extra_whitespaces = false;
+  // Single-character pieces "▁", "h", "e", "l", "o", "w", "r", "d" (ids 259..266) instead of the
+  // words above (a CHAR model).
+  bool char_pieces = false;
 };
 std::string SpmModelBytes(const SpmOptions& options = {});
 
