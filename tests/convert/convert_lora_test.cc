@@ -269,6 +269,7 @@ TEST(ConvertLoraTest, RefusalsNameTheProblemAndWriteNothing) {
     EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
     EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().ToString();
     EXPECT_FALSE(testing::Exists(dir + "/adapter.gguf"));
+    testing::RemoveDir(dir);
   }
   // A base of another architecture name is refused by the base's own checks; a type other than
   // f32/f16 is invalid.

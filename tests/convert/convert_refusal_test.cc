@@ -51,6 +51,7 @@ void RunCase(const Case& c) {
   EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
   EXPECT_NE(r.status().message().find(c.message), std::string::npos) << r.status().ToString();
   EXPECT_FALSE(testing::Exists(o.out_path));
+  testing::RemoveDir(dir);
 }
 
 // Rewrites model.safetensors with `patch` applied to its bytes.

@@ -31,6 +31,8 @@ std::string MakeTempDir(const std::string& tag);
 void WriteFile(const std::string& path, const std::string& bytes);
 std::string ReadFile(const std::string& path);
 bool Exists(const std::string& path);
+// Removes a directory made by MakeTempDir and everything in it (errors ignored).
+void RemoveDir(const std::string& dir);
 
 // The fixture's SentencePiece vocabulary: 0 <unk>, 1 <s>, 2 </s>, 3..258 <0x00>..<0xFF>, then
 // "▁h", "▁he", "▁hel", "▁hell", "▁hello", "▁w", "▁wo", "▁wor", "▁worl", "▁world" (ids 259..268).
