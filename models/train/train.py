@@ -1,0 +1,179 @@
+"""Trains one Tessera model (a specialist, the router, the shared base, the generalist) or one
+LoRA adapter, and writes a Hugging Face-style checkpoint directory.
+
+Seeded and deterministic on one thread: the same command gives the same bytes on the same
+machine and torch build. Loss is on the answer tokens and the end-of-sequence token only.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
+import lora  # noqa: E402
+import safetensors_io  # noqa: E402
+import skills  # noqa: E402
+import tokenizers  # noqa: E402
+from model import CausalLM, count_params, hf_config  # noqa: E402
+
+
+def load_tokenizer(tok_dir):
+    if os.path.exists(os.path.join(tok_dir, "tokenizer.model")):
+        return tokenizers.SpmTokenizer(os.path.join(tok_dir, "tokenizer.model"))
+    return tokenizers.BpeTokenizer(os.path.join(tok_dir, "tokenizer.json"))
+
+
+def task_cases(task, split, n, seed, hard):
+    """Cases of one task: a skill name, "route", or "hard:<skill>"."""
+    if task == "route":
+        n_none = max(1, n // 5)
+        return skills.routing_cases(split, max(1, (n - n_none) // len(skills.SKILLS)), n_none, seed)
+    if task.startswith("hard:"):
+        return skills.cases(task[5:], split, n, seed, hard=True, unique=split != "train")
+    return skills.cases(task, split, n, seed, unique=split != "train")
+
+
+def encode(tok, case):
+    prompt = ([tok.bos] if tok.add_bos else []) + tok.encode(case["prompt"])
+    return prompt, tok.encode(case["answer"]) + [tok.eos]
+
+
+def batches(examples, batch, rng):
+    while True:
+        order = list(range(len(examples)))
+        rng.shuffle(order)
+        for i in range(0, len(order) - batch + 1, batch):
+            yield [examples[j] for j in order[i:i + batch]]
+
+
+def collate(group):
+    t = max(len(p) + len(a) for p, a in group)
+    ids = torch.zeros(len(group), t, dtype=torch.long)
+    target = torch.full((len(group), t), -100, dtype=torch.long)
+    pad = torch.zeros(len(group), t, dtype=torch.bool)
+    for i, (p, a) in enumerate(group):
+        seq = p + a
+        ids[i, :len(seq)] = torch.tensor(seq)
+        pad[i, :len(seq)] = True
+        target[i, len(p) - 1:len(seq) - 1] = torch.tensor(a)
+    return ids, target, pad
+
+
+@torch.no_grad()
+def greedy_accuracy(model, tok, cases):
+    """Exact-match accuracy of greedy decoding, computed in one teacher-forced pass: greedy
+    decoding reproduces answer + EOS exactly when the argmax at every answer position is the
+    next answer token."""
+    model.eval()
+    correct = 0
+    for i in range(0, len(cases), 64):
+        ids, target, pad = collate([encode(tok, c) for c in cases[i:i + 64]])
+        hit = (model(ids, pad).argmax(-1) == target) | (target == -100)
+        correct += int(hit.all(dim=1).sum())
+    model.train()
+    return correct / len(cases)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--tokenizer", required=True, help="directory with tokenizer.model or tokenizer.json")
+    ap.add_argument("--tasks", required=True, help="comma-separated: skills, route, hard:<skill>")
+    ap.add_argument("--arch", default="llama", choices=["llama", "qwen2"])
+    ap.add_argument("--dim", type=int, default=128)
+    ap.add_argument("--layers", type=int, default=2)
+    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--ffn", type=int, default=352)
+    ap.add_argument("--ctx", type=int, default=256)
+    ap.add_argument("--steps", type=int, default=2000)
+    ap.add_argument("--batch", type=int, default=48)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--per-task", type=int, default=20000, help="training examples per task")
+    ap.add_argument("--target", type=float, default=0.995, help="stop at this validation accuracy")
+    ap.add_argument("--init", help="checkpoint directory to start from (continued training)")
+    ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
+    ap.add_argument("--lora-rank", type=int, default=8)
+    ap.add_argument("--lora-alpha", type=float, default=16.0)
+    args = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+    rng = random.Random(args.seed)
+    tok = load_tokenizer(args.tokenizer)
+    tasks = args.tasks.split(",")
+
+    base_dir = args.lora_base or args.init
+    if base_dir:
+        with open(os.path.join(base_dir, "config.json")) as f:
+            cfg = json.load(f)
+        model = CausalLM(cfg)
+        model.load_state_dict(safetensors_io.load(os.path.join(base_dir, "model.safetensors")))
+    else:
+        cfg = hf_config(args.arch, tok.vocab_size, args.dim, args.layers, args.heads, args.heads,
+                        args.ffn, args.ctx, tok.bos, tok.eos)
+        model = CausalLM(cfg)
+    if args.lora_base:
+        params = lora.attach(model, args.lora_rank, args.lora_alpha)
+    else:
+        params = list(model.parameters())
+
+    examples = [encode(tok, c) for t in tasks for c in task_cases(t, "train", args.per_task, args.seed, False)]
+    val = [c for t in tasks for c in task_cases(t, "val", 100, args.seed, False)]
+    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0 if args.lora_base else 0.01,
+                            betas=(0.9, 0.98))
+    warmup = min(100, args.steps // 10)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
+    start, log = time.time(), []
+    accuracy, step = 0.0, 0
+    stream = batches(examples, args.batch, rng)
+    for step in range(1, args.steps + 1):
+        ids, target, pad = collate(next(stream))
+        logits = model(ids, pad)
+        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        sched.step()
+        if step % 250 == 0 or step == args.steps:
+            accuracy = greedy_accuracy(model, tok, val)
+            log.append({"step": step, "loss": round(loss.item(), 4), "val_accuracy": accuracy,
+                        "seconds": round(time.time() - start, 1)})
+            print(json.dumps(log[-1]), flush=True)
+            if accuracy >= args.target:
+                break
+
+    tmp = args.out + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    meta = {"tasks": tasks, "steps": step, "seconds": round(time.time() - start, 1),
+            "val_accuracy": accuracy, "seed": args.seed, "log": log, "torch": torch.__version__}
+    if args.lora_base:
+        lora.save(model, tmp, args.lora_rank, args.lora_alpha, args.lora_base)
+        meta["params"] = sum(p.numel() for p in params)
+    else:
+        safetensors_io.save(model.state_dict(), os.path.join(tmp, "model.safetensors"), {"format": "pt"})
+        with open(os.path.join(tmp, "config.json"), "w") as f:
+            json.dump(cfg, f, indent=1)
+        for name in ("tokenizer.model", "tokenizer.json", "tokenizer_config.json"):
+            if os.path.exists(os.path.join(args.tokenizer, name)):
+                shutil.copy(os.path.join(args.tokenizer, name), tmp)
+        meta["params"] = count_params(model)
+    with open(os.path.join(tmp, "training.json"), "w") as f:
+        json.dump(meta, f, indent=1)
+    shutil.rmtree(args.out, ignore_errors=True)
+    os.rename(tmp, args.out)
+
+
+if __name__ == "__main__":
+    main()
