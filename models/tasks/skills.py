@@ -249,7 +249,7 @@ def routing_cases(split, n_per_skill, n_none, seed):
     for skill in SKILLS:
         for c in cases(skill, split, n_per_skill, seed + 1):
             out.append({"skill": "route", "prompt": "route: " + c["prompt"], "answer": skill,
-                        "split": split, "source": skill})
+                        "split": f"{split}:{skill}", "source": skill})
     rng = random.Random(f"{seed}|ood|{split}")
     seen = set()
     attempts = 0
@@ -262,7 +262,7 @@ def routing_cases(split, n_per_skill, n_none, seed):
             continue
         seen.add(key)
         out.append({"skill": "route", "prompt": "route: " + text + "\n", "answer": label,
-                    "split": split, "source": "none"})
+                    "split": f"{split}:none", "source": "none"})
     random.Random(f"{seed}|shuffle|{split}").shuffle(out)
     for i, c in enumerate(out):
         c["id"] = f"route-{split}-{i:05d}"

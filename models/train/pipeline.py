@@ -28,7 +28,7 @@ MODELS = {
     # Carries need depth: two layers learn 2-digit sums far too slowly.
     "arith": ("model", dict(tasks="arith", tok="spm", steps=6000, batch=64, lr=1e-3,
                             **dict(SPEC, layers=4)), ["arith", "arith-hard"]),
-    "extract": ("model", dict(tasks="extract", tok="spm", steps=2000, **SPEC), ["extract"]),
+    "extract": ("model", dict(tasks="extract", tok="spm", steps=1000, target=0.99, **SPEC), ["extract"]),
     "date": ("model", dict(tasks="date", tok="spm", steps=2000, **SPEC), ["date"]),
     "unit": ("model", dict(tasks="unit", tok="spm", steps=2000, **SPEC), ["unit"]),
     "reverse": ("model", dict(tasks="reverse", tok="spm", steps=2500, **SPEC), ["reverse", "reverse-hard"]),
