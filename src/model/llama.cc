@@ -7,7 +7,6 @@
 #include "kernels/kernels.h"
 
 namespace tessera::model {
-namespace {
 
 std::string ShapeString(std::span<const std::uint64_t> dims) {
   std::string s = "[";
@@ -17,6 +16,18 @@ std::string ShapeString(std::span<const std::uint64_t> dims) {
   }
   return s + "]";
 }
+
+kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
+  kernels::WeightMatrix w;
+  w.type = b.type;
+  w.data = b.data.data();
+  w.n_rows = b.n_rows;
+  w.n_cols = b.n_cols;
+  w.row_bytes = b.row_bytes;
+  return w;
+}
+
+namespace {
 
 // The tensor `name` with exactly the dims `expected` (innermost first).
 Result<const gguf::TensorInfo*> FindShaped(const gguf::File& file, const std::string& name,

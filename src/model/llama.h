@@ -59,6 +59,7 @@
 #include <vector>
 
 #include "gguf/reader.h"
+#include "kernels/kernels.h"
 #include "model/config.h"
 #include "model/kv_cache.h"
 #include "tensor/types.h"
@@ -82,6 +83,12 @@ struct BoundMatrix {
   std::int64_t n_cols = 0;
   std::uint64_t row_bytes = 0;
 };
+
+// The kernels' view of a bound matrix (the bytes stay borrowed).
+kernels::WeightMatrix ToKernel(const BoundMatrix& b);
+
+// GGUF dims for messages: "[64, 32]" (innermost first).
+std::string ShapeString(std::span<const std::uint64_t> dims);
 
 struct LlamaLayer {
   std::vector<float> attn_norm;  // [n_embd], F32 copy

@@ -11,20 +11,6 @@
 #include "model/lora_set.h"
 
 namespace tessera::model {
-namespace {
-
-kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
-  kernels::WeightMatrix w;
-  w.type = b.type;
-  w.data = b.data.data();
-  w.n_rows = b.n_rows;
-  w.n_cols = b.n_cols;
-  w.row_bytes = b.row_bytes;
-  return w;
-}
-
-}  // namespace
-
 // Runs the layers; a friend of ForwardScratch.
 class LlamaForward {
  public:

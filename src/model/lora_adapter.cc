@@ -25,15 +25,6 @@ std::string Quoted(std::string_view s) {
   return q;
 }
 
-std::string ShapeString(std::span<const std::uint64_t> dims) {
-  std::string s = "[";
-  for (std::size_t i = 0; i < dims.size(); ++i) {
-    if (i != 0) s += ", ";
-    s += std::to_string(dims[i]);
-  }
-  return s + "]";
-}
-
 // An adaptable base matrix.
 struct BaseTarget {
   std::int32_t layer = -1;

@@ -9,16 +9,6 @@
 namespace tessera::model {
 namespace {
 
-kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
-  kernels::WeightMatrix w;
-  w.type = b.type;
-  w.data = b.data.data();
-  w.n_rows = b.n_rows;
-  w.n_cols = b.n_cols;
-  w.row_bytes = b.row_bytes;
-  return w;
-}
-
 // The base matrix a pair modifies, or nullptr when it is not in `base`.
 const BoundMatrix* BaseMatrix(const LlamaModel& base, const LoraPair& p) {
   if (p.target == LoraTarget::kOutput) return base.tied_output() ? nullptr : &base.output();
