@@ -126,7 +126,8 @@ TEST_P(ShippedAdapterTest, ImprovesTheBaseOnItsSkill) {
 
 INSTANTIATE_TEST_SUITE_P(Adapters, ShippedAdapterTest,
                          ::testing::Values(AdapterCase{"date_lora", "date", 0.58, 0.35},
-                                           AdapterCase{"unit_lora", "unit", 0.68, 0.35}),
+                                           AdapterCase{"unit_lora", "unit", 0.68, 0.35},
+                                           AdapterCase{"sentiment_lora", "sentiment", 0.85, 0.30}),
                          [](const ::testing::TestParamInfo<AdapterCase>& param_info) {
                            return std::string(param_info.param.name);
                          });
