@@ -25,7 +25,6 @@ def train_spm(texts, out_dir):
         unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, num_threads=1,
         minloglevel=2, hard_vocab_limit=False)
     os.remove(os.path.join(out_dir, "tokenizer.vocab"))
-    os.rename(os.path.join(out_dir, "tokenizer.model"), os.path.join(out_dir, "tokenizer.model"))
     return SpmTokenizer(os.path.join(out_dir, "tokenizer.model"))
 
 
