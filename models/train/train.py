@@ -5,6 +5,7 @@ Seeded and deterministic on one thread: the same command gives the same bytes on
 machine and torch build. Loss is on the answer tokens and the end-of-sequence token only.
 """
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -13,8 +14,13 @@ import shutil
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+# One compute thread per job: OpenBLAS would otherwise start its own thread per core, which
+# oversubscribes the machine when jobs run in parallel and makes results depend on the core count.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
@@ -47,11 +53,18 @@ def encode(tok, case):
 
 
 def batches(examples, batch, rng):
+    """Endless shuffled batches of similar-length examples: each window of 64 batches is sorted
+    by length before it is cut, so mixed-skill batches are not padded to the longest skill."""
+    window = batch * 64
     while True:
         order = list(range(len(examples)))
         rng.shuffle(order)
-        for i in range(0, len(order) - batch + 1, batch):
-            yield [examples[j] for j in order[i:i + batch]]
+        for w in range(0, len(order) - batch + 1, window):
+            chunk = sorted(order[w:w + window], key=lambda j: len(examples[j][0]) + len(examples[j][1]))
+            groups = [chunk[i:i + batch] for i in range(0, len(chunk) - batch + 1, batch)]
+            rng.shuffle(groups)
+            for g in groups:
+                yield [examples[j] for j in g]
 
 
 def collate(group):
@@ -86,7 +99,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
     ap.add_argument("--tokenizer", required=True, help="directory with tokenizer.model or tokenizer.json")
-    ap.add_argument("--tasks", required=True, help="comma-separated: skills, route, hard:<skill>")
+    ap.add_argument("--tasks", required=True,
+                    help="comma-separated: skills, route, hard:<skill>; a suffix *W weights a task's share")
     ap.add_argument("--arch", default="llama", choices=["llama", "qwen2"])
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--layers", type=int, default=2)
@@ -110,7 +124,11 @@ def main():
     torch.use_deterministic_algorithms(True)
     rng = random.Random(args.seed)
     tok = load_tokenizer(args.tokenizer)
-    tasks = args.tasks.split(",")
+    weights = {}
+    for item in args.tasks.split(","):
+        name, _, weight = item.partition("*")
+        weights[name] = float(weight or 1)
+    tasks = list(weights)
 
     base_dir = args.lora_base or args.init
     if base_dir:
@@ -127,7 +145,8 @@ def main():
     else:
         params = list(model.parameters())
 
-    examples = [encode(tok, c) for t in tasks for c in task_cases(t, "train", args.per_task, args.seed, False)]
+    examples = [encode(tok, c) for t in tasks
+                for c in task_cases(t, "train", round(args.per_task * weights[t]), args.seed, False)]
     val = [c for t in tasks for c in task_cases(t, "val", 100, args.seed, False)]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0 if args.lora_base else 0.01,
                             betas=(0.9, 0.98))
@@ -156,11 +175,14 @@ def main():
     tmp = args.out + ".tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    meta = {"tasks": tasks, "steps": step, "seconds": round(time.time() - start, 1),
+    meta = {"tasks": weights, "steps": step, "seconds": round(time.time() - start, 1),
             "val_accuracy": accuracy, "seed": args.seed, "log": log, "torch": torch.__version__}
     if args.lora_base:
         lora.save(model, tmp, args.lora_rank, args.lora_alpha, args.lora_base)
         meta["params"] = sum(p.numel() for p in params)
+        # ship.py refuses to pair this adapter with any other base checkpoint.
+        with open(os.path.join(args.lora_base, "model.safetensors"), "rb") as f:
+            meta["base_sha256"] = hashlib.sha256(f.read()).hexdigest()
     else:
         safetensors_io.save(model.state_dict(), os.path.join(tmp, "model.safetensors"), {"format": "pt"})
         with open(os.path.join(tmp, "config.json"), "w") as f:
