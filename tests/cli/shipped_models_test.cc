@@ -1,8 +1,8 @@
 // Quality evidence for the models that ship in models/: runs `tessera eval` (greedy, exact
 // match) on each held-out set and checks issue 4's thresholds, on the full sets (500 cases, the
-// routing set 580) in every build. The adapter checks, which run the 2.5M-parameter base, take
-// the first 100 cases of each set in sanitizer builds (several times slower). models/README.md
-// lists the accuracies measured on the full sets.
+// routing set 580, the mixed set 800) in every build. The checks that run the 3.3M-parameter base
+// or generalist take the first 100 cases of each set in sanitizer builds (several times slower).
+// models/README.md lists the accuracies measured on the full sets.
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -35,6 +35,7 @@ struct Case {
   const char* adapter;  // under models/, or empty
   const char* set;      // under models/eval/
   double threshold;     // minimum exact-match accuracy
+  bool large = false;   // a 3.3M-parameter model: sanitizer builds take the first 100 cases
 };
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << c.name; }
@@ -67,7 +68,7 @@ class ShippedModelTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ShippedModelTest, MeetsItsAccuracyThreshold) {
   const Case& c = GetParam();
-  const json report = Eval(c);
+  const json report = Eval(c, c.large ? kLimit : "0");
   ASSERT_FALSE(report.is_discarded());
   const double accuracy = report["exact_match"]["accuracy"].get<double>();
   std::printf("%s on %s: exact match %.3f over %d cases\n", c.name, c.set, accuracy,
@@ -85,51 +86,55 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"extract", "specialists/extract.gguf", "", "extract.jsonl", 0.95},
                       Case{"sentiment", "specialists/sentiment.gguf", "", "sentiment.jsonl", 0.95},
                       Case{"reverse", "specialists/reverse.gguf", "", "reverse.jsonl", 0.95},
-                      Case{"router", "router.gguf", "", "routing.jsonl", 0.97}),
+                      Case{"router", "router.gguf", "", "routing.jsonl", 0.97},
+                      // all.jsonl: 100 cases of each skill and each hard split, so its accuracy
+                      // is the average over all skills, hard splits included. Issue 4 asks for
+                      // 0.90; the shipped generalist measures 0.7825, and 0.75 is its regression
+                      // floor until a better one is trained (models/README.md).
+                      Case{"generalist", "generalist.gguf", "", "all.jsonl", 0.75, true}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       return std::string(param_info.param.name);
     });
 
-// The LoRA adapters on the shared base fall short of issue 4's 95% (models/README.md has the
-// figures): their thresholds are regression floors a few points under the accuracy measured
-// when they were shipped. Each must also beat the base alone on its skill by a wide margin,
-// which shows the adapter (not the base) does the work.
+// Each LoRA adapter on the shared base must meet its threshold and also remove at least half of
+// the base's errors on its skill, which shows the adapter (not the base) does the work. Issue 4
+// asks for 95%; three adapters fall short (measured on 500 cases: arith 92.0%, sentiment 89.8%,
+// reverse 83.0%) and their thresholds are regression floors until they are retrained.
+// Sanitizer builds take the first 100 cases, which may sit a few points off the 500-case figure.
 struct AdapterCase {
-  const char* name;
   const char* skill;
-  double floor;     // minimum exact-match accuracy of base + adapter
-  double min_gain;  // minimum accuracy gain over the base alone
+  double threshold;  // minimum exact-match accuracy of base + adapter
 };
 
-std::ostream& operator<<(std::ostream& os, const AdapterCase& c) { return os << c.name; }
+std::ostream& operator<<(std::ostream& os, const AdapterCase& c) { return os << c.skill; }
 
 class ShippedAdapterTest : public ::testing::TestWithParam<AdapterCase> {};
 
-TEST_P(ShippedAdapterTest, ImprovesTheBaseOnItsSkill) {
+TEST_P(ShippedAdapterTest, MeetsItsThresholdAndHalvesTheBaseErrors) {
   const AdapterCase& c = GetParam();
   const std::string set = std::string(c.skill) + ".jsonl";
   const std::string adapter = std::string("adapters/") + c.skill + ".lora.gguf";
-  const json with = Eval(Case{c.name, "base.gguf", adapter.c_str(), set.c_str(), 0.0}, kLimit);
-  const json without = Eval(Case{c.name, "base.gguf", "", set.c_str(), 0.0}, kLimit);
+  const json with = Eval(Case{c.skill, "base.gguf", adapter.c_str(), set.c_str(), 0.0}, kLimit);
+  const json without = Eval(Case{c.skill, "base.gguf", "", set.c_str(), 0.0}, kLimit);
   ASSERT_FALSE(with.is_discarded());
   ASSERT_FALSE(without.is_discarded());
   const double adapted = with["exact_match"]["accuracy"].get<double>();
   const double base = without["exact_match"]["accuracy"].get<double>();
-  std::printf("%s: base %.3f, base + adapter %.3f over %d cases\n", c.name, base, adapted,
+  std::printf("%s: base %.3f, base + adapter %.3f over %d cases\n", c.skill, base, adapted,
               with["exact_match"]["total"].get<int>());
-  // A 100-case sample (sanitizer builds) may sit a few points off the 500-case figure.
-  const double slack = std::string(kLimit) == "0" ? 0.0 : 0.15;
-  EXPECT_GE(adapted, c.floor - slack);
-  EXPECT_GE(adapted - base, c.min_gain - slack);
+  const double slack = std::string(kLimit) == "0" ? 0.0 : 0.05;
+  EXPECT_GE(adapted, c.threshold - slack);
+  EXPECT_LE(1.0 - adapted, 0.5 * (1.0 - base) + slack);
   EXPECT_EQ(with["adapter"]["sha256"].get<std::string>(), RecordedSha256(adapter));
 }
 
 INSTANTIATE_TEST_SUITE_P(Adapters, ShippedAdapterTest,
-                         ::testing::Values(AdapterCase{"date_lora", "date", 0.58, 0.35},
-                                           AdapterCase{"unit_lora", "unit", 0.68, 0.35},
-                                           AdapterCase{"sentiment_lora", "sentiment", 0.85, 0.30}),
+                         ::testing::Values(AdapterCase{"arith", 0.90}, AdapterCase{"date", 0.95},
+                                           AdapterCase{"unit", 0.95}, AdapterCase{"extract", 0.95},
+                                           AdapterCase{"sentiment", 0.87},
+                                           AdapterCase{"reverse", 0.80}),
                          [](const ::testing::TestParamInfo<AdapterCase>& param_info) {
-                           return std::string(param_info.param.name);
+                           return std::string(param_info.param.skill);
                          });
 
 }  // namespace
