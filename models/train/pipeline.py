@@ -38,7 +38,8 @@ MODELS = {
     "router": ("model", dict(tasks="route", tok="spm", steps=2000, per_task=30000, dim=96,
                              layers=2, heads=4, ffn=256), ["routing"]),
 }
-# The escalation target of cascades: the base (5x a specialist) trained on, with the hard splits.
+# The escalation target of cascades: the base (3.3M, 7x a specialist) trained further on every
+# skill and the hard splits.
 GENERALIST = ("generalist", dict(tasks=MIX + ",hard:arith*3,hard:reverse*2", init="base", steps=7000, batch=32,
                                  lr=1e-3, target=0.95), skills.SKILLS + ["arith-hard", "reverse-hard"])
 # One LoRA adapter per skill on the frozen base (rank 16 on every projection).

@@ -58,7 +58,8 @@ def main():
 
     start = time.time()
     entries, missing = [], []
-    base_sha = sha256(os.path.join(work, "ckpt", "base", "model.safetensors"))
+    base_weights = os.path.join(work, "ckpt", "base", "model.safetensors")
+    base_sha = sha256(base_weights) if os.path.exists(base_weights) else None
     for entry in shipped():
         meta = os.path.join(work, "ckpt", entry[0], "training.json")
         if not os.path.exists(meta):
