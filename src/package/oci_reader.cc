@@ -1,0 +1,235 @@
+#include "package/oci_reader.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "package/file_io.h"
+#include "package/tar_reader.h"
+
+namespace tessera::package {
+namespace {
+
+Status CheckEmptyDirectory(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus("open directory", dir, errno);
+  bool empty = true;
+  while (const dirent* e = ::readdir(d)) {
+    std::string_view name(e->d_name);
+    if (name != "." && name != "..") {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  if (!empty) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "oci: staging directory " + dir + " is not empty");
+  }
+  return Status::Ok();
+}
+
+std::string EntryContext(const TarEntry& entry) { return "oci: entry " + QuoteTarName(entry.name); }
+
+// Reads the current entry (at most `limit` bytes) into memory.
+Result<std::vector<std::uint8_t>> ReadSmallEntry(TarReader& tar, const TarEntry& entry,
+                                                 std::uint64_t limit) {
+  if (entry.size > limit) {
+    return Status(StatusCode::kResourceExhausted, EntryContext(entry) + " is " +
+                                                      std::to_string(entry.size) +
+                                                      " bytes, limit " + std::to_string(limit));
+  }
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(entry.size));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    TS_ASSIGN_OR_RETURN(
+        std::size_t n, tar.Read(std::span<std::uint8_t>(bytes.data() + done, bytes.size() - done)));
+    if (n == 0) return Internal(EntryContext(entry) + " ended early");
+    done += n;
+  }
+  return bytes;
+}
+
+// The blobs this call staged. Removes them on destruction unless Keep() was called.
+class Staging {
+ public:
+  explicit Staging(std::string dir) : dir_(std::move(dir)) {}
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+  ~Staging() {
+    if (kept_) return;
+    for (const auto& [digest, size] : sizes_) RemoveFile(PathOf(digest)).IgnoreError();
+  }
+
+  std::string PathOf(const base::Sha256Digest& digest) const {
+    return dir_ + "/" + base::ToHex(digest);
+  }
+
+  // Streams the current entry to <dir>/<hex>, checking that its bytes hash to `digest`.
+  Status Stage(TarReader& tar, const TarEntry& entry, const base::Sha256Digest& digest) {
+    TS_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(PathOf(digest)));
+    base::Sha256Hasher hasher;
+    TS_RETURN_IF_ERROR(tar.ReadAll([&](std::span<const std::uint8_t> chunk) {
+      hasher.Update(chunk);
+      return file.Write(chunk);
+    }));
+    const base::Sha256Digest actual = hasher.Finish();
+    if (actual != digest) {
+      return Status(StatusCode::kIntegrity, "oci: blob " + DigestString(digest) +
+                                                " holds bytes whose digest is " +
+                                                DigestString(actual));
+    }
+    TS_RETURN_IF_ERROR(file.Commit());
+    sizes_.emplace(digest, entry.size);
+    return Status::Ok();
+  }
+
+  // A referenced blob must be staged with the size its descriptor declares.
+  Status Check(const Descriptor& d, std::string_view what) const {
+    auto it = sizes_.find(d.digest);
+    if (it == sizes_.end()) {
+      return Status(StatusCode::kIntegrity, "oci: " + std::string(what) + " blob " +
+                                                DigestString(d.digest) + " is missing");
+    }
+    if (it->second != d.size) {
+      return Status(StatusCode::kIntegrity,
+                    "oci: " + std::string(what) + " blob " + DigestString(d.digest) + " is " +
+                        std::to_string(it->second) + " bytes, its descriptor says " +
+                        std::to_string(d.size));
+    }
+    return Status::Ok();
+  }
+
+  // Check() and read the blob into memory (at most `limit` bytes).
+  Result<std::vector<std::uint8_t>> Read(const Descriptor& d, std::uint64_t limit,
+                                         std::string_view what) const {
+    TS_RETURN_IF_ERROR(Check(d, what));
+    if (d.size > limit) {
+      return Status(StatusCode::kResourceExhausted,
+                    "oci: " + std::string(what) + " blob " + DigestString(d.digest) + " is " +
+                        std::to_string(d.size) + " bytes, limit " + std::to_string(limit));
+    }
+    return ReadSmallFile(PathOf(d.digest), limit);
+  }
+
+  const std::map<base::Sha256Digest, std::uint64_t>& sizes() const { return sizes_; }
+
+  // Keeps the blobs in `keep` and removes the others.
+  Status Keep(const std::set<base::Sha256Digest>& keep) {
+    for (const auto& [digest, size] : sizes_) {
+      if (keep.count(digest) == 0) TS_RETURN_IF_ERROR(RemoveFile(PathOf(digest)));
+    }
+    kept_ = true;
+    return Status::Ok();
+  }
+
+ private:
+  std::string dir_;
+  std::map<base::Sha256Digest, std::uint64_t> sizes_;  // staged blobs and their sizes
+  bool kept_ = false;
+};
+
+// The documents of the layout, found while streaming the archive.
+struct LayoutFiles {
+  std::optional<std::vector<std::uint8_t>> oci_layout;
+  std::optional<std::vector<std::uint8_t>> index;
+};
+
+// Handles one archive entry: a document kept in memory, a blob staged, or a refusal.
+Status TakeEntry(TarReader& tar, const TarEntry& entry, const PackageFileLimits& limits,
+                 LayoutFiles& files, Staging& staging) {
+  const std::string& name = entry.name;
+  if (entry.type == TarEntryType::kDirectory) {
+    if (name == kOciBlobsDir || name == kOciSha256Dir) return Status::Ok();
+    return Malformed(EntryContext(entry) + ": unexpected directory in a package");
+  }
+  if (name == kOciLayoutFile || name == kOciIndexFile) {
+    auto& slot = name == kOciLayoutFile ? files.oci_layout : files.index;
+    TS_ASSIGN_OR_RETURN(slot, ReadSmallEntry(tar, entry, limits.max_json_bytes));
+    return Status::Ok();
+  }
+  const std::string sha256_prefix = std::string(kOciSha256Dir) + "/";
+  if (name.rfind(sha256_prefix, 0) == 0) {
+    Result<base::Sha256Digest> digest = ParseDigestHex(name.substr(sha256_prefix.size()));
+    if (!digest.ok()) {
+      return Malformed(EntryContext(entry) +
+                       ": blob file name is not a lowercase 64-digit sha256 hex digest");
+    }
+    if (entry.size > limits.max_blob_bytes) {
+      return Status(StatusCode::kResourceExhausted,
+                    EntryContext(entry) + " is " + std::to_string(entry.size) + " bytes, limit " +
+                        std::to_string(limits.max_blob_bytes));
+    }
+    return staging.Stage(tar, entry, *digest);
+  }
+  const std::string blobs_prefix = std::string(kOciBlobsDir) + "/";
+  if (name.rfind(blobs_prefix, 0) == 0 &&
+      name.find('/', blobs_prefix.size()) != std::string::npos) {
+    return Unsupported(EntryContext(entry) + ": only sha256 blobs are supported");
+  }
+  return Malformed(EntryContext(entry) + ": unexpected entry in a package");
+}
+
+}  // namespace
+
+Result<UnpackedPackage> ReadPackageFile(const std::string& package_path,
+                                        const std::string& staging_dir,
+                                        const PackageFileLimits& limits) {
+  TS_RETURN_IF_ERROR(CheckEmptyDirectory(staging_dir));
+  Staging staging(staging_dir);
+  TarLimits tar_limits;
+  tar_limits.max_entry_bytes = std::max(limits.max_blob_bytes, limits.max_json_bytes);
+  tar_limits.max_total_bytes = limits.max_total_bytes;
+  tar_limits.max_entries = limits.max_entries;
+  TS_ASSIGN_OR_RETURN(TarReader tar, TarReader::Open(package_path, tar_limits));
+  LayoutFiles files;
+  while (true) {
+    TS_ASSIGN_OR_RETURN(std::optional<TarEntry> entry, tar.Next());
+    if (!entry.has_value()) break;
+    TS_RETURN_IF_ERROR(TakeEntry(tar, *entry, limits, files, staging));
+  }
+  for (const auto& [doc, label] :
+       {std::pair{&files.oci_layout, kOciLayoutFile}, std::pair{&files.index, kOciIndexFile}}) {
+    if (!doc->has_value()) {
+      return Malformed("oci: " + package_path + " has no " + std::string(label) +
+                       " (not an OCI image layout)");
+    }
+  }
+  TS_RETURN_IF_ERROR(ParseOciLayout(*files.oci_layout));
+
+  UnpackedPackage out;
+  TS_ASSIGN_OR_RETURN(out.manifest, ParseOciIndex(*files.index));
+  TS_ASSIGN_OR_RETURN(out.oci_manifest,
+                      staging.Read(out.manifest, limits.max_json_bytes, "manifest"));
+  TS_ASSIGN_OR_RETURN(OciManifest manifest, ParseOciManifest(out.oci_manifest));
+  TS_ASSIGN_OR_RETURN(out.config, staging.Read(manifest.config, limits.max_json_bytes, "config"));
+  std::set<base::Sha256Digest> referenced = {out.manifest.digest, manifest.config.digest};
+  std::set<base::Sha256Digest> artifact_digests;
+  for (const Descriptor& layer : manifest.layers) {
+    referenced.insert(layer.digest);
+    if (layer.media_type == kPackageSignatureMediaType) {
+      TS_ASSIGN_OR_RETURN(out.signature,
+                          staging.Read(layer, limits.max_signature_bytes, "signature"));
+      continue;
+    }
+    TS_RETURN_IF_ERROR(staging.Check(layer, "artifact \"" + layer.title + "\""));
+    artifact_digests.insert(layer.digest);
+    out.artifacts.push_back(StagedArtifact{layer.title, layer.media_type, layer.digest, layer.size,
+                                           staging.PathOf(layer.digest)});
+  }
+  for (const auto& [digest, size] : staging.sizes()) {
+    if (referenced.count(digest) == 0) {
+      return Status(StatusCode::kIntegrity, "oci: blob " + DigestString(digest) + " (" +
+                                                std::to_string(size) +
+                                                " bytes) is not referenced by the manifest");
+    }
+  }
+  TS_RETURN_IF_ERROR(staging.Keep(artifact_digests));
+  return out;
+}
+
+}  // namespace tessera::package
