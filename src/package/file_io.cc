@@ -158,10 +158,10 @@ Status AtomicFile::Write(std::span<const std::uint8_t> bytes) {
   return status;
 }
 
-Status AtomicFile::Commit() {
+Status AtomicFile::Commit(bool durable) {
   if (!open_) return Status(StatusCode::kFailedPrecondition, "package: " + path_ + " is closed");
   Status status;
-  if (::fsync(fd_.get()) != 0) status = ErrnoStatus("fsync", temp_path_, errno);
+  if (durable && ::fsync(fd_.get()) != 0) status = ErrnoStatus("fsync", temp_path_, errno);
   if (status.ok()) status = fd_.Close(temp_path_);
   if (status.ok() && ::rename(temp_path_.c_str(), path_.c_str()) != 0) {
     status = ErrnoStatus("rename", path_, errno);
@@ -171,6 +171,7 @@ Status AtomicFile::Commit() {
     return status;
   }
   open_ = false;
+  if (!durable) return Status::Ok();
   // Make the rename durable; a failure here leaves a complete file, so it is not an error.
   UniqueFd dir(::open(DirectoryOf(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.valid()) ::fsync(dir.get());

@@ -89,7 +89,9 @@ class AtomicFile {
   ~AtomicFile() { Abandon(); }
 
   Status Write(std::span<const std::uint8_t> bytes);
-  Status Commit();
+  // With `durable` false the file is renamed into place without fsync of the file or the
+  // directory: for scratch files whose caller makes them durable later (registry staging).
+  Status Commit(bool durable = true);
   // Closes and removes the temporary file (no-op after Commit()).
   void Abandon();
 

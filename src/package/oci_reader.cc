@@ -57,7 +57,7 @@ Result<std::vector<std::uint8_t>> ReadSmallEntry(TarReader& tar, const TarEntry&
 // The blobs this call staged. Removes them on destruction unless Keep() was called.
 class Staging {
  public:
-  explicit Staging(std::string dir) : dir_(std::move(dir)) {}
+  Staging(std::string dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
   Staging(const Staging&) = delete;
   Staging& operator=(const Staging&) = delete;
   ~Staging() {
@@ -83,7 +83,7 @@ class Staging {
                                                 " holds bytes whose digest is " +
                                                 DigestString(actual));
     }
-    TS_RETURN_IF_ERROR(file.Commit());
+    TS_RETURN_IF_ERROR(file.Commit(sync_));
     sizes_.emplace(digest, entry.size);
     return Status::Ok();
   }
@@ -129,6 +129,7 @@ class Staging {
 
  private:
   std::string dir_;
+  bool sync_ = true;
   std::map<base::Sha256Digest, std::uint64_t> sizes_;  // staged blobs and their sizes
   bool kept_ = false;
 };
@@ -180,7 +181,7 @@ Result<UnpackedPackage> ReadPackageFile(const std::string& package_path,
                                         const std::string& staging_dir,
                                         const PackageFileLimits& limits) {
   TS_RETURN_IF_ERROR(CheckEmptyDirectory(staging_dir));
-  Staging staging(staging_dir);
+  Staging staging(staging_dir, limits.sync_staged);
   TarLimits tar_limits;
   tar_limits.max_entry_bytes = std::max(limits.max_blob_bytes, limits.max_json_bytes);
   tar_limits.max_total_bytes = limits.max_total_bytes;

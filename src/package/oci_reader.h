@@ -45,6 +45,9 @@ struct PackageFileLimits {
   std::uint64_t max_blob_bytes = kTarMaxWrittenFileSize;  // any one blob
   std::uint64_t max_total_bytes = 64ull << 30;            // all archive entries together
   std::uint64_t max_entries = 1024;                       // archive entries
+  // fsync each staged blob (and the staging directory). The registry turns it off: it syncs
+  // only the blobs it keeps, when it moves them into the store.
+  bool sync_staged = true;
 };
 
 struct StagedArtifact {
