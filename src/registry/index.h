@@ -1,0 +1,68 @@
+// The registry's index: one SQLite database (sqlite_db.h) holding every installed package
+// version, its artifacts and dependencies, every state transition with time and reason, the
+// quarantine records and the trust policy. Typed reads and writes; callers group writes in a
+// Transaction so that each registry operation commits all of its rows or none.
+//
+// Schema version 1 (PRAGMA user_version); a newer version is refused (kUnsupported), so an old
+// runtime never writes to a store it does not understand.
+#ifndef TESSERA_REGISTRY_INDEX_H_
+#define TESSERA_REGISTRY_INDEX_H_
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "registry/records.h"
+#include "registry/sqlite_db.h"
+#include "registry/trust_policy.h"
+#include "tessera/status.h"
+
+namespace tessera::registry {
+
+class Index {
+ public:
+  static Result<std::unique_ptr<Index>> Open(const std::string& path);
+
+  Db& db() { return *db_; }
+
+  Status InsertPackage(const PackageRecord& record);
+  Status DeletePackage(const std::string& id, const std::string& version);
+  Status SetState(const std::string& id, const std::string& version, State state,
+                  State resume_state);
+  Status AddTransition(const Transition& transition);
+
+  // Every package version, artifacts and dependencies included.
+  Result<std::vector<PackageRecord>> ListPackages();
+  Result<std::optional<PackageRecord>> GetPackage(const std::string& id,
+                                                  const std::string& version);
+  // Every version of one id (any state).
+  Result<std::vector<PackageRecord>> Versions(const std::string& id);
+  Result<std::vector<Transition>> Transitions(const std::string& id, const std::string& version);
+  // Every blob digest a package references (artifacts, manifests, signatures).
+  Result<std::set<std::string>> ReferencedBlobs();
+
+  Result<std::int64_t> AddQuarantine(const QuarantineRecord& record);
+  Result<std::vector<QuarantineRecord>> ListQuarantine();
+
+  Result<TrustPolicy> LoadTrustPolicy();
+  Status PutTrustedKey(const TrustedKey& key, std::int64_t at);
+  // kNotFound if no key has that name.
+  Status RemoveTrustedKey(const std::string& name);
+  Status SetUnsignedPrefixes(const std::vector<std::string>& prefixes);
+
+ private:
+  explicit Index(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+  Result<std::vector<PackageRecord>> Query(const std::string& where,
+                                           const std::vector<std::string>& args);
+  std::unique_ptr<Db> db_;
+};
+
+// Words joined by single spaces, and back (capabilities, prefixes, licences hold no spaces).
+std::string JoinWords(const std::vector<std::string>& words);
+std::vector<std::string> SplitWords(const std::string& text);
+
+}  // namespace tessera::registry
+
+#endif  // TESSERA_REGISTRY_INDEX_H_

@@ -1,0 +1,180 @@
+// Registry state changes after installation: suspend, resume, retire, the resident-set
+// manager's states, remove and rollback. Each is one SQLite transaction under the store lock.
+#include <set>
+
+#include "registry/registry.h"
+
+namespace tessera::registry {
+namespace {
+
+Status Refuse(const PackageRecord& r, std::string_view action, std::string_view why) {
+  return Status(StatusCode::kFailedPrecondition, "registry: cannot " + std::string(action) + " " +
+                                                     PackageName(r.id, r.version) + ": " +
+                                                     std::string(why));
+}
+
+bool RangeMatches(const std::string& range_text, const std::string& version_text) {
+  Result<package::VersionRange> range = package::VersionRange::Parse(range_text);
+  Result<package::Version> version = package::Version::Parse(version_text);
+  return range.ok() && version.ok() && range->Matches(*version);
+}
+
+}  // namespace
+
+Status Registry::Transit(const PackageRecord& r, State to, State resume,
+                         const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(index_->db()));
+  TS_RETURN_IF_ERROR(index_->SetState(r.id, r.version, to, resume));
+  TS_RETURN_IF_ERROR(
+      index_->AddTransition({0, r.id, r.version, std::string(StateName(r.state)),
+                             std::string(StateName(to)), options_.clock->NowUnixMillis(), reason}));
+  return tx.Commit();
+}
+
+Status Registry::Suspend(const std::string& id, const std::string& version,
+                         const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
+  if (r.state != State::kInstalled && r.state != State::kVerified) {
+    return Refuse(r, "suspend", "it is " + std::string(StateName(r.state)));
+  }
+  return Transit(r, State::kSuspended, r.state, reason);
+}
+
+Status Registry::Resume(const std::string& id, const std::string& version,
+                        const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
+  if (r.state != State::kSuspended) {
+    return Refuse(r, "resume", "it is " + std::string(StateName(r.state)) + ", not suspended");
+  }
+  return Transit(r, r.resume_state, r.resume_state, reason);
+}
+
+Status Registry::Retire(const std::string& id, const std::string& version,
+                        const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
+  if (r.state != State::kInstalled && r.state != State::kVerified && r.state != State::kSuspended) {
+    return Refuse(r, "retire", "it is " + std::string(StateName(r.state)));
+  }
+  const State resume = r.state == State::kSuspended ? r.resume_state : r.state;
+  return Transit(r, State::kRetired, resume, reason);
+}
+
+Status Registry::SetRuntimeState(const std::string& id, const std::string& version, State to,
+                                 const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
+  const State from = r.state;
+  const bool loadable = from == State::kInstalled || from == State::kVerified;
+  bool allowed = false;
+  State resume = r.resume_state;
+  if (to == State::kResident) {
+    allowed = loadable || from == State::kActive;
+    if (loadable) resume = from;
+  } else if (to == State::kActive) {
+    allowed = from == State::kResident;
+  } else if (to == State::kInstalled || to == State::kVerified) {
+    allowed = from == State::kResident && to == r.resume_state;
+  }
+  if (!allowed) {
+    return Refuse(r, "set the state to " + std::string(StateName(to)),
+                  "it is " + std::string(StateName(from)));
+  }
+  return Transit(r, to, resume, reason);
+}
+
+Status Registry::Remove(const std::string& id, const std::string& version,
+                        const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(std::vector<PackageRecord> all, index_->ListPackages());
+  std::vector<const PackageRecord*> going;
+  for (const PackageRecord& r : all) {
+    if (r.id == id && (version.empty() || r.version == version)) going.push_back(&r);
+  }
+  if (going.empty()) {
+    return Status(
+        StatusCode::kNotFound,
+        "registry: " + (version.empty() ? id : PackageName(id, version)) + " is not installed");
+  }
+  std::set<std::string> gone;
+  for (const PackageRecord* r : going) {
+    if (r->state == State::kResident || r->state == State::kActive) {
+      return Refuse(*r, "remove", "it is " + std::string(StateName(r->state)));
+    }
+    gone.insert(PackageName(r->id, r->version));
+  }
+  for (const PackageRecord& user : all) {
+    if (gone.count(PackageName(user.id, user.version)) || !IsUsable(user.state)) continue;
+    if (!user.base.empty() && gone.count(user.base)) {
+      return Refuse(*going.front(), "remove",
+                    "adapter " + PackageName(user.id, user.version) + " is bound to " + user.base);
+    }
+    for (const DependencyRecord& d : user.dependencies) {
+      if (d.kind != "requires" || d.id != id) continue;
+      bool still = false;
+      for (const PackageRecord& other : all) {
+        still = still || (other.id == id && !gone.count(PackageName(other.id, other.version)) &&
+                          IsUsable(other.state) && RangeMatches(d.range, other.version));
+      }
+      if (!still) {
+        return Refuse(*going.front(), "remove",
+                      PackageName(user.id, user.version) + " requires " + id + " " + d.range);
+      }
+    }
+  }
+  {
+    TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(index_->db()));
+    for (const PackageRecord* r : going) {
+      TS_RETURN_IF_ERROR(index_->DeletePackage(r->id, r->version));
+      TS_RETURN_IF_ERROR(
+          index_->AddTransition({0, r->id, r->version, std::string(StateName(r->state)), "removed",
+                                 options_.clock->NowUnixMillis(), reason}));
+    }
+    TS_RETURN_IF_ERROR(tx.Commit());
+  }
+  // The package is gone once committed. Collecting its blobs is best effort: a crash or an I/O
+  // error here leaves unreferenced blobs, which the next removal or Doctor() removes, and must
+  // not turn a completed removal into an error.
+  (void)CollectGarbage(nullptr);
+  return Status();
+}
+
+Result<std::string> Registry::Rollback(const std::string& id, const std::string& reason) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  TS_ASSIGN_OR_RETURN(PackageRecord current, Resolve(id, ""));
+  if (current.state != State::kInstalled && current.state != State::kVerified) {
+    return Refuse(current, "roll back", "it is " + std::string(StateName(current.state)));
+  }
+  if (current.known_good.empty()) {
+    return Refuse(current, "roll back", "its manifest names no rollback.known_good version");
+  }
+  TS_ASSIGN_OR_RETURN(std::optional<PackageRecord> good,
+                      index_->GetPackage(id, current.known_good));
+  if (!good) {
+    return Refuse(current, "roll back",
+                  "its known-good version " + current.known_good + " is not installed");
+  }
+  if (good->state == State::kQuarantined) {
+    return Refuse(current, "roll back",
+                  "its known-good version " + current.known_good + " is quarantined");
+  }
+  const std::int64_t now = options_.clock->NowUnixMillis();
+  TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(index_->db()));
+  TS_RETURN_IF_ERROR(index_->SetState(id, current.version, State::kRetired, current.state));
+  TS_RETURN_IF_ERROR(
+      index_->AddTransition({0, id, current.version, std::string(StateName(current.state)),
+                             "retired", now, "rolled back to " + good->version + ": " + reason}));
+  if (!IsUsable(good->state)) {
+    TS_RETURN_IF_ERROR(index_->SetState(id, good->version, good->resume_state, good->resume_state));
+    TS_RETURN_IF_ERROR(
+        index_->AddTransition({0, id, good->version, std::string(StateName(good->state)),
+                               std::string(StateName(good->resume_state)), now,
+                               "restored by rollback from " + current.version + ": " + reason}));
+  }
+  TS_RETURN_IF_ERROR(tx.Commit());
+  return good->version;
+}
+
+}  // namespace tessera::registry

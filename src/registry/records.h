@@ -1,0 +1,92 @@
+// The registry's records: what the index stores about each installed package version, its state
+// transitions and the quarantine. Values only; the SQL lives in index.cc.
+#ifndef TESSERA_REGISTRY_RECORDS_H_
+#define TESSERA_REGISTRY_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tessera::registry {
+
+// Lifecycle (docs/architecture.md, "Lifecycle of a package"):
+//   installed   admitted: every admission step passed, the bytes are in the store
+//   verified    the stored bytes were hashed again and match (tessera verify)
+//   resident    loaded by the resident-set manager;  active: leased by a request
+//   suspended   temporarily refused (resume returns to the state before)
+//   retired     no new activations (kept for rollback; resume does not apply)
+//   quarantined the stored bytes failed verification; only remove applies
+enum class State : std::uint8_t {
+  kInstalled,
+  kVerified,
+  kResident,
+  kActive,
+  kSuspended,
+  kRetired,
+  kQuarantined,
+};
+std::string_view StateName(State state);
+std::optional<State> ParseState(std::string_view name);
+// Installed, verified, resident or active: a version that may serve and satisfy dependencies.
+bool IsUsable(State state);
+
+struct ArtifactRecord {
+  std::string name;
+  std::string role;
+  std::string media_type;
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+struct DependencyRecord {
+  std::string kind;  // "requires", "conflicts", "replaces"
+  std::string id;
+  std::string range;  // version range text
+};
+
+struct PackageRecord {
+  std::string id;
+  std::string version;
+  std::string kind;  // "model", "adapter"
+  State state = State::kInstalled;
+  State resume_state = State::kInstalled;  // the state `resume` returns to
+  std::string manifest_sha256;             // blob of the manifest (canonical bytes as shipped)
+  std::string signature_sha256;            // blob of the signature envelope; empty: unsigned
+  std::string signer;                      // trusted key name; empty: unsigned
+  std::string key_id;
+  std::vector<std::string> granted;  // capabilities granted by the trust policy
+  std::string license;
+  std::string known_good;         // rollback.known_good, empty if none
+  std::string base;               // adapters: "id@version" of the base
+  std::int64_t installed_at = 0;  // Unix ms
+  std::vector<ArtifactRecord> artifacts;
+  std::vector<DependencyRecord> dependencies;
+};
+
+struct Transition {
+  std::int64_t seq = 0;
+  std::string id;
+  std::string version;
+  std::string from;  // "" for the first
+  std::string to;    // a state name or "removed"
+  std::int64_t at = 0;
+  std::string reason;
+};
+
+struct QuarantineRecord {
+  std::int64_t seq = 0;
+  std::int64_t at = 0;
+  std::string source;       // the file the user gave
+  std::string file_sha256;  // of the rejected bytes
+  std::string package;      // "id@version" when the manifest was readable, else ""
+  std::string step;         // the admission step that refused it
+  std::string code;         // StatusCode name
+  std::string reason;       // the full error message
+  std::string path;         // where the rejected bytes are kept, relative to the store
+};
+
+}  // namespace tessera::registry
+
+#endif  // TESSERA_REGISTRY_RECORDS_H_

@@ -1,0 +1,171 @@
+// The registry: the store of installed skill packages under one home directory.
+//
+//   <home>/registry.db        the index (index.h): packages, artifacts, dependencies, state
+//                              transitions, quarantine records, trust policy
+//   <home>/blobs/sha256/<hex> content-addressed bytes shared by every package (the same base
+//                              weights are stored once); read-only files
+//   <home>/staging/           one directory per install in progress; left-overs are a crash's
+//   <home>/quarantine/<n>-<sha256 prefix>.tpkg   rejected package files, with an index record
+//   <home>/lock               flock(2): one mutating operation at a time, across processes
+//
+// Installing (Install) admits a package in this order, each step before the heavier next, and
+// every error names its step ("registry: install <file>: <step>: ..."):
+//   1 artifacts  the package file is copied into staging and unpacked (oci_reader.h checks the
+//                archive, every blob's size and SHA-256); the manifest parses (manifest.h) and
+//                its artifact list equals the file's layers (name, media type, size, sha256);
+//   2 signature  the envelope verifies against the trust policy (trust_policy.h): key, id prefix,
+//                capabilities, licence, or the unsigned rule;
+//   3 graph      runtime version range and package ABI; this id@version not installed with
+//                other bytes; every `requires` satisfied by a usable installed version; no
+//                conflict in either direction; no dependency cycle; adapters: the base id@version
+//                installed, its weights sha256 and tokenizer sha256 equal the manifest's;
+//   4 structure  the GGUF facts read again equal the manifest's (gguf_facts.h); the model binds
+//                (architecture, tensors, shapes, tokenizer), an adapter binds to its base;
+//   5 promote    staged blobs are renamed into blobs/ (fsynced), then one SQLite transaction
+//                inserts the package and its transition, and retires what it `replaces`.
+// Any failure before the commit changes nothing in the store except the rejected file moving to
+// quarantine/ with a record of the step and reason. A crash (kill -9) at any point leaves the old
+// state or the new: blobs written before a commit that never happened are unreferenced, and
+// Doctor() removes them; SQLite's journal makes the commit atomic.
+//
+// Thread safety: one Registry per thread; processes are serialised by the lock file.
+#ifndef TESSERA_REGISTRY_REGISTRY_H_
+#define TESSERA_REGISTRY_REGISTRY_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/file_env.h"
+#include "package/manifest.h"
+#include "package/oci_reader.h"
+#include "package/semver.h"
+#include "registry/index.h"
+#include "registry/records.h"
+#include "registry/trust_policy.h"
+#include "tessera/status.h"
+
+namespace tessera::registry {
+
+struct RegistryOptions {
+  const base::Clock* clock = nullptr;  // default: base::SystemClock()
+  base::FileEnv* env = nullptr;        // default: base::DefaultFileEnv()
+  package::PackageFileLimits limits;
+  std::string runtime_version;  // default: this build's version (tessera/version.h)
+};
+
+struct InstallResult {
+  PackageRecord record;
+  bool already_installed = false;    // the same bytes were installed before: nothing changed
+  std::vector<std::string> retired;  // "id@version" retired because this one replaces them
+  std::uint64_t bytes_hashed = 0;    // package file bytes read and hashed
+  std::uint64_t new_blob_bytes = 0;  // bytes added to the store (shared blobs count once)
+};
+
+struct VerifyResult {
+  std::string package;  // id@version
+  bool ok = true;
+  std::string problem;  // the first mismatch when !ok
+};
+
+struct DoctorReport {
+  std::vector<std::string> findings;  // what was wrong, one line each
+  std::vector<std::string> repairs;   // what was done about it
+  bool consistent = true;             // the store is consistent now
+};
+
+// A resolved dependency: who requires what, and the version chosen.
+struct GraphEdge {
+  std::string from;  // id@version
+  std::string kind;  // "requires", "conflicts", "replaces", "base"
+  std::string to_id;
+  std::string range;
+  std::string resolved;  // id@version chosen (requires/base), "" when unresolved or n/a
+};
+
+class Registry {
+ public:
+  // Opens or creates the store at `home` (created with its parents if missing).
+  static Result<std::unique_ptr<Registry>> Open(const std::string& home,
+                                                RegistryOptions options = {});
+  // $TESSERA_HOME, else $XDG_DATA_HOME/tessera, else $HOME/.local/share/tessera.
+  static Result<std::string> DefaultHome();
+  ~Registry();
+
+  const std::string& home() const { return home_; }
+  std::string BlobPath(const std::string& sha256) const;
+
+  Result<InstallResult> Install(const std::string& package_file);
+
+  Result<std::vector<PackageRecord>> List();
+  // `version` empty: the current version (the highest usable, else the highest installed).
+  Result<PackageRecord> Show(const std::string& id, const std::string& version = "");
+  Result<package::Manifest> LoadManifest(const PackageRecord& record);
+  Result<std::vector<Transition>> History(const std::string& id, const std::string& version);
+
+  // Hashes the stored bytes of one package (id empty: all) again. A mismatch moves the package
+  // to quarantined; a match moves installed to verified.
+  Result<std::vector<VerifyResult>> Verify(const std::string& id = "",
+                                           const std::string& version = "");
+
+  // Lifecycle. `version` empty: the current version. Refusals are kFailedPrecondition naming the
+  // state; a version that is not installed kNotFound.
+  Status Suspend(const std::string& id, const std::string& version, const std::string& reason);
+  Status Resume(const std::string& id, const std::string& version, const std::string& reason);
+  Status Retire(const std::string& id, const std::string& version, const std::string& reason);
+  // Set by the resident-set manager: resident, active, or back to verified/installed.
+  Status SetRuntimeState(const std::string& id, const std::string& version, State state,
+                         const std::string& reason);
+  // Removes a version (refused while another usable package requires it and no other version
+  // satisfies that requirement, or while it is resident or active); unreferenced blobs go.
+  Status Remove(const std::string& id, const std::string& version, const std::string& reason);
+  // Retires the current version and makes its rollback.known_good current again. Returns the
+  // version now current.
+  Result<std::string> Rollback(const std::string& id, const std::string& reason);
+  // The dependency graph reachable from id@version.
+  Result<std::vector<GraphEdge>> Graph(const std::string& id, const std::string& version = "");
+
+  Result<std::vector<QuarantineRecord>> QuarantineList();
+
+  // Checks the index, the blobs and leftovers of interrupted operations; with `repair`, removes
+  // leftovers and unreferenced blobs and quarantines packages whose blobs are missing or damaged.
+  Result<DoctorReport> Doctor(bool repair, bool rehash);
+
+  Result<TrustPolicy> Trust();
+  Status TrustAdd(const TrustedKey& key);
+  Status TrustRemove(const std::string& name);
+  Status TrustUnsigned(const std::vector<std::string>& prefixes);
+
+ private:
+  // Holds the store's flock until destroyed.
+  class Lock {
+   public:
+    explicit Lock(int fd) : fd_(fd) {}
+    Lock(Lock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+    Lock& operator=(Lock&&) = delete;
+    ~Lock();
+
+   private:
+    int fd_;
+  };
+  Registry() = default;
+  Result<Lock> LockStore();
+  Result<PackageRecord> Resolve(const std::string& id, const std::string& version);
+  Status Transit(const PackageRecord& record, State to, State resume, const std::string& reason);
+  Status CollectGarbage(std::vector<std::string>* removed);
+
+  friend class Installer;
+  std::string home_;
+  RegistryOptions options_;
+  std::unique_ptr<Index> index_;
+};
+
+// "id@version".
+std::string PackageName(const std::string& id, const std::string& version);
+
+}  // namespace tessera::registry
+
+#endif  // TESSERA_REGISTRY_REGISTRY_H_

@@ -1,0 +1,122 @@
+#include "registry/sqlite_db.h"
+
+#include <sqlite3.h>
+
+#include <utility>
+
+namespace tessera::registry {
+
+Status Db::Error(std::string_view what, int code) const {
+  const int primary = code & 0xff;
+  StatusCode status_code = StatusCode::kIoError;
+  if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) status_code = StatusCode::kIntegrity;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) status_code = StatusCode::kUnavailable;
+  if (primary == SQLITE_FULL) status_code = StatusCode::kResourceExhausted;
+  std::string message = "registry: index " + path_ + ": " + std::string(what) + ": " +
+                        (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code));
+  return Status(status_code, std::move(message));
+}
+
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+  std::unique_ptr<Db> db(new Db());
+  db->path_ = path;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db->db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) return db->Error("open", rc);
+  sqlite3_busy_timeout(db->db_, 30000);
+  sqlite3_extended_result_codes(db->db_, 1);
+  TS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  TS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  TS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  return db;
+}
+
+Db::~Db() {
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+Status Db::Exec(std::string_view sql) {
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) return Error(text.substr(0, 60), rc);
+  return Status();
+}
+
+Result<Stmt> Db::Prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return Error("prepare " + std::string(sql.substr(0, 60)), rc);
+  return Stmt(this, stmt);
+}
+
+Stmt::Stmt(Stmt&& other) noexcept
+    : db_(other.db_),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_error_(std::move(other.bind_error_)) {}
+
+Stmt::~Stmt() {
+  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+}
+
+Stmt& Stmt::Bind(int index, std::string_view text) {
+  int rc =
+      sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  if (rc != SQLITE_OK && bind_error_.ok()) bind_error_ = db_->Error("bind", rc);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int index, std::int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK && bind_error_.ok()) bind_error_ = db_->Error("bind", rc);
+  return *this;
+}
+
+Stmt& Stmt::BindNull(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK && bind_error_.ok()) bind_error_ = db_->Error("bind", rc);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  if (!bind_error_.ok()) return bind_error_;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_->Error(std::string("step ") + sqlite3_sql(stmt_), rc);
+}
+
+Status Stmt::Run() {
+  while (true) {
+    TS_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return Status();
+  }
+}
+
+std::string Stmt::Text(int column) const {
+  const unsigned char* text = sqlite3_column_text(stmt_, column);
+  if (text == nullptr) return std::string();
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
+
+bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
+Result<Transaction> Transaction::Begin(Db& db) {
+  TS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  return Transaction(&db);
+}
+
+Transaction::~Transaction() {
+  if (db_ != nullptr) (void)db_->Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  Status status = db_->Exec("COMMIT");
+  if (status.ok()) db_ = nullptr;
+  return status;
+}
+
+}  // namespace tessera::registry
