@@ -30,6 +30,14 @@ RunFn AddBench(CLI::App& app);
 RunFn AddRoofline(CLI::App& app);
 RunFn AddEval(CLI::App& app);
 RunFn AddConvert(CLI::App& app);
+// Packages and the registry (cmd_pack.cc, cmd_trust.cc, cmd_install.cc, cmd_list.cc,
+// cmd_lifecycle.cc).
+RunFn AddPack(CLI::App& app);
+RunFn AddKey(CLI::App& app);
+RunFn AddTrust(CLI::App& app);
+RunFn AddInstall(CLI::App& app);  // install, remove, verify, doctor, quarantine
+RunFn AddList(CLI::App& app);     // list, show, graph
+RunFn AddLifecycle(CLI::App& app);  // suspend, resume, retire, rollback
 
 // Prints "tessera: <code>: <message>" to stderr and returns exit status 1.
 int ReportError(const Status& status);

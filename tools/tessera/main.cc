@@ -20,10 +20,13 @@ int Main(int argc, char** argv) {
   CLI::App app{"tessera: a runtime for modular tiny language models"};
   app.require_subcommand(1);
   app.set_version_flag("--version", kVersion);
-  std::vector<std::pair<CLI::App*, RunFn>> commands;
+  // An adder may add several subcommands that share one run function.
+  std::vector<std::pair<std::vector<CLI::App*>, RunFn>> commands;
   auto add = [&](RunFn (*adder)(CLI::App&)) {
+    const std::size_t before = app.get_subcommands([](CLI::App*) { return true; }).size();
     RunFn run = adder(app);
-    commands.emplace_back(app.get_subcommands([](CLI::App*) { return true; }).back(),
+    std::vector<CLI::App*> all = app.get_subcommands([](CLI::App*) { return true; });
+    commands.emplace_back(std::vector<CLI::App*>(all.begin() + before, all.end()),
                           std::move(run));
   };
   add(&AddGenerate);
@@ -36,6 +39,12 @@ int Main(int argc, char** argv) {
   add(&AddRoofline);
   add(&AddEval);
   add(&AddConvert);
+  add(&AddPack);
+  add(&AddKey);
+  add(&AddTrust);
+  add(&AddInstall);
+  add(&AddList);
+  add(&AddLifecycle);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -43,8 +52,10 @@ int Main(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : 2;
   }
-  for (auto& [sub, run] : commands) {
-    if (sub->parsed()) return run();
+  for (auto& [subs, run] : commands) {
+    for (CLI::App* sub : subs) {
+      if (sub->parsed()) return run();
+    }
   }
   return 2;
 }

@@ -1,0 +1,146 @@
+// tessera list [--json] | show ID[@VERSION] [--json] | graph ID[@VERSION] [--json]: what the
+// store holds, one package in full (manifest, artifacts, history), and its dependency graph.
+#include <cstdio>
+#include <string>
+
+#include "command.h"
+#include "package/manifest.h"
+#include "store_cli.h"
+
+namespace tessera::cli {
+namespace {
+
+struct Options {
+  std::string home;
+  std::string target;
+  bool json = false;
+};
+
+int RunList(registry::Registry& store, const Options& o) {
+  Result<std::vector<registry::PackageRecord>> all = store.List();
+  if (!all.ok()) return ReportError(all.status());
+  if (o.json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const registry::PackageRecord& r : *all) out.push_back(RecordJson(r));
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%-36s %-12s %-8s %-12s %-16s %10s\n", "ID", "VERSION", "KIND", "STATE", "SIGNER",
+              "BYTES");
+  for (const registry::PackageRecord& r : *all) {
+    std::uint64_t bytes = 0;
+    for (const registry::ArtifactRecord& a : r.artifacts) bytes += a.size;
+    std::printf("%-36s %-12s %-8s %-12s %-16s %10llu\n", r.id.c_str(), r.version.c_str(),
+                r.kind.c_str(), std::string(registry::StateName(r.state)).c_str(),
+                r.signer.empty() ? "(unsigned)" : r.signer.c_str(),
+                static_cast<unsigned long long>(bytes));
+  }
+  return 0;
+}
+
+int RunShow(registry::Registry& store, const Options& o) {
+  std::string id, version;
+  SplitPackageRef(o.target, &id, &version);
+  Result<registry::PackageRecord> r = store.Show(id, version);
+  if (!r.ok()) return ReportError(r.status());
+  Result<package::Manifest> manifest = store.LoadManifest(*r);
+  if (!manifest.ok()) return ReportError(manifest.status());
+  Result<std::vector<registry::Transition>> history = store.History(r->id, r->version);
+  if (!history.ok()) return ReportError(history.status());
+  Result<std::string> manifest_text = package::ManifestToJson(*manifest);
+  if (!manifest_text.ok()) return ReportError(manifest_text.status());
+  nlohmann::ordered_json out = RecordJson(*r);
+  out["manifest"] = nlohmann::ordered_json::parse(*manifest_text);
+  nlohmann::ordered_json h = nlohmann::ordered_json::array();
+  for (const registry::Transition& t : *history) {
+    h.push_back({{"at", FormatTime(t.at)}, {"from", t.from}, {"to", t.to}, {"reason", t.reason}});
+  }
+  out["history"] = std::move(h);
+  nlohmann::ordered_json paths = nlohmann::ordered_json::object();
+  for (const registry::ArtifactRecord& a : r->artifacts) paths[a.name] = store.BlobPath(a.sha256);
+  out["paths"] = std::move(paths);
+  if (o.json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  std::printf("%s@%s  %s  %s\n", r->id.c_str(), r->version.c_str(), r->kind.c_str(),
+              std::string(registry::StateName(r->state)).c_str());
+  if (!manifest->title.empty()) std::printf("  %s\n", manifest->title.c_str());
+  std::printf("  signer: %s  licence: %s  capabilities granted: %s\n",
+              r->signer.empty() ? "(unsigned)" : (r->signer + " " + r->key_id).c_str(),
+              r->license.c_str(), registry::JoinWords(r->granted).c_str());
+  if (!r->base.empty()) std::printf("  base: %s\n", r->base.c_str());
+  if (!r->known_good.empty()) std::printf("  rollback to: %s\n", r->known_good.c_str());
+  std::printf("  contract: %s, max %llu in / %llu out tokens\n", manifest->contract.role.c_str(),
+              static_cast<unsigned long long>(manifest->contract.max_input_tokens),
+              static_cast<unsigned long long>(manifest->contract.max_output_tokens));
+  std::printf("  artifacts:\n");
+  for (const registry::ArtifactRecord& a : r->artifacts) {
+    std::printf("    %-28s %-16s %10llu  %s\n", a.name.c_str(), a.role.c_str(),
+                static_cast<unsigned long long>(a.size), a.sha256.c_str());
+  }
+  for (const package::QualityEvidence& q : manifest->quality) {
+    std::printf("  quality: %s %.4f on %llu cases (eval set %.16s…, runtime %s)\n",
+                std::string(package::QualityMetricName(q.metric)).c_str(), q.value,
+                static_cast<unsigned long long>(q.cases), q.eval_set_sha256.c_str(),
+                q.runtime_version.ToString().c_str());
+  }
+  std::printf("  history:\n");
+  for (const registry::Transition& t : *history) {
+    std::printf("    %s  %s -> %s  %s\n", FormatTime(t.at).c_str(),
+                t.from.empty() ? "(new)" : t.from.c_str(), t.to.c_str(), t.reason.c_str());
+  }
+  return 0;
+}
+
+int RunGraph(registry::Registry& store, const Options& o) {
+  std::string id, version;
+  SplitPackageRef(o.target, &id, &version);
+  Result<std::vector<registry::GraphEdge>> edges = store.Graph(id, version);
+  if (!edges.ok()) return ReportError(edges.status());
+  if (o.json) {
+    nlohmann::ordered_json out = nlohmann::ordered_json::array();
+    for (const registry::GraphEdge& e : *edges) {
+      out.push_back({{"from", e.from},
+                     {"kind", e.kind},
+                     {"id", e.to_id},
+                     {"version", e.range},
+                     {"resolved", e.resolved.empty() ? nlohmann::ordered_json()
+                                                     : nlohmann::ordered_json(e.resolved)}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  if (edges->empty()) std::printf("%s has no dependencies\n", o.target.c_str());
+  for (const registry::GraphEdge& e : *edges) {
+    std::printf("%s %s %s %s -> %s\n", e.from.c_str(), e.kind.c_str(), e.to_id.c_str(),
+                e.range.c_str(),
+                e.resolved.empty() ? (e.kind == "requires" || e.kind == "base" ? "UNRESOLVED" : "-")
+                                   : e.resolved.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+RunFn AddList(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  CLI::App* list = app.add_subcommand("list", "List installed packages");
+  list->add_flag("--json", o->json, "JSON output");
+  CLI::App* show = app.add_subcommand("show", "Show one package: manifest, artifacts, history");
+  show->add_option("package", o->target, "ID[@VERSION] (default: the current version)")->required();
+  show->add_flag("--json", o->json, "JSON output");
+  CLI::App* graph = app.add_subcommand("graph", "Show the resolved dependency graph");
+  graph->add_option("package", o->target, "ID[@VERSION]")->required();
+  graph->add_flag("--json", o->json, "JSON output");
+  for (CLI::App* sub : {list, show, graph}) AddHomeOption(sub, &o->home);
+  return [=] {
+    Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home);
+    if (!store.ok()) return ReportError(store.status());
+    if (list->parsed()) return RunList(**store, *o);
+    if (show->parsed()) return RunShow(**store, *o);
+    return RunGraph(**store, *o);
+  };
+}
+
+}  // namespace tessera::cli
