@@ -81,24 +81,34 @@ std::string Installer::KeepRefusedFile() {
   const std::string temp = r_.home_ + "/quarantine/incoming-" + std::to_string(::getpid());
   (void)env.Remove(temp);
   Result<int> out = env.CreateExclusive(temp);
-  if (!out.ok()) return "";
+  Status status = out.status();
+  // The whole file is hashed for the record even when keeping a copy fails.
   base::Sha256Hasher hasher;
   std::vector<std::uint8_t> buffer(kCopyChunk);
-  Status status;
-  while (status.ok()) {
+  bool read_all = false;
+  while (true) {
     Result<std::size_t> n = package::ReadFull(in->fd.get(), buffer, file_);
-    if (!n.ok()) status = n.status();
-    if (!status.ok() || *n == 0) break;
+    if (!n.ok()) {
+      status = n.status();
+      break;
+    }
+    if (*n == 0) {
+      read_all = true;
+      break;
+    }
     std::span<const std::uint8_t> chunk(buffer.data(), *n);
     hasher.Update(chunk);
-    status = env.Write(*out, chunk, temp);
+    if (status.ok()) status = env.Write(*out, chunk, temp);
   }
   if (status.ok()) status = env.Sync(*out, temp);
-  Status closed = env.Close(*out, temp);
-  if (status.ok()) status = closed;
-  file_sha256_ = Sha(hasher.Finish());
+  if (out.ok()) {
+    Status closed = env.Close(*out, temp);
+    if (status.ok()) status = closed;
+  }
+  file_sha256_ = read_all ? Sha(hasher.Finish()) : "";
   const std::string name = "quarantine/" + std::to_string(r_.options_.clock->NowUnixMillis()) +
                            "-" + file_sha256_.substr(0, 16) + ".tpkg";
+  if (file_sha256_.empty() && status.ok()) status = Status(StatusCode::kIoError, "unread");
   if (status.ok()) status = env.Rename(temp, r_.home_ + "/" + name);
   if (!status.ok()) {
     (void)env.Remove(temp);
