@@ -3,7 +3,6 @@
 #include "registry/gguf_facts.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -50,11 +49,14 @@ std::string Quoted(std::string_view s) {
   return q;
 }
 
+bool IsAsciiAlnum(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
 bool IsManifestName(std::string_view s) {
   if (s.empty() || s.size() > 64) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return IsAsciiAlnum(c) || c == '_' || c == '.' || c == '-'; });
 }
 
 Status CheckManifestName(std::string_view what, std::string_view value) {
@@ -143,7 +145,9 @@ Result<TensorSummary> Summarize(const std::vector<const gguf::TensorInfo*>& tens
     }
   }
   std::string name(tensor::TypeName(static_cast<tensor::DType>(best)));
-  for (char& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  for (char& c : name) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  }
   out.file_type = std::move(name);
   return out;
 }
@@ -232,7 +236,7 @@ bool IsTargetName(std::string_view s) {
     const char c = s[i];
     if (c == '.') {
       if (s[i + 1] == '.') return false;  // i + 1 < size: s does not end with '.'
-    } else if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '_') {
+    } else if (!internal::IsAsciiAlnum(c) && c != '_') {
       return false;
     }
   }

@@ -3,7 +3,7 @@
 //
 // Facts (docs/formats/package.md section 2.3) are written into a manifest by `tessera pack` and
 // read again by `tessera install`, which refuses the package when any differs:
-//   architecture     general.architecture (an adapter's names its base's architecture)
+//   architecture     general.architecture (an adapter's is its base's architecture)
 //   version          the GGUF format version (2 or 3)
 //   file_type        the tensor type holding the most elements, uppercase as llama.cpp prints
 //                    it ("F32", "F16", "Q8_0", "Q4_K", ...); ties go to the lower ggml type number

@@ -28,6 +28,8 @@ Result<std::shared_ptr<const gguf::File>> OpenGguf(const std::string& path);
 // "\"text\"" (at most 80 bytes of it, for messages about strangers' strings).
 std::string Quoted(std::string_view s);
 
+// [0-9A-Za-z], whatever the locale.
+bool IsAsciiAlnum(char c);
 // 1 to 64 characters of [A-Za-z0-9_.-]: a manifest "name".
 bool IsManifestName(std::string_view s);
 // kMalformed "<what> is <quoted>, expected a name of 1 to 64 characters of [A-Za-z0-9_.-]".

@@ -257,8 +257,9 @@ Status ValidateTrustedKey(const TrustedKey& key) {
   TS_RETURN_IF_ERROR(check_list(key.id_prefixes, "id_prefixes"));
   for (const std::string& pattern : key.id_prefixes) {
     const std::string problem = IdPatternProblem(pattern);
-    if (!problem.empty())
+    if (!problem.empty()) {
       return InvalidArgument(what + "id pattern " + Quote(pattern) + " " + problem);
+    }
   }
 
   TS_RETURN_IF_ERROR(check_list(key.capabilities, "capabilities"));

@@ -54,7 +54,8 @@
 // of the first such entry.
 //
 // Messages start "registry: trust: <id>@<version> (key <key id>): " ("(unsigned)" without an
-// envelope) and then name the rule and the offending value. Callers branch on codes only.
+// envelope, "(envelope)" followed by the envelope parser's message for a bad envelope) and then
+// name the rule and the offending value. Callers branch on codes only.
 //
 // Evaluate does not require a validated policy: a pattern that ValidateTrustedKey would refuse
 // matches nothing it should not (an empty prefix list signs nothing, an unknown pattern shape

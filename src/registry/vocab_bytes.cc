@@ -35,20 +35,22 @@ class ByteSink {
   }
   void I32(std::int32_t v) { U32(static_cast<std::uint32_t>(v)); }
   void F32(float v) { U32(std::bit_cast<std::uint32_t>(v)); }
-  // u32 length, then the bytes. kOutOfRange for a string of 2^32 bytes or more.
-  Status LenBytes(std::string_view what, std::string_view s) {
-    if (s.size() > std::numeric_limits<std::uint32_t>::max()) {
-      return OutOfRange(std::string(what) + " is " + std::to_string(s.size()) +
-                        " bytes long, limit 4294967295");
-    }
+  // u32 length, then the bytes; false (nothing appended) for 2^32 bytes or more.
+  [[nodiscard]] bool LenBytes(std::string_view s) {
+    if (s.size() > std::numeric_limits<std::uint32_t>::max()) return false;
     U32(static_cast<std::uint32_t>(s.size()));
     out_.append(s);
-    return Status::Ok();
+    return true;
   }
 
  private:
   std::string& out_;
 };
+
+Status TooLong(std::string_view what, std::size_t size) {
+  return OutOfRange(std::string(what) + " is " + std::to_string(size) +
+                    " bytes long, limit 4294967295");
+}
 
 std::string Element(std::string_view key, std::size_t i) {
   return std::string(key) + "[" + std::to_string(i) + "]";
@@ -149,13 +151,13 @@ Result<CanonicalVocab> BuildCanonicalVocab(const gguf::File& file) {
 
   ByteSink sink(out.bytes);
   out.bytes.append(kMagic);
-  TS_RETURN_IF_ERROR(sink.LenBytes(keys::kTokenizerModel, out.model));
-  TS_RETURN_IF_ERROR(sink.LenBytes(keys::kTokenizerPre, out.pre));
+  if (!sink.LenBytes(out.model)) return TooLong(keys::kTokenizerModel, out.model.size());
+  if (!sink.LenBytes(out.pre)) return TooLong(keys::kTokenizerPre, out.pre.size());
   sink.U32(static_cast<std::uint32_t>(n_tokens));  // <= Vocab::kMaxTokens
   for (std::size_t i = 0; i < n_tokens; ++i) {
     // The stored text (not the "[EMPTY_<i>]" the tokenizer substitutes for an empty one).
-    TS_RETURN_IF_ERROR(
-        sink.LenBytes(Element(keys::kTokenizerTokens, i), tokens->items[i].string()));
+    const std::string& text = tokens->items[i].string();
+    if (!sink.LenBytes(text)) return TooLong(Element(keys::kTokenizerTokens, i), text.size());
     float score = 0.0f;
     if (scores != nullptr) {
       TS_ASSIGN_OR_RETURN(score, ScoreOf(scores->items[i], i));
@@ -169,8 +171,8 @@ Result<CanonicalVocab> BuildCanonicalVocab(const gguf::File& file) {
   }
   sink.U32(static_cast<std::uint32_t>(n_merges));
   for (std::size_t i = 0; i < n_merges; ++i) {
-    TS_RETURN_IF_ERROR(
-        sink.LenBytes(Element(keys::kTokenizerMerges, i), merges->items[i].string()));
+    const std::string& merge = merges->items[i].string();
+    if (!sink.LenBytes(merge)) return TooLong(Element(keys::kTokenizerMerges, i), merge.size());
   }
   for (std::string_view key : {keys::kTokenizerBosId, keys::kTokenizerEosId,
                                keys::kTokenizerUnknownId, keys::kTokenizerPaddingId}) {

@@ -6,7 +6,8 @@
 // checks that it holds the old state or the new one: the packages are exactly one or the other;
 // apart from that only leftovers differ (unreferenced blobs the call wrote, staging/), which
 // Doctor(repair) removes so that the snapshot then equals that state exactly; a rehashing
-// Doctor finds nothing; Verify passes; and retrying the call succeeds.
+// Doctor finds nothing; Verify passes; and retrying the call succeeds. The same for a refusal
+// (an untrusted package), whose new state is one more quarantine record.
 //
 // A black-box version spawns the real `tessera install` and SIGKILLs it after seeded random
 // delays (10 trials, each bounded by the duration of one clean run), then checks the same way.
@@ -83,6 +84,10 @@ class KillingFileEnv final : public base::FileEnv {
   Status SyncDir(const std::string& path) override {
     Step(false);
     return FileEnv::SyncDir(path);
+  }
+  Status SyncFile(const std::string& path) override {
+    Step(false);
+    return FileEnv::SyncFile(path);
   }
 
  private:
@@ -163,12 +168,11 @@ void CheckAfterCrash(const std::string& home, const Snapshot& before, const Snap
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
   Registry& store = **opened;
   const Snapshot seen = fixture::Take(store);
-  *is_new = seen.packages == after.packages;
-  ASSERT_TRUE(*is_new || seen.packages == before.packages)
+  *is_new = seen.packages == after.packages && seen.quarantine == after.quarantine;
+  ASSERT_TRUE(*is_new || (seen.packages == before.packages && seen.quarantine == before.quarantine))
       << "neither the old state (" << fixture::Describe(before) << ") nor the new ("
       << fixture::Describe(after) << "): " << fixture::Describe(seen);
   const Snapshot& expected = *is_new ? after : before;
-  EXPECT_EQ(seen.quarantine, expected.quarantine);
   std::set<std::string> allowed;  // blobs the call may leave unreferenced
   for (const std::vector<std::string>* blobs : {&before.blobs, &after.blobs}) {
     for (const std::string& b : *blobs) {
@@ -189,6 +193,16 @@ void CheckAfterCrash(const std::string& home, const Snapshot& before, const Snap
   const Snapshot clean = fixture::Take(store);
   EXPECT_EQ(clean, expected) << "after Doctor(repair): " << fixture::Describe(clean)
                              << "\nexpected: " << fixture::Describe(expected);
+  Result<std::vector<QuarantineRecord>> records = store.QuarantineList();
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  std::set<std::string> named, present;
+  for (const QuarantineRecord& q : *records) {
+    if (!q.path.empty()) named.insert(q.path);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(home + "/quarantine")) {
+    present.insert("quarantine/" + entry.path().filename().string());
+  }
+  EXPECT_EQ(present, named) << "quarantine/ after Doctor(repair)";
   Result<DoctorReport> check = store.Doctor(/*repair=*/false, /*rehash=*/true);
   ASSERT_TRUE(check.ok()) << check.status().ToString();
   EXPECT_TRUE(check->consistent);
@@ -358,6 +372,25 @@ TEST_F(CrashTest, KillDuringInstallLeavesOldOrNewState) {
 
 TEST_F(CrashTest, KillDuringRemoveLeavesOldOrNewState) {
   KillEverywhere("remove B", with_ab_, snap_ab_, snap_a_, RemoveB, RetryRemove);
+}
+
+// A refusal (U is signed by an untrusted key) keeps the file in quarantine/ with a record: a
+// kill leaves no record, or the record; a copy without a record is removed by Doctor.
+TEST_F(CrashTest, KillDuringRefusalLeavesOldOrNewState) {
+  const package::PrivateKey stranger = fixture::Key(9);
+  fixture::Spec u;
+  u.id = "dev.test.u";
+  u.weights = "specialists/unit.gguf";
+  const std::string u_file = fixture::Pack(work_, u, &stranger);
+  auto refuse = [u_file](Registry& store) -> Status {
+    Result<InstallResult> r = store.Install(u_file);
+    if (r.ok()) return Status(StatusCode::kInternal, "an untrusted package was installed");
+    return r.status().code() == StatusCode::kPermissionDenied ? Status() : r.status();
+  };
+  Snapshot refused = snap_a_;
+  refused.quarantine = 1;
+  KillEverywhere("refusal of U", with_a_, snap_a_, refused, refuse,
+                 [refuse](Registry& store, bool) { return refuse(store); });
 }
 
 // Spawns `tessera install <b> --home <home>` and, when delay >= 0, SIGKILLs it after `delay`.

@@ -5,7 +5,7 @@
 //
 //   create      ENOSPC
 //   write       half of the bytes written, then ENOSPC (a full disk)
-//   fsync       EIO (files and directories)
+//   fsync       EIO (by descriptor, by path, and of directories)
 //   close       EIO (the descriptor is released, as on Linux)
 //   rename      EXDEV, and EIO
 //   remove      EIO
@@ -18,7 +18,14 @@
 // that state exactly, a rehashing Doctor must then find nothing, Verify must pass, no descriptor
 // may leak, and the same call without faults must then succeed.
 //
-// Nothing is sampled: every operation is failed with every fault that applies to it.
+// A third test fails every operation of a refusal (a package signed by an untrusted key): the
+// refused file is copied into quarantine/ with a record. A fault may cost the copy but must not
+// change the refusal, the record must still describe the refused file (its SHA-256), and Doctor
+// must leave exactly the files the records name.
+//
+// Nothing is sampled: every operation is failed with every fault that applies to it. Every
+// FileEnv method is overridden; a new one must be added to FaultyFileEnv, or its operations go
+// untested.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -32,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sha256.h"
 #include "registry_fixture.h"
 
 namespace tessera::registry {
@@ -39,7 +47,7 @@ namespace {
 
 using fixture::Snapshot;
 
-enum class Op { kCreate, kWrite, kSync, kClose, kRename, kRemove, kMakeDir, kSyncDir };
+enum class Op { kCreate, kWrite, kSync, kClose, kRename, kRemove, kMakeDir, kSyncDir, kSyncFile };
 
 enum class Fault {
   kCreateNoSpace,
@@ -70,6 +78,8 @@ const char* OpName(Op op) {
       return "mkdir";
     case Op::kSyncDir:
       return "fsync-dir";
+    case Op::kSyncFile:
+      return "fsync-file";
   }
   return "?";
 }
@@ -105,6 +115,7 @@ std::vector<Fault> FaultsFor(Op op) {
       return {Fault::kShortWriteNoSpace};
     case Op::kSync:
     case Op::kSyncDir:
+    case Op::kSyncFile:
       return {Fault::kSyncIo};
     case Op::kClose:
       return {Fault::kCloseIo};
@@ -177,6 +188,10 @@ class FaultyFileEnv final : public base::FileEnv {
   Status SyncDir(const std::string& path) override {
     if (Hit(Op::kSyncDir, path)) return base::FileErrno("fsync directory", path, EIO);
     return FileEnv::SyncDir(path);
+  }
+  Status SyncFile(const std::string& path) override {
+    if (Hit(Op::kSyncFile, path)) return base::FileErrno("fsync", path, EIO);
+    return FileEnv::SyncFile(path);
   }
 
  private:
@@ -430,7 +445,7 @@ TEST_F(FaultInjectionTest, InstallIsOldOrNewWhateverOperationFails) {
   const std::vector<Op> ops = CleanRun(with_a_, snap_ab_, install);
   // The install must route every kind of mutation through the env, or this test proves little.
   for (Op op : {Op::kMakeDir, Op::kCreate, Op::kWrite, Op::kSync, Op::kClose, Op::kRename,
-                Op::kRemove, Op::kSyncDir}) {
+                Op::kRemove, Op::kSyncDir, Op::kSyncFile}) {
     EXPECT_TRUE(Contains(ops, op)) << "a clean install does no " << OpName(op);
   }
   ASSERT_FALSE(HasFailure());
@@ -462,6 +477,122 @@ TEST_F(FaultInjectionTest, RemoveIsOldOrNewWhateverOperationFails) {
            }
            return s;
          });
+}
+
+// After a refusal, possibly with a fault: nothing but the quarantine changed; after repair the
+// quarantine/ files are exactly those the `records` records name, each a complete copy of the
+// refused file, and every record carries the file's SHA-256.
+void CheckRefusal(Registry& store, const Snapshot& before, std::size_t records,
+                  const std::vector<std::uint8_t>& refused) {
+  const std::string sha256 = base::Sha256Hex(refused);
+  Snapshot seen = fixture::Take(store);
+  EXPECT_EQ(Names(seen), Names(before));
+  EXPECT_EQ(seen.blobs, before.blobs);
+  EXPECT_EQ(seen.quarantine, records);
+  Result<DoctorReport> repaired = store.Doctor(/*repair=*/true, /*rehash=*/false);
+  ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();
+  EXPECT_TRUE(repaired->consistent);
+  Snapshot expected = before;
+  expected.packages = seen.packages;  // states may have moved on (Verify)
+  expected.quarantine = records;
+  seen = fixture::Take(store);
+  EXPECT_EQ(seen, expected) << fixture::Describe(seen);
+  Result<std::vector<QuarantineRecord>> list = store.QuarantineList();
+  ASSERT_TRUE(list.ok()) << list.status().ToString();
+  std::set<std::string> named;
+  for (const QuarantineRecord& q : *list) {
+    EXPECT_EQ(q.file_sha256, sha256) << "quarantine record " << q.seq << " (path '" << q.path
+                                     << "') names other bytes than the refused file's";
+    if (q.path.empty()) continue;
+    named.insert(q.path);
+    EXPECT_TRUE(fixture::ReadAll(store.home() + "/" + q.path) == refused)
+        << q.path << " is not a complete copy of the refused file";
+  }
+  std::set<std::string> present;
+  for (const auto& entry : std::filesystem::directory_iterator(store.home() + "/quarantine")) {
+    present.insert("quarantine/" + entry.path().filename().string());
+  }
+  EXPECT_EQ(present, named);
+  Result<DoctorReport> check = store.Doctor(/*repair=*/false, /*rehash=*/true);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_TRUE(check->findings.empty()) << check->findings.front();
+  Result<std::vector<VerifyResult>> verified = store.Verify();
+  ASSERT_TRUE(verified.ok()) << verified.status().ToString();
+  for (const VerifyResult& v : *verified) EXPECT_TRUE(v.ok) << v.package << ": " << v.problem;
+}
+
+// U is signed by a key the store does not trust: the signature step refuses it. A fault before
+// that step may turn the refusal into an I/O error that changed nothing; after it, the refusal
+// (kPermissionDenied) stands and is recorded whatever else fails.
+TEST_F(FaultInjectionTest, RefusalIsRecordedWhateverOperationFails) {
+  const package::PrivateKey stranger = fixture::Key(9);
+  fixture::Spec u;
+  u.id = "dev.test.u";
+  u.weights = "specialists/unit.gguf";
+  const std::string u_file = fixture::Pack(work_, u, &stranger);
+  const std::vector<std::uint8_t> u_bytes = fixture::ReadAll(u_file);
+  auto install = [&u_file](Registry& store) -> Status {
+    Result<InstallResult> r = store.Install(u_file);
+    return r.ok() ? Status(StatusCode::kInternal, "an untrusted package was installed")
+                  : r.status();
+  };
+  auto refused = [&install](Registry& store) -> Status {
+    Status s = install(store);
+    return s.code() == StatusCode::kPermissionDenied ? Status() : s;
+  };
+  Snapshot after_refusal = snap_a_;
+  after_refusal.quarantine = 1;
+  const std::vector<Op> ops = CleanRun(with_a_, after_refusal, refused);
+  for (Op op : {Op::kCreate, Op::kWrite, Op::kSync, Op::kClose, Op::kRename}) {
+    EXPECT_TRUE(Contains(ops, op)) << "a refusal does no " << OpName(op);
+  }
+  ASSERT_FALSE(HasFailure());
+  const auto start = std::chrono::steady_clock::now();
+  const ::testing::TestResult& result =
+      *::testing::UnitTest::GetInstance()->current_test_info()->result();
+  int trials = 0, failed_trials = 0, io_errors = 0;
+  for (int n = 1; n <= static_cast<int>(ops.size()); ++n) {
+    for (Fault fault : FaultsFor(ops[n - 1])) {
+      const int parts_before = result.total_part_count();
+      ++trials;
+      const std::size_t descriptors = OpenDescriptors();
+      const std::string home = Fresh(with_a_, "trial");
+      {
+        fixture::FakeClock clock;
+        FaultyFileEnv env;
+        std::unique_ptr<Registry> store = OpenWith(home, clock, &env);
+        ASSERT_NE(store, nullptr);
+        env.Arm(n, fault);
+        const Status status = install(*store);
+        env.Disarm();
+        ASSERT_TRUE(env.fired()) << "operation " << n << " never came";
+        SCOPED_TRACE(std::string("refusal: operation ") + std::to_string(n) + " (" +
+                     OpName(env.ops()[n - 1]) + " " + env.paths()[n - 1] + ") fails with " +
+                     FaultName(fault));
+        const bool io_error = status.code() == StatusCode::kIoError;
+        io_errors += io_error;
+        EXPECT_TRUE(io_error || status.code() == StatusCode::kPermissionDenied)
+            << status.ToString();
+        CheckRefusal(*store, snap_a_, io_error ? 0 : 1, u_bytes);
+        if (!HasFatalFailure()) {
+          Status again = refused(*store);
+          EXPECT_TRUE(again.ok()) << "retry: " << again.ToString();
+          CheckRefusal(*store, snap_a_, io_error ? 1 : 2, u_bytes);
+        }
+      }
+      EXPECT_EQ(OpenDescriptors(), descriptors) << "descriptors leaked";
+      std::filesystem::remove_all(home);
+      if (result.total_part_count() != parts_before && ++failed_trials == 5) {
+        FAIL() << "stopping after 5 failing trials";
+      }
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf(
+      "[   info   ] refusal of U: %zu operations, %d faulted runs (%d ended in an I/O "
+      "error) in %.1f s\n",
+      ops.size(), trials, io_errors, seconds);
 }
 
 }  // namespace
