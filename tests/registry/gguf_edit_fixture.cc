@@ -1,6 +1,7 @@
+// Damaged copies of GGUF files for the tests of registry/gguf_facts.h.
 #include "gguf_edit_fixture.h"
 
-#include <stdlib.h>
+#include <stdlib.h>  // mkdtemp
 
 #include <filesystem>
 #include <fstream>

@@ -41,7 +41,6 @@ constexpr const char* kSentimentVocabSha =
     "01739c81067d12174a0bfbc0e91e8414df2a0442d8e844f5b5d245c77fef541a";
 
 // Little-endian builders for the expected canonical bytes.
-// Little-endian builders for the expected canonical bytes.
 void PutU32(std::string& s, std::uint32_t v) {
   for (int i = 0; i < 4; ++i) s.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
