@@ -12,8 +12,11 @@ namespace tessera::base {
 class Clock {
  public:
   virtual ~Clock() = default;
-  // Milliseconds since the Unix epoch (UTC).
+  // Milliseconds since the Unix epoch (UTC): for records of when something happened.
   virtual std::int64_t NowUnixMillis() const = 0;
+  // Microseconds of a monotonic clock with an arbitrary origin: for durations and deadlines,
+  // which must not jump with the wall clock. The default derives it from NowUnixMillis().
+  virtual std::int64_t NowSteadyMicros() const { return NowUnixMillis() * 1000; }
 };
 
 // The system's real-time clock.
