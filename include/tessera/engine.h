@@ -325,6 +325,14 @@ class Model {
   std::unique_ptr<Impl> impl_;
 };
 
+// What a session holds in memory, as allocated (exact): its KV cache, and its other buffers
+// (forward scratch, logits, token and sampler buffers). All of it is allocated when the session
+// is created and never grows.
+struct SessionMemory {
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t other_bytes = 0;
+};
+
 // The tokens and KV cache of one conversation on one Model. Successive Generate() calls
 // continue the conversation: each prompt is appended after the tokens already in the session.
 class Session {
@@ -368,6 +376,7 @@ class Session {
   std::int32_t n_past() const;
   std::int32_t n_ctx() const;
   std::span<const std::int32_t> tokens() const;
+  SessionMemory memory() const;
   // The adapters this session applies (SessionOptions::adapters); empty for the plain base.
   std::span<const AdapterUse> adapters() const;
 

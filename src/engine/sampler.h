@@ -77,6 +77,11 @@ class Sampler {
 
   const SamplerConfig& config() const { return config_; }
   std::int32_t n_vocab() const { return static_cast<std::int32_t>(candidates_.size()); }
+  // Bytes of its buffers (allocated once, at creation).
+  std::size_t size_bytes() const {
+    return candidates_.capacity() * sizeof(Candidate) +
+           alternatives_.capacity() * sizeof(TokenLogprob);
+  }
 
  private:
   struct Candidate {

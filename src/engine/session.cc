@@ -52,6 +52,14 @@ Session::~Session() = default;
 void Session::Reset() { impl_->Reset(); }
 std::int32_t Session::n_past() const { return static_cast<std::int32_t>(impl_->tokens.size()); }
 std::int32_t Session::n_ctx() const { return impl_->kv.n_ctx(); }
+SessionMemory Session::memory() const {
+  SessionMemory m;
+  m.kv_bytes = impl_->kv.size_bytes();
+  m.other_bytes = impl_->scratch.size_bytes() + impl_->sampler.size_bytes() +
+                  (impl_->tokens.capacity() + impl_->batch.capacity()) * sizeof(std::int32_t) +
+                  impl_->logits.capacity() * sizeof(float);
+  return m;
+}
 std::span<const std::int32_t> Session::tokens() const { return impl_->tokens; }
 std::span<const AdapterUse> Session::adapters() const { return impl_->adapters; }
 
