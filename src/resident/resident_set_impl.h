@@ -1,0 +1,42 @@
+// The insides of ResidentSet, shared by resident_set.cc and resident_slots.cc.
+#ifndef TESSERA_RESIDENT_RESIDENT_SET_IMPL_H_
+#define TESSERA_RESIDENT_RESIDENT_SET_IMPL_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "resident/resident_set.h"
+
+namespace tessera::resident {
+
+// The outcome of one transaction, shared with the requests that wait for it.
+struct ResidentSet::Ticket {
+  bool done = false;
+  Status status;
+};
+
+// One module of the set: resident, or being loaded by a transaction.
+struct ResidentSet::Entry {
+  enum class State : std::uint8_t { kLoading, kResident };
+  ModuleSpec spec;
+  State state = State::kLoading;
+  std::shared_ptr<LoadedModule> module;  // null while loading
+  std::shared_ptr<Ticket> ticket;        // while loading: the loading transaction's
+  std::uint64_t victim_of = 0;           // the transaction holding it as a victim; 0: none
+  std::shared_ptr<Ticket> victim_ticket;
+  std::int32_t leases = 0;
+  std::int32_t sessions = 0;
+  std::uint64_t kv_bytes = 0;
+  std::uint64_t session_bytes = 0;
+  std::int32_t generating = 0;        // requests inside EnterParallel
+  std::int64_t generating_since = 0;  // when `generating` went from 0 to 1
+  bool pinned = false;
+  std::int64_t soft_pin_until = 0;
+  std::int64_t loaded_at = 0;
+  std::int64_t last_used = 0;
+  std::uint64_t uses = 0;
+};
+
+}  // namespace tessera::resident
+
+#endif  // TESSERA_RESIDENT_RESIDENT_SET_IMPL_H_
