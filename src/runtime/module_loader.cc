@@ -1,0 +1,127 @@
+#include "runtime/module_loader.h"
+
+#include <malloc.h>
+#include <sys/stat.h>
+
+#include <cmath>
+#include <utility>
+
+namespace tessera::runtime {
+namespace {
+
+std::uint64_t HeapInUse() {
+  const struct mallinfo2 m = mallinfo2();
+  return static_cast<std::uint64_t>(m.uordblks) + static_cast<std::uint64_t>(m.hblkhd);
+}
+
+std::uint64_t FileBytes(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+}  // namespace
+
+ModuleLoader::ModuleLoader(std::shared_ptr<ComputePool> pool) : pool_(std::move(pool)) {}
+
+void ModuleLoader::Register(const PackageInfo& package) {
+  std::lock_guard<std::mutex> lock(mu_);
+  packages_[package.spec.key] = package;
+}
+
+Result<std::shared_ptr<const Model>> ModuleLoader::OpenModel(const std::string& path,
+                                                             const std::string& sha,
+                                                             CachedModel* facts) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = models_.find(sha);
+    if (it != models_.end()) {
+      if (std::shared_ptr<const Model> shared = it->second.model.lock()) {
+        *facts = it->second;
+        return shared;
+      }
+    }
+  }
+  // load_mu_ is held by the caller: no other Open runs, and the cache cannot gain this sha.
+  const std::uint64_t heap_before = HeapInUse();
+  ModelOptions options;
+  options.pool = pool_;
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Model> opened, Model::Open(path, options));
+  const std::uint64_t heap_after = HeapInUse();
+  if (opened->sha256() != sha) {
+    return Status(StatusCode::kIntegrity, "runtime: " + path + " has sha256 " + opened->sha256() +
+                                              ", the registry recorded " + sha);
+  }
+  std::shared_ptr<const Model> model(std::move(opened));
+  CachedModel cached;
+  cached.model = model;
+  cached.heap_bytes = heap_after > heap_before ? heap_after - heap_before : 0;
+  cached.file_bytes = FileBytes(path);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    models_[sha] = cached;
+  }
+  *facts = cached;
+  return model;
+}
+
+Result<resident::LoadResult> ModuleLoader::Load(const resident::ModuleSpec& spec) {
+  PackageInfo p;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = packages_.find(spec.key);
+    if (it == packages_.end()) {
+      return Status(StatusCode::kInternal, "runtime: " + spec.key + " was not registered");
+    }
+    p = it->second;
+  }
+  std::lock_guard<std::mutex> load_lock(load_mu_);
+  auto module = std::make_shared<RuntimeModule>();
+  module->info = p.info;
+  resident::LoadResult result;
+  CachedModel facts;
+  TS_ASSIGN_OR_RETURN(module->model, OpenModel(p.weights_path, p.weights_sha256, &facts));
+  result.measured.artifacts.push_back({p.weights_sha256, {facts.file_bytes + facts.heap_bytes, 0}});
+  if (p.info.kind == "adapter") {
+    const std::uint64_t heap_before = HeapInUse();
+    TS_ASSIGN_OR_RETURN(module->adapter, Adapter::Open(p.adapter_path, *module->model));
+    const std::uint64_t heap_after = HeapInUse();
+    if (module->adapter->sha256() != p.info.sha256) {
+      return Status(StatusCode::kIntegrity, "runtime: " + p.adapter_path + " has sha256 " +
+                                                module->adapter->sha256() +
+                                                ", the registry recorded " + p.info.sha256);
+    }
+    result.measured.private_bytes.host =
+        FileBytes(p.adapter_path) + (heap_after > heap_before ? heap_after - heap_before : 0);
+  }
+  module->info.description = module->model->description();
+  if (module->adapter != nullptr) {
+    module->info.description += " + " + module->adapter->description();
+  }
+  result.module = std::move(module);
+  return result;
+}
+
+Status ModuleLoader::Verify(const resident::ModuleSpec& spec, resident::LoadedModule& loaded,
+                            resident::Footprint& measured) {
+  auto& module = static_cast<RuntimeModule&>(loaded);
+  SessionOptions so;
+  if (module.adapter != nullptr) so.adapters.push_back({module.adapter, 1.0f});
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, module.model->NewSession(so));
+  const SessionMemory memory = session->memory();
+  module.session_memory = memory;
+  measured.kv_bytes_per_token =
+      session->n_ctx() > 0 ? memory.kv_bytes / static_cast<std::uint64_t>(session->n_ctx()) : 0;
+  measured.session_bytes = memory.other_bytes;
+  const std::int32_t first = module.model->bos_id() >= 0 ? module.model->bos_id() : 0;
+  const std::int32_t prompt[] = {first};
+  GenerateOptions g;
+  g.max_tokens = 1;
+  TS_ASSIGN_OR_RETURN(GenerateResult r, session->Generate(prompt, g));
+  if (r.tokens.empty() || !std::isfinite(r.tokens[0].logprob)) {
+    return Status(StatusCode::kInternal,
+                  "runtime: " + spec.key + ": one forward pass gave no finite next token");
+  }
+  return Status::Ok();
+}
+
+}  // namespace tessera::runtime

@@ -1,0 +1,83 @@
+// The runtime's loader: turns installed packages into engine models and adapters for the
+// resident-set manager, mapping each weights blob once.
+//
+// Artifacts. A model package's module is an engine Model opened on its weights blob; an
+// adapter package's module is its base's Model plus the Adapter. Models are cached by the
+// blob's sha256 while any module uses them, so every module on the same weights shares one
+// mapping and one tokenizer (engine adapters are bound to one Model object).
+//
+// Measurement. A module's footprint is measured at load: a weights artifact costs its mapped
+// file size plus the heap its Model allocated (tokenizer, norm copies), taken as the growth of
+// the process heap across Model::Open (loads are serialised among themselves for this; other
+// threads' allocations meanwhile count too, so it is an upper bound); an adapter costs its file
+// size plus its heap. The smoke check opens a session and runs one forward pass: the session's
+// exact KV and buffer bytes (tessera::Session::memory()) give kv_bytes_per_token and
+// session_bytes.
+//
+// Integrity. Model::Open hashes the whole file; the hash must equal the sha256 the registry
+// recorded, else the load fails with kIntegrity (the blob changed on disk).
+#ifndef TESSERA_RUNTIME_MODULE_LOADER_H_
+#define TESSERA_RUNTIME_MODULE_LOADER_H_
+
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "resident/loader.h"
+#include "tessera/engine.h"
+#include "tessera/runtime.h"
+
+namespace tessera::runtime {
+
+// What the runtime knows about one installed package, resolved from the registry.
+struct PackageInfo {
+  ModuleInfo info;             // id, version, kind, sha256, base
+  std::string weights_path;    // models: the weights blob; adapters: the base's weights blob
+  std::string weights_sha256;  // of weights_path
+  std::string adapter_path;    // adapters only
+  std::string known_good;      // rollback.known_good version, "" when none
+  resident::ModuleSpec spec;   // key "id@version", the manifest's estimate
+};
+
+// A module as the runtime uses it.
+class RuntimeModule final : public resident::LoadedModule {
+ public:
+  std::shared_ptr<const Model> model;
+  std::shared_ptr<const Adapter> adapter;  // adapters only
+  ModuleInfo info;
+  SessionMemory session_memory;  // one session's bytes, measured by the smoke check
+};
+
+class ModuleLoader final : public resident::Loader {
+ public:
+  ModuleLoader(std::shared_ptr<ComputePool> pool);
+
+  // Registers what the manager may ask to load (the runtime resolves packages first).
+  void Register(const PackageInfo& package);
+
+  Result<resident::LoadResult> Load(const resident::ModuleSpec& spec) override;
+  Status Verify(const resident::ModuleSpec& spec, resident::LoadedModule& module,
+                resident::Footprint& measured) override;
+
+ private:
+  struct CachedModel {
+    std::weak_ptr<const Model> model;
+    std::uint64_t heap_bytes = 0;
+    std::uint64_t file_bytes = 0;
+  };
+  // The Model on `path` (sha256 `sha`), shared when another module already holds it.
+  Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, const std::string& sha,
+                                                 CachedModel* facts);
+
+  std::shared_ptr<ComputePool> pool_;
+  std::mutex mu_;       // packages_ and models_
+  std::mutex load_mu_;  // one Model::Open/Adapter::Open at a time (heap measurement)
+  std::map<std::string, PackageInfo> packages_;  // by key
+  std::map<std::string, CachedModel> models_;    // by weights sha256
+};
+
+}  // namespace tessera::runtime
+
+#endif  // TESSERA_RUNTIME_MODULE_LOADER_H_

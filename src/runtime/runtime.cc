@@ -1,0 +1,276 @@
+// tessera::Runtime: opening, resolving packages, leases, residency controls.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "runtime/runtime_impl.h"
+
+namespace tessera {
+namespace {
+
+resident::Budgets ToBudgets(const RuntimeBudgets& b) {
+  resident::Budgets r;
+  auto bytes = [](std::uint64_t v) { return v == 0 ? resident::kUnlimitedBytes : v; };
+  auto count = [](std::int32_t v) { return v <= 0 ? resident::kUnlimitedCount : v; };
+  r.host_bytes = bytes(b.host_bytes);
+  r.device_bytes = bytes(b.device_bytes);
+  r.kv_bytes = bytes(b.kv_bytes);
+  r.max_active = count(b.max_active);
+  r.max_parallel = count(b.max_parallel);
+  r.max_sessions = count(b.max_sessions);
+  r.min_residence_micros = b.min_residence_ms * 1000;
+  r.queue_timeout_micros = b.queue_timeout_ms * 1000;
+  return r;
+}
+
+RuntimeEventKind ToKind(resident::EventKind k) {
+  switch (k) {
+    case resident::EventKind::kLoaded:
+      return RuntimeEventKind::kLoaded;
+    case resident::EventKind::kLoadFailed:
+      return RuntimeEventKind::kLoadFailed;
+    case resident::EventKind::kEvicted:
+      return RuntimeEventKind::kEvicted;
+    case resident::EventKind::kRefused:
+      return RuntimeEventKind::kRefused;
+    case resident::EventKind::kRolledBack:
+      return RuntimeEventKind::kRolledBack;
+    case resident::EventKind::kQueueTimeout:
+      return RuntimeEventKind::kQueueTimeout;
+    case resident::EventKind::kActive:
+      return RuntimeEventKind::kActive;
+    case resident::EventKind::kIdle:
+      return RuntimeEventKind::kIdle;
+  }
+  return RuntimeEventKind::kLoaded;
+}
+
+// Resets resident/active states left by a runtime that ended without cleaning up (a crash),
+// when no other runtime has the store open: then nothing is resident anywhere.
+Status ClearStaleStates(registry::Registry& registry) {
+  TS_ASSIGN_OR_RETURN(std::vector<registry::PackageRecord> all, registry.List());
+  for (const registry::PackageRecord& r : all) {
+    if (r.state == registry::State::kResident || r.state == registry::State::kActive) {
+      TS_RETURN_IF_ERROR(
+          runtime::StateSync::Write(registry, r.id + "@" + r.version, registry::State::kInstalled));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string_view RuntimeEvent::kind_name() const {
+  return resident::EventKindName(static_cast<resident::EventKind>(kind));
+}
+
+Runtime::Runtime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Runtime::~Runtime() = default;
+
+Runtime::Impl::~Impl() {
+  // Sessions first (each releases its KV charge and its lease), then module leases, then the
+  // manager; the registry states are flushed before the registry goes.
+  sessions = runtime::HandleTable<SessionState>("session");
+  modules = runtime::HandleTable<ModuleLeaseState>("module");
+  sync.reset();  // flushes; its worker asks the manager for states
+  set.reset();
+  if (registry != nullptr) {  // every module left memory with the manager
+    std::lock_guard<std::mutex> lock(registry_mu);
+    (void)ClearStaleStates(*registry);
+  }
+  if (runtime_lock_fd >= 0) ::close(runtime_lock_fd);
+}
+
+Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
+  auto impl = std::make_unique<Impl>();
+  std::string home = options.home;
+  if (home.empty()) {
+    TS_ASSIGN_OR_RETURN(home, registry::Registry::DefaultHome());
+  }
+  TS_ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(home));
+  // runtime.lock: every runtime on this store holds it shared; one that gets it exclusively
+  // is alone, so resident/active states in the index are a crashed runtime's and are reset.
+  const std::string lock_path = home + "/runtime.lock";
+  impl->runtime_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (impl->runtime_lock_fd < 0) {
+    return Status(StatusCode::kIoError, "runtime: cannot open " + lock_path);
+  }
+  if (::flock(impl->runtime_lock_fd, LOCK_EX | LOCK_NB) == 0) {
+    TS_RETURN_IF_ERROR(ClearStaleStates(*impl->registry));
+  }
+  if (::flock(impl->runtime_lock_fd, LOCK_SH) != 0) {
+    return Status(StatusCode::kIoError, "runtime: cannot lock " + lock_path);
+  }
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<ComputePool> pool, ComputePool::Create(options.n_threads));
+  impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool));
+  Impl* raw = impl.get();
+  resident::ResidentOptions ro;
+  ro.budgets = ToBudgets(options.budgets);
+  ro.on_event = [raw](const resident::Event& e) { raw->OnEvent(e); };
+  impl->set = std::make_unique<resident::ResidentSet>(*impl->loader, std::move(ro));
+  impl->sync = std::make_unique<runtime::StateSync>(
+      *impl->registry, impl->registry_mu,
+      [raw](const std::string& key) { return raw->CurrentState(key); });
+  impl->options = std::move(options);
+  return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
+}
+
+registry::State Runtime::Impl::CurrentState(const std::string& key) const {
+  for (const resident::ModuleReport& m : set->Report().modules) {
+    if (m.key != key || m.state == "loading") continue;
+    return m.leases > 0 ? registry::State::kActive : registry::State::kResident;
+  }
+  return registry::State::kInstalled;  // not resident
+}
+
+void Runtime::Impl::OnEvent(const resident::Event& e) {
+  if (!e.module.empty() && e.kind != resident::EventKind::kRefused &&
+      e.kind != resident::EventKind::kQueueTimeout) {
+    sync->Mark(e.module);
+  }
+  if (!options.on_event) return;
+  RuntimeEvent out;
+  out.kind = ToKind(e.kind);
+  out.module = e.module;
+  out.seconds = static_cast<double>(e.duration_micros) / 1e6;
+  out.host_bytes = e.bytes.host;
+  out.device_bytes = e.bytes.device;
+  out.detail = e.detail;
+  options.on_event(out);
+}
+
+Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
+  const auto [id, version] = runtime::SplitKey(std::string(ref));
+  if (id.empty()) return InvalidArgument("runtime: empty package reference");
+  runtime::PackageInfo p;
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    TS_ASSIGN_OR_RETURN(registry::PackageRecord r, registry->Show(id, version));
+    if (!registry::IsUsable(r.state)) {
+      return Status(StatusCode::kFailedPrecondition, "runtime: " + r.id + "@" + r.version + " is " +
+                                                         std::string(registry::StateName(r.state)) +
+                                                         " and cannot be loaded");
+    }
+    TS_ASSIGN_OR_RETURN(package::Manifest m, registry->LoadManifest(r));
+    const package::Artifact& primary = m.primary_artifact();
+    p.info = {r.id, r.version, r.kind, primary.sha256, r.base, ""};
+    p.known_good = r.known_good;
+    p.spec.key = r.id + "@" + r.version;
+    p.spec.sha256 = primary.sha256;
+    p.spec.estimate.kv_bytes_per_token = m.resources.kv_bytes_per_token;
+    p.spec.estimate.session_bytes = m.resources.scratch_bytes;
+    if (r.kind == "adapter") {
+      const auto [base_id, base_version] = runtime::SplitKey(r.base);
+      TS_ASSIGN_OR_RETURN(registry::PackageRecord br, registry->Show(base_id, base_version));
+      TS_ASSIGN_OR_RETURN(package::Manifest bm, registry->LoadManifest(br));
+      p.weights_sha256 = bm.primary_artifact().sha256;
+      p.adapter_path = registry->BlobPath(primary.sha256);
+      p.spec.estimate.artifacts.push_back({p.weights_sha256, {bm.resources.weights_bytes, 0}});
+      p.spec.estimate.private_bytes.host = m.resources.weights_bytes;
+      p.spec.estimate.kv_bytes_per_token = bm.resources.kv_bytes_per_token;
+    } else {
+      p.weights_sha256 = primary.sha256;
+      p.spec.estimate.artifacts.push_back({p.weights_sha256, {m.resources.weights_bytes, 0}});
+    }
+    p.weights_path = registry->BlobPath(p.weights_sha256);
+  }
+  loader->Register(p);
+  return p;
+}
+
+Result<std::shared_ptr<ModuleLeaseState>> Runtime::Impl::Lease(const runtime::PackageInfo& package,
+                                                               bool allow_fallback) {
+  Result<resident::ResidentSet::Lease> lease = set->Acquire(package.spec);
+  if (lease.ok()) {
+    auto state = std::make_shared<ModuleLeaseState>();
+    state->package = package;
+    state->module = std::static_pointer_cast<runtime::RuntimeModule>(lease->module());
+    state->lease = std::move(lease).value();
+    return state;
+  }
+  const StatusCode code = lease.status().code();
+  const bool load_failed = code != StatusCode::kResourceExhausted &&
+                           code != StatusCode::kUnavailable && code != StatusCode::kInvalidArgument;
+  if (!allow_fallback || !load_failed) return lease.status();
+  // A known-good version: the one in the known-good set, else the manifest's rollback target.
+  std::string fallback = package.known_good;
+  for (const resident::ModuleSpec& s : set->Report().known_good) {
+    const auto [id, version] = runtime::SplitKey(s.key);
+    if (id == package.info.id && version != package.info.version) fallback = version;
+  }
+  if (fallback.empty() || fallback == package.info.version) return lease.status();
+  {
+    std::lock_guard<std::mutex> lock(registry_mu);
+    TS_RETURN_IF_ERROR(registry->Suspend(package.info.id, package.info.version,
+                                         "runtime: " + lease.status().message()));
+  }
+  Result<runtime::PackageInfo> good = Resolve(package.info.id + "@" + fallback);
+  if (!good.ok()) {
+    return Status(lease.status().code(), lease.status().message() + "; the known-good " + fallback +
+                                             " cannot be used either: " + good.status().message());
+  }
+  Result<std::shared_ptr<ModuleLeaseState>> state = Lease(*good, /*allow_fallback=*/false);
+  if (!state.ok()) {
+    return Status(lease.status().code(), lease.status().message() + "; the known-good " + fallback +
+                                             " failed too: " + state.status().message());
+  }
+  resident::Event e;
+  e.kind = resident::EventKind::kRolledBack;
+  e.module = package.spec.key;
+  e.detail = package.spec.key + " failed to load (" + lease.status().message() +
+             "); suspended it and fell back to the known-good " + good->spec.key;
+  OnEvent(e);
+  return state;
+}
+
+Result<ModuleHandle> Runtime::Acquire(std::string_view ref) {
+  TS_ASSIGN_OR_RETURN(runtime::PackageInfo p, impl_->Resolve(ref));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<ModuleLeaseState> state, impl_->Lease(p, true));
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return ModuleHandle{impl_->modules.Add(std::move(state))};
+}
+
+Status Runtime::Release(ModuleHandle module) {
+  std::shared_ptr<ModuleLeaseState> state;  // released after the lock
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(state, impl_->modules.Remove(module.id));
+  return Status::Ok();
+}
+
+Result<ModuleInfo> Runtime::Describe(ModuleHandle module) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<ModuleLeaseState> state, impl_->modules.Get(module.id));
+  return state->module->info;
+}
+
+Status Runtime::Activate(std::span<const std::string> refs) {
+  std::vector<resident::ModuleSpec> specs;
+  for (const std::string& ref : refs) {
+    TS_ASSIGN_OR_RETURN(runtime::PackageInfo p, impl_->Resolve(ref));
+    specs.push_back(p.spec);
+  }
+  return impl_->set->Activate(specs);
+}
+
+Status Runtime::Evict(std::string_view ref) {
+  TS_ASSIGN_OR_RETURN(runtime::PackageInfo p, impl_->Resolve(ref));
+  return impl_->set->Evict(p.spec.key);
+}
+
+Status Runtime::Pin(std::string_view ref, bool pinned) {
+  TS_ASSIGN_OR_RETURN(runtime::PackageInfo p, impl_->Resolve(ref));
+  return impl_->set->Pin(p.spec.key, pinned);
+}
+
+Status Runtime::SoftPin(std::string_view ref, std::int64_t duration_ms) {
+  TS_ASSIGN_OR_RETURN(runtime::PackageInfo p, impl_->Resolve(ref));
+  return impl_->set->SoftPin(p.spec.key, duration_ms * 1000);
+}
+
+void Runtime::RecordKnownGood() { impl_->set->RecordKnownGood(); }
+
+Status Runtime::RollbackToKnownGood() { return impl_->set->RollbackToKnownGood(); }
+
+}  // namespace tessera

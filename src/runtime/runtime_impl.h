@@ -1,0 +1,70 @@
+// The insides of tessera::Runtime (include/tessera/runtime.h), shared by runtime.cc,
+// runtime_session.cc and runtime_report.cc.
+//
+// Locks, outermost first: a session's `mu` (one Generate at a time) → Impl::mu (the handle
+// tables) → the resident set's lock → registry_mu. No lock is held across a load or a forward
+// pass except a session's own `mu`.
+#ifndef TESSERA_RUNTIME_RUNTIME_IMPL_H_
+#define TESSERA_RUNTIME_RUNTIME_IMPL_H_
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "registry/registry.h"
+#include "resident/resident_set.h"
+#include "runtime/handle_table.h"
+#include "runtime/module_loader.h"
+#include "runtime/state_sync.h"
+#include "tessera/runtime.h"
+
+namespace tessera {
+
+// A ModuleHandle's object: one lease.
+struct ModuleLeaseState {
+  runtime::PackageInfo package;
+  resident::ResidentSet::Lease lease;
+  std::shared_ptr<runtime::RuntimeModule> module;
+};
+
+// A SessionHandle's object: its own lease, the engine session and the transcript.
+struct SessionState {
+  ~SessionState();
+  std::mutex mu;  // one Generate (or reset) at a time
+  resident::ResidentSet* set = nullptr;
+  resident::ResidentSet::Lease lease;
+  resident::ResidentSet::SessionCharge charge;
+  std::shared_ptr<runtime::RuntimeModule> module;
+  std::unique_ptr<Session> session;
+  std::vector<Turn> transcript;
+};
+
+struct Runtime::Impl {
+  ~Impl();
+
+  // "id" or "id@version" to the package, registered with the loader. kNotFound, or
+  // kFailedPrecondition for a version that may not be loaded (suspended, retired, ...).
+  Result<runtime::PackageInfo> Resolve(std::string_view ref);
+  // The lease of `package`'s module; on a load failure, the known-good fallback.
+  Result<std::shared_ptr<ModuleLeaseState>> Lease(const runtime::PackageInfo& package,
+                                                  bool allow_fallback);
+  void OnEvent(const resident::Event& e);
+  registry::State CurrentState(const std::string& key) const;
+
+  RuntimeOptions options;
+  std::unique_ptr<registry::Registry> registry;
+  std::mutex registry_mu;  // the registry is used by one thread at a time
+  int runtime_lock_fd = -1;
+  std::unique_ptr<runtime::ModuleLoader> loader;
+  std::unique_ptr<resident::ResidentSet> set;
+  std::unique_ptr<runtime::StateSync> sync;
+
+  mutable std::mutex mu;
+  runtime::HandleTable<ModuleLeaseState> modules{"module"};
+  runtime::HandleTable<SessionState> sessions{"session"};
+};
+
+}  // namespace tessera
+
+#endif  // TESSERA_RUNTIME_RUNTIME_IMPL_H_

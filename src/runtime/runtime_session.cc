@@ -1,0 +1,104 @@
+// tessera::Runtime: sessions, generation and the transcript.
+#include <utility>
+
+#include "runtime/runtime_impl.h"
+
+namespace tessera {
+
+SessionState::~SessionState() {
+  session.reset();
+  if (set != nullptr && lease.valid()) set->ReleaseSession(lease, charge);
+}
+
+Result<SessionHandle> Runtime::OpenSession(ModuleHandle module) {
+  std::shared_ptr<ModuleLeaseState> owner;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    TS_ASSIGN_OR_RETURN(owner, impl_->modules.Get(module.id));
+  }
+  // The session's own lease: the module stays resident while the session lives, whatever
+  // happens to the handle it was opened from.
+  TS_ASSIGN_OR_RETURN(resident::ResidentSet::Lease lease, impl_->set->Acquire(owner->package.spec));
+  auto state = std::make_shared<SessionState>();
+  state->module = owner->module;
+  const SessionMemory expected = state->module->session_memory;
+  const resident::ResidentSet::SessionCharge charge{expected.kv_bytes, expected.other_bytes};
+  // Charged before the engine allocates anything (the smoke check measured one session).
+  TS_RETURN_IF_ERROR(impl_->set->ChargeSession(lease, charge));
+  state->set = impl_->set.get();
+  state->charge = charge;
+  state->lease = std::move(lease);
+  SessionOptions so;
+  if (state->module->adapter != nullptr) so.adapters.push_back({state->module->adapter, 1.0f});
+  TS_ASSIGN_OR_RETURN(state->session, state->module->model->NewSession(so));
+  const SessionMemory actual = state->session->memory();
+  if (actual.kv_bytes != expected.kv_bytes || actual.other_bytes != expected.other_bytes) {
+    return Status(StatusCode::kInternal, "runtime: a session of " + owner->package.spec.key +
+                                             " holds other bytes than its smoke check measured");
+  }
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return SessionHandle{impl_->sessions.Add(std::move(state))};
+}
+
+Status Runtime::CloseSession(SessionHandle session) {
+  std::shared_ptr<SessionState> state;  // freed after the lock (or after a running Generate)
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  TS_ASSIGN_OR_RETURN(state, impl_->sessions.Remove(session.id));
+  return Status::Ok();
+}
+
+namespace {
+
+// The session's state, locked for one thread; kFailedPrecondition when another thread holds it.
+Result<std::shared_ptr<SessionState>> LockedSession(Runtime::Impl& impl, SessionHandle handle,
+                                                    std::unique_lock<std::mutex>& lock) {
+  std::shared_ptr<SessionState> state;
+  {
+    std::lock_guard<std::mutex> tables(impl.mu);
+    TS_ASSIGN_OR_RETURN(state, impl.sessions.Get(handle.id));
+  }
+  lock = std::unique_lock<std::mutex>(state->mu, std::try_to_lock);
+  if (!lock.owns_lock()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "runtime: session " + std::to_string(handle.id) +
+                      " is in use by another thread (one Generate at a time)");
+  }
+  return state;
+}
+
+}  // namespace
+
+Result<GenerateResult> Runtime::Generate(SessionHandle session, std::string_view prompt,
+                                         const GenerateOptions& options,
+                                         const TokenCallback& on_token,
+                                         const CancellationToken* cancel) {
+  std::unique_lock<std::mutex> lock;
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  TS_ASSIGN_OR_RETURN(resident::ResidentSet::Slot slot, impl_->set->EnterParallel(state->lease));
+  TS_ASSIGN_OR_RETURN(GenerateResult result,
+                      state->session->Generate(prompt, options, on_token, cancel));
+  state->transcript.push_back({std::string(prompt), result.text});
+  return result;
+}
+
+Status Runtime::ResetContext(SessionHandle session) {
+  std::unique_lock<std::mutex> lock;
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  state->session->Reset();
+  return Status::Ok();
+}
+
+Result<std::vector<Turn>> Runtime::Transcript(SessionHandle session) const {
+  std::unique_lock<std::mutex> lock;
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  return state->transcript;
+}
+
+Status Runtime::ClearTranscript(SessionHandle session) {
+  std::unique_lock<std::mutex> lock;
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  state->transcript.clear();
+  return Status::Ok();
+}
+
+}  // namespace tessera
