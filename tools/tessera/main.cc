@@ -45,6 +45,7 @@ int Main(int argc, char** argv) {
   add(&AddInstall);
   add(&AddList);
   add(&AddLifecycle);
+  add(&AddRun);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
