@@ -166,6 +166,20 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
     }
   }
 
+  // The hot path: every target is resident already and nothing else is to go.
+  const bool all_resident = std::all_of(specs.begin(), specs.end(), [&](const ModuleSpec& s) {
+    return entries_.count(s.key) != 0;
+  });
+  if (all_resident && !evict_others) {
+    if (lease != nullptr) {
+      if (!shared_a_load) ++counters_.hits;
+      GrantLease(*entries_.at(specs[0].key), lease, events);
+    }
+    lock.unlock();
+    Emit(std::move(events));
+    return Status::Ok();
+  }
+
   PlanRequest request;
   request.now_micros = Now();
   request.what = what;
