@@ -155,6 +155,7 @@ int RunOne(const Options& o) {
     std::printf("%s\n", DumpJson(j).c_str());
   } else {
     std::printf("\n");
+    std::fflush(stdout);  // the text's line ends before the stderr summary starts
     std::fprintf(stderr, "[%s@%s %.12s: loaded in %.1f ms, %d tokens, %.1f tokens/s]\n",
                  info.id.c_str(), info.version.c_str(), info.sha256.c_str(), acquire_ms,
                  out->timings.decode_tokens, out->timings.decode_tokens_per_second);
