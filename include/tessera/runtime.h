@@ -1,31 +1,36 @@
 // Tessera runtime API: many installed skill packages, a few of them in memory, under budgets.
 //
-// Example (error handling shortened):
+// Example (tests/runtime/example_test.cc runs this code; Fail() reports and returns 1):
 //
 //   tessera::RuntimeOptions options;
-//   options.home = "/var/lib/tessera";             // the registry (tessera install ...)
-//   options.budgets.host_bytes = 64'000'000;       // modules + sessions, measured bytes
-//   options.budgets.max_active = 4;                // K_active: modules resident at once
-//   options.budgets.max_parallel = 1;              // K_parallel: modules generating at once
-//   options.on_event = [](const tessera::RuntimeEvent& e) {   // loads, evictions, refusals
+//   options.home = home;                            // the registry (tessera install ...)
+//   options.budgets.host_bytes = 64'000'000;        // modules + sessions, measured bytes
+//   options.budgets.max_active = 4;                 // K_active: modules resident at once
+//   options.budgets.max_parallel = 1;               // K_parallel: modules generating at once
+//   options.on_event = [](const tessera::RuntimeEvent& e) {  // loads, evictions, refusals
 //     std::fprintf(stderr, "%s %s\n", std::string(e.kind_name()).c_str(), e.module.c_str());
 //   };
 //   auto runtime = tessera::Runtime::Open(options);
 //   if (!runtime.ok()) return Fail(runtime.status());
+//   tessera::Runtime& rt = **runtime;
 //
-//   // A lease: the package's current version, loaded (evicting idle modules) if needed, and
+//   // A lease on the package's current version, loaded (evicting idle modules) if needed and
 //   // unevictable until released. A plan that cannot fit fails here, before allocating.
-//   auto module = (*runtime)->Acquire("dev.tessera.skills.date");
-//   if (!module.ok()) return Fail(module.status());       // kResourceExhausted names why
-//   auto session = (*runtime)->OpenSession(*module);       // KV charged to the budget
-//   (*runtime)->Release(*module);                          // the session keeps its own lease
+//   auto module = rt.Acquire("dev.tessera.skills.date");
+//   if (!module.ok()) return Fail(module.status());    // kResourceExhausted names why
+//   auto session = rt.OpenSession(*module);             // KV charged to the budget first
+//   if (!session.ok()) return Fail(session.status());
+//   if (auto s = rt.Release(*module); !s.ok()) return Fail(s);  // the session has its own lease
 //   tessera::GenerateOptions g;
 //   g.max_tokens = 16;
-//   auto out = (*runtime)->Generate(*session, "date: March 3, 2021\n", g,
-//       [](const tessera::TokenEvent& t) { std::fputs(std::string(t.text).c_str(), stdout);
-//                                          return true; });
-//   (*runtime)->CloseSession(*session);                    // frees KV, drops the lease
-//   (*runtime)->Generate(*session, "...", g);              // kFailedPrecondition: stale handle
+//   auto out = rt.Generate(*session, "date: March 3, 2021\n", g,
+//                          [](const tessera::TokenEvent& t) {  // streamed as generated
+//                            std::fwrite(t.text.data(), 1, t.text.size(), stdout);
+//                            return true;                      // false cancels
+//                          });
+//   if (!out.ok()) return Fail(out.status());           // out->text == "2021-03-03"
+//   if (auto s = rt.CloseSession(*session); !s.ok()) return Fail(s);  // frees KV, the lease
+//   auto stale = rt.Generate(*session, "date: 1/2/2003\n", g);  // kFailedPrecondition: stale
 //
 // Handles. ModuleHandle and SessionHandle are opaque ids with generation counters: once
 // released or closed, a handle is stale and every call with it returns kFailedPrecondition
