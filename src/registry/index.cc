@@ -8,7 +8,7 @@
 namespace tessera::registry {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE packages(
@@ -40,6 +40,14 @@ CREATE TABLE trusted_keys(
   name TEXT PRIMARY KEY, key_id TEXT NOT NULL, public_key TEXT NOT NULL, prefixes TEXT NOT NULL,
   capabilities TEXT NOT NULL, licenses TEXT NOT NULL, added_at INTEGER NOT NULL);
 CREATE TABLE settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+)sql";
+
+// Version 2 adds the footprints the runtime measured (ADR 0014).
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE footprints(
+  id TEXT NOT NULL, version TEXT NOT NULL, sha256 TEXT NOT NULL, measured TEXT NOT NULL,
+  at INTEGER NOT NULL, PRIMARY KEY(id, version),
+  FOREIGN KEY(id, version) REFERENCES packages(id, version) ON DELETE CASCADE);
 )sql";
 
 constexpr const char* kPackageColumns =
@@ -85,6 +93,11 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
   }
   if (found == 0) {
     TS_RETURN_IF_ERROR(index->db().Exec(kSchema));
+  }
+  if (found < 2) {
+    TS_RETURN_IF_ERROR(index->db().Exec(kSchemaV2));
+  }
+  if (found < kSchemaVersion) {
     TS_RETURN_IF_ERROR(index->db().Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
   }
   TS_RETURN_IF_ERROR(tx.Commit());
@@ -290,6 +303,24 @@ Status Index::RemoveTrustedKey(const std::string& name) {
     return Status(StatusCode::kNotFound, "registry: trust: no trusted key named '" + name + "'");
   }
   return Status();
+}
+
+Status Index::PutFootprint(const std::string& id, const std::string& version,
+                           const std::string& sha256, const std::string& measured,
+                           std::int64_t at) {
+  TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT OR REPLACE INTO footprints VALUES(?,?,?,?,?)"));
+  s.Bind(1, id).Bind(2, version).Bind(3, sha256).Bind(4, measured).Bind(5, at);
+  return s.Run();
+}
+
+Result<std::optional<std::pair<std::string, std::string>>> Index::GetFootprint(
+    const std::string& id, const std::string& version) {
+  TS_ASSIGN_OR_RETURN(
+      Stmt s, db_->Prepare("SELECT sha256, measured FROM footprints WHERE id=? AND version=?"));
+  s.Bind(1, id).Bind(2, version);
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<std::pair<std::string, std::string>>();
+  return std::optional<std::pair<std::string, std::string>>({s.Text(0), s.Text(1)});
 }
 
 Status Index::SetUnsignedPrefixes(const std::vector<std::string>& prefixes) {

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <optional>
+#include <utility>
 #include <set>
 #include <string>
 #include <vector>
@@ -51,6 +52,13 @@ class Index {
   // kNotFound if no key has that name.
   Status RemoveTrustedKey(const std::string& name);
   Status SetUnsignedPrefixes(const std::vector<std::string>& prefixes);
+
+  // The runtime's last measured footprint of a package (opaque text) and the sha256 of the
+  // primary artifact it was measured on.
+  Status PutFootprint(const std::string& id, const std::string& version, const std::string& sha256,
+                      const std::string& measured, std::int64_t at);
+  Result<std::optional<std::pair<std::string, std::string>>> GetFootprint(
+      const std::string& id, const std::string& version);
 
  private:
   explicit Index(std::unique_ptr<Db> db) : db_(std::move(db)) {}

@@ -136,6 +136,20 @@ Result<std::vector<QuarantineRecord>> Registry::QuarantineList() {
 
 Result<TrustPolicy> Registry::Trust() { return index_->LoadTrustPolicy(); }
 
+Status Registry::RecordFootprint(const std::string& id, const std::string& version,
+                                 const std::string& sha256, const std::string& measured) {
+  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
+  return index_->PutFootprint(id, version, sha256, measured, options_.clock->NowUnixMillis());
+}
+
+Result<std::optional<std::string>> Registry::LoadFootprint(const std::string& id,
+                                                           const std::string& version,
+                                                           const std::string& sha256) {
+  TS_ASSIGN_OR_RETURN(auto stored, index_->GetFootprint(id, version));
+  if (!stored.has_value() || stored->first != sha256) return std::optional<std::string>();
+  return std::optional<std::string>(stored->second);
+}
+
 Status Registry::TrustAdd(const TrustedKey& key) {
   TS_RETURN_IF_ERROR(ValidateTrustedKey(key));
   TS_ASSIGN_OR_RETURN(Lock lock, LockStore());

@@ -130,6 +130,15 @@ class Registry {
 
   Result<std::vector<QuarantineRecord>> QuarantineList();
 
+  // The runtime's measured footprint of id@version (opaque text, ADR 0014), kept for the next
+  // runtime's first plan; it goes with the package. Load returns nothing when none was recorded
+  // or it was measured on other bytes than `sha256`.
+  Status RecordFootprint(const std::string& id, const std::string& version,
+                         const std::string& sha256, const std::string& measured);
+  Result<std::optional<std::string>> LoadFootprint(const std::string& id,
+                                                   const std::string& version,
+                                                   const std::string& sha256);
+
   // Checks the index, the blobs and leftovers of interrupted operations; with `repair`, removes
   // leftovers and unreferenced blobs and quarantines packages whose blobs are missing or damaged.
   Result<DoctorReport> Doctor(bool repair, bool rehash);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "resident/budget.h"
@@ -21,6 +22,9 @@ struct ModuleSpec {
   std::string sha256;  // of the primary artifact: the exact bytes, recorded in the known-good set
   // The manifest's estimate: used for admission until the module has been measured once.
   Footprint estimate;
+  // A measurement from an earlier run (the registry keeps them): used instead of the estimate
+  // until this manager measures the module itself.
+  std::optional<Footprint> measured_before;
 };
 
 // A loaded module. The manager only holds and drops it; dropping the last reference frees it.

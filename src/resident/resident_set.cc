@@ -58,7 +58,8 @@ ResidentSet::~ResidentSet() {
 
 Footprint ResidentSet::PlanFootprint(const ModuleSpec& spec) const {
   auto it = measured_.find(spec.key);
-  return it != measured_.end() ? it->second : spec.estimate;
+  if (it != measured_.end()) return it->second;
+  return spec.measured_before.has_value() ? *spec.measured_before : spec.estimate;
 }
 
 std::vector<PlanModule> ResidentSet::Snapshot() const {
@@ -167,9 +168,8 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
   }
 
   // The hot path: every target is resident already and nothing else is to go.
-  const bool all_resident = std::all_of(specs.begin(), specs.end(), [&](const ModuleSpec& s) {
-    return entries_.count(s.key) != 0;
-  });
+  const bool all_resident = std::all_of(
+      specs.begin(), specs.end(), [&](const ModuleSpec& s) { return entries_.count(s.key) != 0; });
   if (all_resident && !evict_others) {
     if (lease != nullptr) {
       if (!shared_a_load) ++counters_.hits;
@@ -415,7 +415,11 @@ ResidentReport ResidentSet::Report() const {
     m.session_bytes = e->session_bytes;
     m.sessions = e->sessions;
     m.estimate = e->spec.estimate;
-    if (auto it = measured_.find(key); it != measured_.end()) m.measured = it->second;
+    if (auto it = measured_.find(key); it != measured_.end()) {
+      m.measured = it->second;
+    } else if (e->spec.measured_before.has_value()) {
+      m.measured = *e->spec.measured_before;
+    }
     r.modules.push_back(std::move(m));
   }
   return r;

@@ -5,6 +5,7 @@
 
 #include <utility>
 
+#include "runtime/footprint_json.h"
 #include "runtime/runtime_impl.h"
 
 namespace tessera {
@@ -112,7 +113,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   impl->set = std::make_unique<resident::ResidentSet>(*impl->loader, std::move(ro));
   impl->sync = std::make_unique<runtime::StateSync>(
       *impl->registry, impl->registry_mu,
-      [raw](const std::string& key) { return raw->CurrentState(key); });
+      [raw](const std::string& key) { return raw->CurrentState(key); },
+      [raw](registry::Registry& registry, const std::string& key) {
+        return raw->PersistFootprint(registry, key);
+      });
   impl->options = std::move(options);
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
@@ -125,9 +129,20 @@ registry::State Runtime::Impl::CurrentState(const std::string& key) const {
   return registry::State::kInstalled;  // not resident
 }
 
+Status Runtime::Impl::PersistFootprint(registry::Registry& store, const std::string& key) {
+  for (const resident::ModuleReport& m : set->Report().modules) {
+    if (m.key != key || !m.measured.measured) continue;
+    const auto [id, version] = runtime::SplitKey(key);
+    return store.RecordFootprint(id, version, m.sha256, runtime::FootprintToJson(m.measured));
+  }
+  return Status::Ok();  // evicted meanwhile: the next load records it
+}
+
 void Runtime::Impl::OnEvent(const resident::Event& e) {
-  if (!e.module.empty() && e.kind != resident::EventKind::kRefused &&
-      e.kind != resident::EventKind::kQueueTimeout) {
+  if (e.kind == resident::EventKind::kLoaded) {
+    sync->MarkMeasured(e.module);
+  } else if (!e.module.empty() && e.kind != resident::EventKind::kRefused &&
+             e.kind != resident::EventKind::kQueueTimeout) {
     sync->Mark(e.module);
   }
   if (!options.on_event) return;
@@ -175,6 +190,13 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
       p.spec.estimate.artifacts.push_back({p.weights_sha256, {m.resources.weights_bytes, 0}});
     }
     p.weights_path = registry->BlobPath(p.weights_sha256);
+    // What an earlier runtime measured on these bytes replaces the manifest's estimate.
+    TS_ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                        registry->LoadFootprint(r.id, r.version, primary.sha256));
+    if (stored.has_value()) {
+      Result<resident::Footprint> f = runtime::FootprintFromJson(*stored);
+      if (f.ok()) p.spec.measured_before = *f;  // a damaged record only costs the estimate
+    }
   }
   loader->Register(p);
   return p;

@@ -50,6 +50,8 @@ struct Runtime::Impl {
   Result<std::shared_ptr<ModuleLeaseState>> Lease(const runtime::PackageInfo& package,
                                                   bool allow_fallback);
   void OnEvent(const resident::Event& e);
+  // Records `key`'s measured footprint in the registry (on the state-sync worker).
+  Status PersistFootprint(registry::Registry& store, const std::string& key);
   registry::State CurrentState(const std::string& key) const;
 
   RuntimeOptions options;

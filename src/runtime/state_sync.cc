@@ -10,8 +10,12 @@ std::pair<std::string, std::string> SplitKey(const std::string& key) {
   return {key.substr(0, at), key.substr(at + 1)};
 }
 
-StateSync::StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current)
-    : registry_(registry), registry_mu_(registry_mu), current_(std::move(current)) {
+StateSync::StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current,
+                     PersistFootprint persist)
+    : registry_(registry),
+      registry_mu_(registry_mu),
+      current_(std::move(current)),
+      persist_(std::move(persist)) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -28,6 +32,13 @@ StateSync::~StateSync() {
 void StateSync::Mark(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
   pending_.insert(key);
+  cv_.notify_all();
+}
+
+void StateSync::MarkMeasured(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pending_.insert(key);
+  measured_.insert(key);
   cv_.notify_all();
 }
 
@@ -73,6 +84,7 @@ void StateSync::Run() {
     if (pending_.empty()) return;  // stop_
     const std::string key = *pending_.begin();
     pending_.erase(pending_.begin());
+    const bool measured = measured_.erase(key) > 0;
     busy_ = true;
     lock.unlock();
     const registry::State to = current_(key);
@@ -80,6 +92,7 @@ void StateSync::Run() {
     {
       std::lock_guard<std::mutex> registry_lock(registry_mu_);
       s = Write(registry_, key, to);
+      if (s.ok() && measured && persist_) s = persist_(registry_, key);
     }
     lock.lock();
     busy_ = false;

@@ -7,6 +7,9 @@
 // delivered out of order between threads still end in the right state, and a request never
 // waits for the registry's fsync. Flush() waits until every queued module is written.
 //
+// After a load, the module's measured footprint is recorded in the registry the same way
+// (Registry::RecordFootprint), for the next runtime's first plan.
+//
 // Registry errors do not fail requests: the last one is kept for the report.
 #ifndef TESSERA_RUNTIME_STATE_SYNC_H_
 #define TESSERA_RUNTIME_STATE_SYNC_H_
@@ -28,11 +31,18 @@ class StateSync {
   // kResident or kActive. Called on the worker thread.
   using CurrentState = std::function<registry::State(const std::string& key)>;
 
+  // Records a module's measured footprint in the registry; called on the worker thread with
+  // registry_mu held.
+  using PersistFootprint = std::function<Status(registry::Registry&, const std::string& key)>;
+
   // `registry` and `registry_mu` (which serialises every use of the registry) must outlive it.
-  StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current);
+  StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current,
+            PersistFootprint persist);
   ~StateSync();  // flushes, then stops the worker
 
   void Mark(const std::string& key);
+  // The key's footprint is to be recorded too (after a load).
+  void MarkMeasured(const std::string& key);
   void Flush();
   std::string last_error() const;
 
@@ -46,9 +56,11 @@ class StateSync {
   registry::Registry& registry_;
   std::mutex& registry_mu_;
   CurrentState current_;
+  PersistFootprint persist_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::set<std::string> pending_;
+  std::set<std::string> measured_;  // pending keys whose footprint is to be recorded
   bool busy_ = false;
   bool stop_ = false;
   std::string last_error_;

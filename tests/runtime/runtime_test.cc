@@ -136,6 +136,31 @@ TEST_F(RuntimeTest, RefusesWhatCannotFitBeforeLoading) {
   EXPECT_EQ(Events(RuntimeEventKind::kRefused).size(), 1u);
 }
 
+TEST_F(RuntimeTest, MeasurementsOutliveTheRuntime) {
+  {
+    std::unique_ptr<Runtime> first = Open();
+    ASSERT_TRUE(first->Acquire("dev.test.date-lora").ok());
+  }  // its measurement is in the registry now
+  RuntimeBudgets b;
+  b.host_bytes = 3 * kMB;
+  std::unique_ptr<Runtime> rt = Open(b);
+  Result<ModuleHandle> m = rt->Acquire("dev.test.date-lora");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(m.status().message().find("cannot fit"), std::string::npos) << m.status().message();
+  EXPECT_TRUE(Events(RuntimeEventKind::kLoadFailed).empty());  // refused before loading
+  EXPECT_EQ(rt->Report().loads, 0u);
+  // With room, the report shows the manifest's estimate beside the stored measurement.
+  std::unique_ptr<Runtime> roomy;
+  rt.reset();
+  roomy = Open();
+  ASSERT_TRUE(roomy->Activate(std::vector<std::string>{"dev.test.date-lora"}).ok());
+  const ResidentModuleInfo info = roomy->Report().modules.at(0);
+  EXPECT_FALSE(info.estimate.measured);
+  EXPECT_TRUE(info.measured.measured);
+  EXPECT_GT(info.measured.artifact_bytes, 6 * kMB);
+}
+
 TEST_F(RuntimeTest, EvictsIdleModulesUnderKActive) {
   RuntimeBudgets b;
   b.max_active = 1;
