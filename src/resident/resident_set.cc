@@ -167,10 +167,8 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
     }
   }
 
-  // The hot path: every target is resident already and nothing else is to go.
-  const bool all_resident = std::all_of(
-      specs.begin(), specs.end(), [&](const ModuleSpec& s) { return entries_.count(s.key) != 0; });
-  if (all_resident && !evict_others) {
+  // Nothing to load or evict: a lease on a resident module (a hit) at most.
+  auto unchanged = [&] {
     if (lease != nullptr) {
       if (!shared_a_load) ++counters_.hits;
       GrantLease(*entries_.at(specs[0].key), lease, events);
@@ -178,7 +176,11 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
     lock.unlock();
     Emit(std::move(events));
     return Status::Ok();
-  }
+  };
+  // The hot path: every target is resident already and nothing else is to go.
+  const bool all_resident = std::all_of(
+      specs.begin(), specs.end(), [&](const ModuleSpec& s) { return entries_.count(s.key) != 0; });
+  if (all_resident && !evict_others) return unchanged();
 
   PlanRequest request;
   request.now_micros = Now();
@@ -212,15 +214,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
       }
     }
   }
-  if (to_load.empty() && victims.empty()) {
-    if (lease != nullptr) {
-      if (!shared_a_load) ++counters_.hits;
-      GrantLease(*entries_.at(specs[0].key), lease, events);
-    }
-    lock.unlock();
-    Emit(std::move(events));
-    return Status::Ok();
-  }
+  if (to_load.empty() && victims.empty()) return unchanged();
 
   // Reserve: the new modules are "loading" (their bytes count in every other plan), the victims
   // are held (not leasable, not victims of anyone else).
