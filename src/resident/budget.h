@@ -57,6 +57,9 @@ struct Footprint {
   std::uint64_t kv_bytes_per_token = 0;   // one context position of a session
   std::uint64_t session_bytes = 0;        // one session's buffers apart from its KV cache
   bool measured = false;                  // false: the manifest's estimate
+  // false: part of the measurement was borrowed from an earlier one (the loader could not
+  // isolate this load's bytes); good for planning, not worth keeping.
+  bool exact = true;
   friend bool operator==(const Footprint&, const Footprint&) = default;
 };
 

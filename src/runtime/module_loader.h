@@ -8,9 +8,12 @@
 //
 // Measurement. A module's footprint is measured at load: a weights artifact costs its mapped
 // file size plus the heap its Model allocated (tokenizer, norm copies), taken as the growth of
-// the process heap across Model::Open (loads are serialised among themselves for this; other
-// threads' allocations meanwhile count too, so it is an upper bound); an adapter costs its file
-// size plus its heap. The smoke check opens a session and runs one forward pass: the session's
+// the process heap across Model::Open; an adapter costs its file size plus its heap. Loads are
+// serialised among themselves for this, and the runtime counts every other allocation it makes
+// (sessions opened and closed, generations) in `activity`: when that counter moved during a
+// load, the heap growth is not the load's alone, so the load keeps the heap part of an earlier
+// measurement of the same bytes (LoadResult::measured.measured is then false: not recorded
+// for later runs). The smoke check opens a session and runs one forward pass: the session's
 // exact KV and buffer bytes (tessera::Session::memory()) give kv_bytes_per_token and
 // session_bytes.
 //
@@ -19,6 +22,7 @@
 #ifndef TESSERA_RUNTIME_MODULE_LOADER_H_
 #define TESSERA_RUNTIME_MODULE_LOADER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -52,7 +56,8 @@ class RuntimeModule final : public resident::LoadedModule {
 
 class ModuleLoader final : public resident::Loader {
  public:
-  ModuleLoader(std::shared_ptr<ComputePool> pool);
+  // `activity` counts the runtime's allocations outside loads; it must outlive the loader.
+  ModuleLoader(std::shared_ptr<ComputePool> pool, const std::atomic<std::uint64_t>* activity);
 
   // Registers what the manager may ask to load (the runtime resolves packages first).
   void Register(const PackageInfo& package);
@@ -66,12 +71,14 @@ class ModuleLoader final : public resident::Loader {
     std::weak_ptr<const Model> model;
     std::uint64_t heap_bytes = 0;
     std::uint64_t file_bytes = 0;
+    bool heap_measured = false;  // false: the heap growth was not the load's alone
   };
   // The Model on `path` (sha256 `sha`), shared when another module already holds it.
   Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, const std::string& sha,
                                                  CachedModel* facts);
 
   std::shared_ptr<ComputePool> pool_;
+  const std::atomic<std::uint64_t>* activity_;
   std::mutex mu_;       // packages_ and models_
   std::mutex load_mu_;  // one Model::Open/Adapter::Open at a time (heap measurement)
   std::map<std::string, PackageInfo> packages_;  // by key

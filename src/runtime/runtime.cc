@@ -105,7 +105,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
     return Status(StatusCode::kIoError, "runtime: cannot lock " + lock_path);
   }
   TS_ASSIGN_OR_RETURN(std::shared_ptr<ComputePool> pool, ComputePool::Create(options.n_threads));
-  impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool));
+  impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool), &impl->activity);
   Impl* raw = impl.get();
   resident::ResidentOptions ro;
   ro.budgets = ToBudgets(options.budgets);
@@ -131,7 +131,7 @@ registry::State Runtime::Impl::CurrentState(const std::string& key) const {
 
 Status Runtime::Impl::PersistFootprint(registry::Registry& store, const std::string& key) {
   for (const resident::ModuleReport& m : set->Report().modules) {
-    if (m.key != key || !m.measured.measured) continue;
+    if (m.key != key || !m.measured.measured || !m.measured.exact) continue;
     const auto [id, version] = runtime::SplitKey(key);
     return store.RecordFootprint(id, version, m.sha256, runtime::FootprintToJson(m.measured));
   }

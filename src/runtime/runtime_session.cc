@@ -6,7 +6,9 @@
 namespace tessera {
 
 SessionState::~SessionState() {
+  if (activity != nullptr) ++*activity;
   session.reset();
+  if (activity != nullptr) ++*activity;
   if (set != nullptr && lease.valid()) set->ReleaseSession(lease, charge);
 }
 
@@ -28,9 +30,13 @@ Result<SessionHandle> Runtime::OpenSession(ModuleHandle module) {
   state->set = impl_->set.get();
   state->charge = charge;
   state->lease = std::move(lease);
+  state->activity = &impl_->activity;
   SessionOptions so;
   if (state->module->adapter != nullptr) so.adapters.push_back({state->module->adapter, 1.0f});
-  TS_ASSIGN_OR_RETURN(state->session, state->module->model->NewSession(so));
+  ++impl_->activity;
+  Result<std::unique_ptr<Session>> created = state->module->model->NewSession(so);
+  ++impl_->activity;
+  TS_ASSIGN_OR_RETURN(state->session, std::move(created));
   const SessionMemory actual = state->session->memory();
   if (actual.kv_bytes != expected.kv_bytes || actual.other_bytes != expected.other_bytes) {
     return Status(StatusCode::kInternal, "runtime: a session of " + owner->package.spec.key +
@@ -75,8 +81,10 @@ Result<GenerateResult> Runtime::Generate(SessionHandle session, std::string_view
   std::unique_lock<std::mutex> lock;
   TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
   TS_ASSIGN_OR_RETURN(resident::ResidentSet::Slot slot, impl_->set->EnterParallel(state->lease));
-  TS_ASSIGN_OR_RETURN(GenerateResult result,
-                      state->session->Generate(prompt, options, on_token, cancel));
+  ++impl_->activity;
+  Result<GenerateResult> generated = state->session->Generate(prompt, options, on_token, cancel);
+  ++impl_->activity;
+  TS_ASSIGN_OR_RETURN(GenerateResult result, std::move(generated));
   state->transcript.push_back({std::string(prompt), result.text});
   return result;
 }
