@@ -70,15 +70,14 @@ TEST_F(ResidentConcurrencyTest, ConcurrentRequestsShareALoadError) {
 
 TEST_F(ResidentConcurrencyTest, ALoadDoesNotBlockRequestsForResidentModules) {
   Make({});
-  {
-    Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 1));
-    ASSERT_TRUE(a.ok());
-  }
+  const ModuleSpec a_spec = Spec("a@1", 1);
+  const ModuleSpec b_spec = Spec("b@1", 1);
+  ASSERT_TRUE(set_->Acquire(a_spec).ok());  // resident, idle
   loader_.Set("b@1", {.stall = true});
-  auto slow = std::async(std::launch::async, [&] { return set_->Acquire(Spec("b@1", 1)); });
+  auto slow = std::async(std::launch::async, [&] { return set_->Acquire(b_spec); });
   loader_.AwaitStalled("b@1");
   // b's load is in progress (stalled): a is served, reports and pins work.
-  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 1));
+  Result<ResidentSet::Lease> a = set_->Acquire(a_spec);
   ASSERT_TRUE(a.ok());
   ResidentReport r = set_->Report();
   ASSERT_EQ(r.modules.size(), 2u);
