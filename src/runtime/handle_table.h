@@ -72,9 +72,9 @@ class HandleTable {
   const Slot* Find(std::uint64_t id) const {
     const std::uint64_t low = id & 0xffffffffu;
     if (low == 0 || low > slots_.size()) return nullptr;
-    const Slot& s = slots_[low - 1];
-    if (s.object == nullptr || s.generation != (id >> 32)) return nullptr;
-    return &s;
+    const Slot* s = slots_.data() + (low - 1);
+    if (s->object == nullptr || s->generation != (id >> 32)) return nullptr;
+    return s;
   }
 
   Status Stale(std::uint64_t id) const {
