@@ -52,10 +52,11 @@ def encode(tok, case):
     return prompt, tok.encode(case["answer"]) + [tok.eos]
 
 
-def batches(examples, batch, rng):
-    """Endless shuffled batches of similar-length examples: each window of 64 batches is sorted
-    by length before it is cut, so mixed-skill batches are not padded to the longest skill."""
-    window = batch * 64
+def batches(examples, batch, rng, window_batches=64):
+    """Endless shuffled batches of similar-length examples: each window of `window_batches`
+    batches is sorted by length before it is cut, so mixed-skill batches are not padded to the
+    longest skill (window_batches=1: plain shuffled batches)."""
+    window = batch * window_batches
     while True:
         order = list(range(len(examples)))
         rng.shuffle(order)
@@ -81,17 +82,24 @@ def collate(group):
 
 
 @torch.no_grad()
-def greedy_accuracy(model, tok, cases):
+def greedy_accuracy(model, tok, cases, by_set=None):
     """Exact-match accuracy of greedy decoding, computed in one teacher-forced pass: greedy
     decoding reproduces answer + EOS exactly when the argmax at every answer position is the
-    next answer token."""
+    next answer token. by_set (a dict) receives the accuracy of each set ("arith-hard", ...)."""
     model.eval()
-    correct = 0
+    correct, hits = 0, {}
     for i in range(0, len(cases), 64):
-        ids, target, pad = collate([encode(tok, c) for c in cases[i:i + 64]])
-        hit = (model(ids, pad).argmax(-1) == target) | (target == -100)
-        correct += int(hit.all(dim=1).sum())
+        chunk = cases[i:i + 64]
+        ids, target, pad = collate([encode(tok, c) for c in chunk])
+        hit = ((model(ids, pad).argmax(-1) == target) | (target == -100)).all(dim=1)
+        correct += int(hit.sum())
+        for c, h in zip(chunk, hit.tolist()):
+            name = c.get("skill", "?") + ("-hard" if c.get("split", "").endswith("hard") else "")
+            n, k = hits.get(name, (0, 0))
+            hits[name] = (n + 1, k + int(h))
     model.train()
+    if by_set is not None:
+        by_set.update({name: round(k / n, 3) for name, (n, k) in sorted(hits.items())})
     return correct / len(cases)
 
 
@@ -113,6 +121,10 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--per-task", type=int, default=20000, help="training examples per task")
     ap.add_argument("--target", type=float, default=0.995, help="stop at this validation accuracy")
+    ap.add_argument("--stop-at", type=int, default=0,
+                    help="stop after this many steps, keeping the --steps schedule (probes)")
+    ap.add_argument("--sort-window", type=int, default=64,
+                    help="batches per length-sorted window (1: no sorting)")
     ap.add_argument("--init", help="checkpoint directory to start from (continued training)")
     ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
     ap.add_argument("--lora-rank", type=int, default=8)
@@ -154,7 +166,7 @@ def main():
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     start, log = time.time(), []
     accuracy, step = 0.0, 0
-    stream = batches(examples, args.batch, rng)
+    stream = batches(examples, args.batch, rng, args.sort_window)
     for step in range(1, args.steps + 1):
         ids, target, pad = collate(next(stream))
         logits = model(ids, pad)
@@ -165,11 +177,12 @@ def main():
         opt.step()
         sched.step()
         if step % 250 == 0 or step == args.steps:
-            accuracy = greedy_accuracy(model, tok, val)
+            by_set = {}
+            accuracy = greedy_accuracy(model, tok, val, by_set)
             log.append({"step": step, "loss": round(loss.item(), 4), "val_accuracy": accuracy,
-                        "seconds": round(time.time() - start, 1)})
+                        "val_by_set": by_set, "seconds": round(time.time() - start, 1)})
             print(json.dumps(log[-1]), flush=True)
-            if accuracy >= args.target:
+            if accuracy >= args.target or step == args.stop_at:
                 break
 
     tmp = args.out + ".tmp"
