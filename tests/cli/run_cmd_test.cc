@@ -118,7 +118,7 @@ TEST_F(RunCommand, ResidentShowsATransaction) {
 }
 
 TEST_F(RunCommand, BadInputIsNamed) {
-  struct Case {
+  struct BadRun {
     std::vector<std::string> args;
     std::string message;
   };
@@ -126,7 +126,7 @@ TEST_F(RunCommand, BadInputIsNamed) {
       WriteFile("bad.jsonl", "{\"package\": \"x\", \"prompt\": \"p\"}\n[1]\n");
   const std::string unknown = WriteFile("unknown.jsonl", "{\"package\": \"x\", \"pr\": \"p\"}\n");
   const std::string empty = WriteFile("empty.jsonl", "\n\n");
-  const std::vector<Case> cases = {
+  const std::vector<BadRun> cases = {
       {{"run", "--batch", work_ + "/none.jsonl"}, "cannot read requests file"},
       {{"run", "--batch", bad_line}, "bad.jsonl:2: not a JSON object"},
       {{"run", "--batch", unknown}, "unknown.jsonl:1: \"pr\" is unknown"},
@@ -139,7 +139,7 @@ TEST_F(RunCommand, BadInputIsNamed) {
       {{"run", "dev.tessera.skills.date", "x\n", "--budget-host", "1MB", "-t", "1"},
        "resource_exhausted"},
   };
-  for (const Case& c : cases) {
+  for (const BadRun& c : cases) {
     CliRun r = Run(c.args);
     EXPECT_EQ(r.exit_code, 1) << c.args[0] << " " << c.message << "\n" << r.err;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;

@@ -14,7 +14,7 @@
 namespace tessera::cli {
 namespace {
 
-struct Options {
+struct RunOptions {
   std::string home;
   std::string package;
   std::string prompt;
@@ -51,7 +51,7 @@ Result<std::uint64_t> ParseBytes(const std::string& flag, const std::string& tex
                          "\" is not a byte count (e.g. 64MB, 1.5GB, 512kB, 2GiB, 1000000)");
 }
 
-void AddRuntimeOptions(CLI::App* sub, Options* o) {
+void AddRuntimeOptions(CLI::App* sub, RunOptions* o) {
   AddHomeOption(sub, &o->home);
   sub->add_option("--budget-host", o->budget_host, "host bytes for modules and sessions");
   sub->add_option("--budget-kv", o->budget_kv, "bytes for every session's KV cache together");
@@ -71,7 +71,7 @@ void AddRuntimeOptions(CLI::App* sub, Options* o) {
   sub->add_flag("--json", o->json, "machine-readable output");
 }
 
-Result<std::unique_ptr<Runtime>> OpenRuntime(const Options& o) {
+Result<std::unique_ptr<Runtime>> OpenRuntime(const RunOptions& o) {
   RuntimeOptions ro;
   TS_ASSIGN_OR_RETURN(ro.home, ResolveHome(o.home));
   TS_ASSIGN_OR_RETURN(ro.budgets.host_bytes, ParseBytes("--budget-host", o.budget_host));
@@ -94,7 +94,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const Options& o) {
 }
 
 // --batch for both commands: the records (printed by `run`), then the summary.
-int Batch(const Options& o, bool print_records) {
+int Batch(const RunOptions& o, bool print_records) {
   Result<std::vector<BatchRequest>> requests = ReadBatch(o.batch, o.max_tokens);
   if (!requests.ok()) return ReportError(requests.status());
   Result<std::unique_ptr<Runtime>> rt = OpenRuntime(o);
@@ -121,7 +121,7 @@ int Batch(const Options& o, bool print_records) {
   return 0;
 }
 
-int RunOne(const Options& o) {
+int RunSingle(const RunOptions& o) {
   Result<std::unique_ptr<Runtime>> rt = OpenRuntime(o);
   if (!rt.ok()) return ReportError(rt.status());
   Runtime& runtime = **rt;
@@ -166,7 +166,7 @@ int RunOne(const Options& o) {
 }  // namespace
 
 RunFn AddRun(CLI::App& app) {
-  auto o = std::make_shared<Options>();
+  auto o = std::make_shared<RunOptions>();
   CLI::App* run = app.add_subcommand(
       "run", "Generate with an installed package (or a batch of requests) under budgets");
   run->add_option("package", o->package, "ID[@VERSION]");
@@ -188,7 +188,7 @@ RunFn AddRun(CLI::App& app) {
       if (o->package.empty() || o->prompt.empty()) {
         return ReportError(InvalidArgument("run: needs ID[@VERSION] and a prompt, or --batch"));
       }
-      return RunOne(*o);
+      return RunSingle(*o);
     }
     if (!o->batch.empty()) return Batch(*o, /*print_records=*/false);
     Result<std::unique_ptr<Runtime>> rt = OpenRuntime(*o);

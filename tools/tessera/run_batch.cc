@@ -21,7 +21,7 @@ double Ms(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double, std::milli>(d).count();
 }
 
-double Percentile(std::vector<double> v, double p) {
+double LatencyPercentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   const std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
@@ -34,7 +34,7 @@ std::string Mb(std::uint64_t bytes) {
   return buf;
 }
 
-void RunOne(Runtime& rt, BatchRecord& r) {
+void RunRequest(Runtime& rt, BatchRecord& r) {
   t_current = &r;
   const auto t0 = std::chrono::steady_clock::now();
   Result<ModuleHandle> m = rt.Acquire(r.request.package);
@@ -132,7 +132,7 @@ std::vector<BatchRecord> RunBatch(Runtime& runtime, const std::vector<BatchReque
   for (std::size_t i = 0; i < requests.size(); ++i) records[i].request = requests[i];
   std::atomic<std::size_t> next{0};
   auto client = [&] {
-    for (std::size_t i; (i = next++) < records.size();) RunOne(runtime, records[i]);
+    for (std::size_t i; (i = next++) < records.size();) RunRequest(runtime, records[i]);
   };
   std::vector<std::thread> threads;
   for (std::int32_t c = 1; c < clients; ++c) threads.emplace_back(client);
@@ -268,9 +268,12 @@ nlohmann::ordered_json SummaryJson(const std::vector<BatchRecord>& records,
   j["wall_seconds"] = wall_seconds;
   j["hits"] = hit.size();
   j["loads"] = load.size();
-  j["acquire_hit_ms"] = {{"median", Percentile(hit, 0.5)}, {"p95", Percentile(hit, 0.95)}};
-  j["acquire_load_ms"] = {{"median", Percentile(load, 0.5)}, {"p95", Percentile(load, 0.95)}};
-  j["generate_ms"] = {{"median", Percentile(gen, 0.5)}, {"p95", Percentile(gen, 0.95)}};
+  j["acquire_hit_ms"] = {{"median", LatencyPercentile(hit, 0.5)},
+                         {"p95", LatencyPercentile(hit, 0.95)}};
+  j["acquire_load_ms"] = {{"median", LatencyPercentile(load, 0.5)},
+                          {"p95", LatencyPercentile(load, 0.95)}};
+  j["generate_ms"] = {{"median", LatencyPercentile(gen, 0.5)},
+                      {"p95", LatencyPercentile(gen, 0.95)}};
   j["report"] = ReportJson(report);
   return j;
 }
