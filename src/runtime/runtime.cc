@@ -91,6 +91,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
     TS_ASSIGN_OR_RETURN(home, registry::Registry::DefaultHome());
   }
   TS_ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(home));
+  TS_ASSIGN_OR_RETURN(impl->sync_registry, registry::Registry::Open(home));
   // runtime.lock: every runtime on this store holds it shared; one that gets it exclusively
   // is alone, so resident/active states in the index are a crashed runtime's and are reset.
   const std::string lock_path = home + "/runtime.lock";
@@ -112,7 +113,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   ro.on_event = [raw](const resident::Event& e) { raw->OnEvent(e); };
   impl->set = std::make_unique<resident::ResidentSet>(*impl->loader, std::move(ro));
   impl->sync = std::make_unique<runtime::StateSync>(
-      *impl->registry, impl->registry_mu,
+      *impl->sync_registry, impl->sync_registry_mu,
       [raw](const std::string& key) { return raw->CurrentState(key); },
       [raw](registry::Registry& registry, const std::string& key) {
         return raw->PersistFootprint(registry, key);
@@ -168,6 +169,13 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
                                                          std::string(registry::StateName(r.state)) +
                                                          " and cannot be loaded");
     }
+    // A version's manifest never changes (the registry refuses the same version with other
+    // bytes): what was resolved from it before is reused, which spares parsing it again.
+    const std::string key = r.id + "@" + r.version;
+    if (auto it = resolved.find(key);
+        it != resolved.end() && it->second.manifest_sha256 == r.manifest_sha256) {
+      return it->second.package;
+    }
     TS_ASSIGN_OR_RETURN(package::Manifest m, registry->LoadManifest(r));
     const package::Artifact& primary = m.primary_artifact();
     p.info = {r.id, r.version, r.kind, primary.sha256, r.base, ""};
@@ -197,8 +205,9 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
       Result<resident::Footprint> f = runtime::FootprintFromJson(*stored);
       if (f.ok()) p.spec.measured_before = *f;  // a damaged record only costs the estimate
     }
+    loader->Register(p);
+    resolved[key] = {r.manifest_sha256, p};
   }
-  loader->Register(p);
   return p;
 }
 

@@ -8,6 +8,7 @@
 #define TESSERA_RUNTIME_RUNTIME_IMPL_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -59,6 +60,17 @@ struct Runtime::Impl {
   RuntimeOptions options;
   std::unique_ptr<registry::Registry> registry;
   std::mutex registry_mu;  // the registry is used by one thread at a time
+  // A second connection for the state-sync worker's writes, so that requests reading the
+  // registry never wait for a write's fsync (the index is in WAL mode).
+  std::unique_ptr<registry::Registry> sync_registry;
+  std::mutex sync_registry_mu;
+  // Packages resolved before, by "id@version", with the manifest they were resolved from
+  // (guarded by registry_mu).
+  struct Resolved {
+    std::string manifest_sha256;
+    runtime::PackageInfo package;
+  };
+  std::map<std::string, Resolved> resolved;
   int runtime_lock_fd = -1;
   std::unique_ptr<runtime::ModuleLoader> loader;
   std::unique_ptr<resident::ResidentSet> set;
