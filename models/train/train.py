@@ -125,6 +125,9 @@ def main():
                     help="stop after this many steps, keeping the --steps schedule (probes)")
     ap.add_argument("--sort-window", type=int, default=64,
                     help="batches per length-sorted window (1: no sorting)")
+    ap.add_argument("--adaptive-floor", type=float, default=0.0,
+                    help="> 0: after each validation, weight each task by its share times "
+                         "max(floor, 1 - its validation accuracy), so mastered tasks only rehearse")
     ap.add_argument("--init", help="checkpoint directory to start from (continued training)")
     ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
     ap.add_argument("--lora-rank", type=int, default=8)
@@ -157,8 +160,26 @@ def main():
     else:
         params = list(model.parameters())
 
-    examples = [encode(tok, c) for t in tasks
-                for c in task_cases(t, "train", round(args.per_task * weights[t]), args.seed, False)]
+    if args.adaptive_floor > 0:
+        # Every task's pool holds as many examples as the largest share needs; each mix draws
+        # the same total from the pools in proportion to the current weights.
+        largest = max(weights.values())
+        pools = {t: [encode(tok, c) for c in task_cases(t, "train", round(args.per_task * largest),
+                                                         args.seed, False)] for t in tasks}
+        total = round(args.per_task * sum(weights.values()))
+
+        def mix(current):
+            norm = sum(current.values())
+            out = []
+            for t in tasks:
+                pool = pools[t]
+                out += [pool[rng.randrange(len(pool))] for _ in range(round(total * current[t] / norm))]
+            return out
+
+        examples = mix(weights)
+    else:
+        examples = [encode(tok, c) for t in tasks
+                    for c in task_cases(t, "train", round(args.per_task * weights[t]), args.seed, False)]
     val = [c for t in tasks for c in task_cases(t, "val", 100, args.seed, False)]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0 if args.lora_base else 0.01,
                             betas=(0.9, 0.98))
@@ -181,6 +202,13 @@ def main():
             accuracy = greedy_accuracy(model, tok, val, by_set)
             log.append({"step": step, "loss": round(loss.item(), 4), "val_accuracy": accuracy,
                         "val_by_set": by_set, "seconds": round(time.time() - start, 1)})
+            if args.adaptive_floor > 0:
+                def set_name(t):
+                    return t[5:] + "-hard" if t.startswith("hard:") else t
+                current = {t: weights[t] * max(args.adaptive_floor, 1 - by_set.get(set_name(t), 0))
+                           for t in tasks}
+                log[-1]["mix"] = {t: round(w, 3) for t, w in current.items()}
+                stream = batches(mix(current), args.batch, rng, args.sort_window)
             print(json.dumps(log[-1]), flush=True)
             if accuracy >= args.target or step == args.stop_at:
                 break
