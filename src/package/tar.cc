@@ -230,13 +230,8 @@ Result<TarEntry> DecodeTarHeader(std::span<const std::uint8_t, kTarBlockSize> bl
                                       std::to_string(offset) + "): " + problem.message());
   };
 
-  Result<std::uint64_t> stored_sum = ParseOctal(block, kChksum);
-  if (!stored_sum.ok()) return fail(stored_sum.status());
-  const std::uint64_t sum = HeaderChecksum(block);
-  if (*stored_sum != sum) {
-    return fail(Malformed("header checksum is " + std::to_string(*stored_sum) + ", computed " +
-                          std::to_string(sum)));
-  }
+  // The magic first: bytes that are not a ustar header at all (random data, another format)
+  // are named as such, not by whichever field they happen to break, and their "name" is noise.
   std::string_view magic(reinterpret_cast<const char*>(block.data() + kMagic.offset), 8);
   if (magic == std::string_view("ustar  \0", 8)) {
     return fail(Unsupported("GNU tar header (magic \"ustar  \"); only POSIX ustar is read"));
@@ -244,7 +239,16 @@ Result<TarEntry> DecodeTarHeader(std::span<const std::uint8_t, kTarBlockSize> bl
   if (magic != std::string_view("ustar\0"
                                 "00",
                                 8)) {
-    return fail(Malformed("not a POSIX ustar header (magic " + QuoteTarName(magic) + ")"));
+    return Malformed("tar: the header at byte " + std::to_string(offset) +
+                     " is not a POSIX ustar header (magic " + QuoteTarName(magic) + ")" +
+                     (offset == 0 ? ": not a package file" : ""));
+  }
+  Result<std::uint64_t> stored_sum = ParseOctal(block, kChksum);
+  if (!stored_sum.ok()) return fail(stored_sum.status());
+  const std::uint64_t sum = HeaderChecksum(block);
+  if (*stored_sum != sum) {
+    return fail(Malformed("header checksum is " + std::to_string(*stored_sum) + ", computed " +
+                          std::to_string(sum)));
   }
   const std::uint8_t flag = block[kTypeflag];
   if (flag != '0' && flag != '\0' && flag != '5') {

@@ -62,6 +62,20 @@ class Admission : public ::testing::Test {
   std::unique_ptr<Registry> store_;
 };
 
+TEST_F(Admission, RandomBytesAreNotAPackageFile) {
+  std::vector<std::uint8_t> bytes(4096);
+  std::uint32_t x = 12345;  // a fixed xorshift stream: the same bytes every run
+  for (std::uint8_t& b : bytes) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    b = static_cast<std::uint8_t>(x);
+  }
+  const std::string file = work_ + "/random.tpkg";
+  fixture::WriteAll(file, bytes);
+  ExpectRefused(file, StatusCode::kMalformed, "artifacts", "not a package file");
+}
+
 TEST_F(Admission, FlippedByteInAnArtifactIsRefused) {
   const std::string good = fixture::Pack(work_, Named("dev.test.flip"), &key_);
   std::vector<std::uint8_t> bytes = fixture::ReadAll(good);
