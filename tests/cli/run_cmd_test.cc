@@ -1,5 +1,6 @@
 // End to end: `tessera run` and `tessera resident` on a store of the bundled packages.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -20,7 +21,8 @@ class RunCommand : public ::testing::Test {
  protected:
   // One store for the suite: a key, its trust, the 15 bundled packages.
   static void SetUpTestSuite() {
-    work_ = ::testing::TempDir() + "tessera-run-cli";
+    // Per process: ctest runs each test of the suite as its own process, in parallel.
+    work_ = ::testing::TempDir() + "tessera-run-cli-" + std::to_string(::getpid());
     home_ = work_ + "/home";
     ASSERT_EQ(std::system(("rm -rf '" + work_ + "' && mkdir -p '" + work_ + "'").c_str()), 0);
     ASSERT_EQ(Run({"key", "generate", "local"}).exit_code, 0);
@@ -36,6 +38,8 @@ class RunCommand : public ::testing::Test {
     std::ifstream in(list);
     for (std::string f; std::getline(in, f);) ASSERT_EQ(Run({"install", f}).exit_code, 0) << f;
   }
+
+  static void TearDownTestSuite() { std::system(("rm -rf '" + work_ + "'").c_str()); }
 
   static CliRun Run(std::vector<std::string> args) {
     args.push_back("--home");
