@@ -50,6 +50,8 @@ void RuntimeTest::SetUp() {
   std::filesystem::copy(*kTemplate, home_, std::filesystem::copy_options::recursive);
 }
 
+void RuntimeTest::TearDown() { std::filesystem::remove_all(work_); }
+
 std::unique_ptr<Runtime> RuntimeTest::Open(RuntimeBudgets budgets) {
   RuntimeOptions o;
   o.home = home_;

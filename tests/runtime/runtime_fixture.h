@@ -23,6 +23,7 @@ class RuntimeTest : public ::testing::Test {
  protected:
   // A copy of a store built once per test binary (installing costs about a second).
   void SetUp() override;
+  void TearDown() override;  // removes this test's store
   // A runtime on this test's store.
   std::unique_ptr<Runtime> Open(RuntimeBudgets budgets = {});
   // Events of `kind` seen so far, by module.
