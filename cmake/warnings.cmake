@@ -14,6 +14,9 @@ if(TESSERA_SANITIZE)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     add_compile_options(-Wno-maybe-uninitialized)
   endif()
+  # -O1 as the sanitizers' documentation advises, and line tables only: symbolised reports with
+  # file and line, and a build about twice as fast as -O2 -g (the sanitizer build is most of CI).
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g1 -DNDEBUG")
 endif()
 
 # tessera_layer(NAME DEPS ...): the static library tessera_NAME from every .cc in the current
