@@ -56,13 +56,6 @@ class HandleTable {
 
   std::size_t size() const { return live_; }
 
-  template <typename Fn>
-  void ForEach(Fn&& fn) const {
-    for (const Slot& s : slots_) {
-      if (s.object != nullptr) fn(*s.object);
-    }
-  }
-
  private:
   struct Slot {
     std::uint32_t generation = 1;

@@ -23,7 +23,6 @@
 #define TESSERA_RUNTIME_MODULE_LOADER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
