@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
+#include <mutex>
 
 #include "package/oci_reader.h"
 #include "package/oci_writer.h"
@@ -33,6 +35,37 @@ std::vector<std::string> List(const std::string& dir) {
 
 std::string Basename(const std::string& path) { return path.substr(path.rfind('/') + 1); }
 
+// Removes every directory TempDir made once the process's tests have run, unless one failed:
+// then they stay for inspection and their paths are printed.
+class TempDirCleanup final : public ::testing::Environment {
+ public:
+  void Add(const std::string& dir) {
+    std::lock_guard<std::mutex> lock(mu_);
+    dirs_.push_back(dir);
+  }
+  void TearDown() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (::testing::UnitTest::GetInstance()->Failed()) {
+      for (const std::string& d : dirs_)
+        std::fprintf(stderr, "kept for inspection: %s\n", d.c_str());
+    } else {
+      for (const std::string& d : dirs_) {
+        std::string cmd = "rm -rf '" + d + "'";
+        if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "could not remove %s\n", d.c_str());
+      }
+    }
+    dirs_.clear();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> dirs_;
+};
+
+// Registered before main runs, so gtest calls its TearDown after the last test.
+TempDirCleanup* const kTempDirCleanup =
+    static_cast<TempDirCleanup*>(::testing::AddGlobalTestEnvironment(new TempDirCleanup));
+
 }  // namespace
 
 std::string TempDir(const std::string& name) {
@@ -41,6 +74,7 @@ std::string TempDir(const std::string& name) {
                     std::to_string(counter++) + "-" + name;
   std::string cmd = "rm -rf '" + dir + "' && mkdir -p '" + dir + "'";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
+  kTempDirCleanup->Add(dir);
   return dir;
 }
 

@@ -25,7 +25,8 @@ class FakeClock final : public base::Clock {
   mutable std::int64_t now_ = 1'790'000'000'000;
 };
 
-// A new empty directory under the test temp dir, unique per call.
+// A new empty directory under the test temp dir, unique per call. Removed after the process's
+// last test unless a test failed.
 std::string TempDir(const std::string& name);
 // models/<relative>.
 std::string ModelPath(const std::string& relative);
