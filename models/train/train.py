@@ -68,17 +68,21 @@ def batches(examples, batch, rng, window_batches=64):
                 yield [examples[j] for j in g]
 
 
-def collate(group):
+def collate(group, prompt_targets=False):
+    """ids, answer targets (-100 elsewhere) and the padding mask of a batch; with
+    prompt_targets, also the next-token targets inside each prompt."""
     t = max(len(p) + len(a) for p, a in group)
     ids = torch.zeros(len(group), t, dtype=torch.long)
     target = torch.full((len(group), t), -100, dtype=torch.long)
+    inner = torch.full((len(group), t), -100, dtype=torch.long)
     pad = torch.zeros(len(group), t, dtype=torch.bool)
     for i, (p, a) in enumerate(group):
         seq = p + a
         ids[i, :len(seq)] = torch.tensor(seq)
         pad[i, :len(seq)] = True
         target[i, len(p) - 1:len(seq) - 1] = torch.tensor(a)
-    return ids, target, pad
+        inner[i, :len(p) - 1] = torch.tensor(p[1:])
+    return (ids, target, pad, inner) if prompt_targets else (ids, target, pad)
 
 
 @torch.no_grad()
@@ -128,6 +132,8 @@ def main():
     ap.add_argument("--adaptive-floor", type=float, default=0.0,
                     help="> 0: after each validation, weight each task by its share times "
                          "max(floor, 1 - its validation accuracy), so mastered tasks only rehearse")
+    ap.add_argument("--prompt-loss", type=float, default=0.0,
+                    help="weight of an auxiliary next-token loss on the request's tokens")
     ap.add_argument("--init", help="checkpoint directory to start from (continued training)")
     ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
     ap.add_argument("--lora-rank", type=int, default=8)
@@ -189,9 +195,14 @@ def main():
     accuracy, step = 0.0, 0
     stream = batches(examples, args.batch, rng, args.sort_window)
     for step in range(1, args.steps + 1):
-        ids, target, pad = collate(next(stream))
+        ids, target, pad, inner = collate(next(stream), prompt_targets=True)
         logits = model(ids, pad)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+        if args.prompt_loss > 0:
+            # Predicting the request's own characters makes the model represent its words,
+            # which the answer then reads (a sentiment's adjective, a name to copy).
+            loss = loss + args.prompt_loss * F.cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), inner.reshape(-1), ignore_index=-100)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
