@@ -123,14 +123,14 @@ Status RemoveFile(const std::string& path) {
   return Status::Ok();
 }
 
-Result<AtomicFile> AtomicFile::Create(const std::string& path) {
+Result<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode) {
   AtomicFile file;
   file.path_ = path;
   file.temp_path_ = path + ".tmp-XXXXXX";
   file.fd_ = UniqueFd(::mkostemp(file.temp_path_.data(), O_CLOEXEC));
   if (!file.fd_.valid()) return ErrnoStatus("create", file.temp_path_, errno);
   file.open_ = true;
-  if (::fchmod(file.fd_.get(), 0644) != 0) return ErrnoStatus("chmod", file.temp_path_, errno);
+  if (::fchmod(file.fd_.get(), mode) != 0) return ErrnoStatus("chmod", file.temp_path_, errno);
   return file;
 }
 

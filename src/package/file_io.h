@@ -11,6 +11,8 @@
 #ifndef TESSERA_PACKAGE_FILE_IO_H_
 #define TESSERA_PACKAGE_FILE_IO_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -73,13 +75,14 @@ Result<std::vector<std::uint8_t>> ReadSmallFile(const std::string& path, std::ui
 // Removes `path`; a path that does not exist is not an error.
 Status RemoveFile(const std::string& path);
 
-// An output file written under "<path>.tmp-XXXXXX" in the same directory (mode 0644). Commit()
+// An output file written under "<path>.tmp-XXXXXX" in the same directory (mode `mode`, 0644 by
+// default; the file is never readable by others before its mode is set). Commit()
 // fsyncs it, renames it onto `path` (replacing what was there) and fsyncs the directory.
 // Destroying an uncommitted AtomicFile, or any failure of Write()/Commit(), removes the temporary
 // file, so `path` never holds a partial file.
 class AtomicFile {
  public:
-  static Result<AtomicFile> Create(const std::string& path);
+  static Result<AtomicFile> Create(const std::string& path, mode_t mode = 0644);
 
   AtomicFile() = default;  // holds no file; Write() and Commit() fail
   AtomicFile(AtomicFile&& other) noexcept;

@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "base/sha256.h"
+#include "package/file_io.h"
 
 namespace tessera::package {
 namespace {
@@ -141,45 +142,17 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   return text;
 }
 
-std::string DirectoryOf(const std::string& path) {
-  const std::size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
-
-// Temporary file in the same folder, fsync, rename over `path`, fsync the folder.
+// Through AtomicFile: a crash leaves the old file or the new one, never a partial key.
 Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkostemp(tmp.data(), O_CLOEXEC);  // created with mode 0600
-  if (fd < 0) return IoError("create a temporary file for", path, errno);
-  Status s;
-  if (::fchmod(fd, mode) != 0) s = IoError("set the mode of", tmp, errno);
-  std::size_t done = 0;
-  while (s.ok() && done < contents.size()) {
-    const ssize_t n = ::write(fd, contents.data() + done, contents.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      s = IoError("write", tmp, errno);
-      break;
-    }
-    done += static_cast<std::size_t>(n);
+  Result<AtomicFile> created = AtomicFile::Create(path, mode);
+  if (!created.ok()) {  // a missing folder is an I/O error of the save, not a missing key
+    return Status(StatusCode::kIoError,
+                  "package: cannot save \"" + path + "\": " + created.status().message());
   }
-  if (s.ok() && ::fsync(fd) != 0) s = IoError("fsync", tmp, errno);
-  if (::close(fd) != 0 && s.ok()) s = IoError("close", tmp, errno);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = IoError("rename onto", path, errno);
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
-  }
-  // Make the rename durable; a failure here leaves a complete file, so it is not an error.
-  const std::string dir = DirectoryOf(path);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  AtomicFile file = std::move(*created);
+  TS_RETURN_IF_ERROR(file.Write(std::span<const std::uint8_t>(
+      reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size())));
+  return file.Commit();
 }
 
 }  // namespace
