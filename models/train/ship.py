@@ -123,15 +123,29 @@ def scores(name, kind, results, base_results):
 
 
 def runs_section(work, ship_seconds):
-    """The wall time of every recorded pipeline run (runs.jsonl, appended by pipeline.py)."""
+    """The wall time of each recorded pipeline run (runs.jsonl, appended by pipeline.py) that
+    trained a model still shipped: a run whose models were all retrained later is left out."""
     lines = ["", "Training runs that produced these files (`scripts/train-models`, wall clock, "
              "one thread per job, jobs side by side):", ""]
     path = os.path.join(work, "runs.jsonl")
     runs = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-    for r in runs[-6:]:
-        if not r.get("skip_train"):
-            lines.append(f"- {r['started']}: `--only {r['only']}` on {r['jobs']} jobs: "
-                         f"{r['training_seconds'] / 60:.1f} min")
+    listed, later, everything = [], set(), False  # names retrained by later runs
+    for r in reversed([r for r in runs if not r.get("skip_train")]):
+        if everything:
+            break
+        if r["only"] == "all":
+            listed.append((r, "everything not retrained later" if later else "everything"))
+            everything = True
+            continue
+        names = r["only"].split(",")
+        current = [n for n in names if n not in later]
+        if current:
+            listed.append((r, ", ".join(current) if len(current) < len(names) else None))
+        later.update(names)
+    for r, still in reversed(listed):
+        note = f" (still shipped: {still})" if still else ""
+        lines.append(f"- {r['started']}: `--only {r['only']}` on {r['jobs']} jobs: "
+                     f"{r['training_seconds'] / 60:.1f} min{note}")
     lines.append(f"- conversion and evaluation (ship.py): {ship_seconds / 60:.1f} min")
     return lines
 
