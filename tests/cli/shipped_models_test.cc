@@ -3,14 +3,14 @@
 // routing set 580, the mixed set 800) in every build. The checks that run the 3.3M-parameter base
 // or generalist take the first 100 cases of each set in sanitizer builds (several times slower).
 // models/README.md lists the accuracies measured on the full sets.
+#include <gtest/gtest.h>
+
 #include <cstdio>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "run_cli.h"
 
@@ -51,8 +51,8 @@ std::string RecordedSha256(const std::string& file) {
 }
 
 json Eval(const Case& c, const std::string& limit = "0") {
-  std::vector<std::string> args = {"eval", kModels + c.model, "--set", kModels + "eval/" + c.set,
-                                   "--json", "-t", "1"};
+  std::vector<std::string> args = {
+      "eval", kModels + c.model, "--set", kModels + "eval/" + c.set, "--json", "-t", "1"};
   if (limit != "0") {
     args.insert(args.end(), {"--limit", limit});
   }
@@ -88,18 +88,16 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"reverse", "specialists/reverse.gguf", "", "reverse.jsonl", 0.95},
                       Case{"router", "router.gguf", "", "routing.jsonl", 0.97},
                       // all.jsonl: 100 cases of each skill and each hard split, so its accuracy
-                      // is the average over all skills, hard splits included. Issue 4 asks for
-                      // 0.90; the shipped generalist measures 0.7825, and 0.75 is its regression
-                      // floor until a better one is trained (models/README.md).
-                      Case{"generalist", "generalist.gguf", "", "all.jsonl", 0.75, true}),
+                      // is the average over all skills, hard splits included (issue 4: 0.90; the
+                      // shipped generalist measures 0.9475 on all 800 and 0.98 on the first 100).
+                      Case{"generalist", "generalist.gguf", "", "all.jsonl", 0.90, true}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
       return std::string(param_info.param.name);
     });
 
-// Each LoRA adapter on the shared base must meet its threshold and also remove at least half of
-// the base's errors on its skill, which shows the adapter (not the base) does the work. Issue 4
-// asks for 95%; three adapters fall short (measured on 500 cases: arith 92.0%, sentiment 89.8%,
-// reverse 83.0%) and their thresholds are regression floors until they are retrained.
+// Each LoRA adapter on the shared base must reach 95% on its skill (issue 4) and must not do worse
+// than the base alone. Where the base falls short of 95%, the adapter must also remove at least
+// half of the base's errors, which shows the adapter (not the base) does the work.
 // Sanitizer builds take the first 100 cases, which may sit a few points off the 500-case figure.
 struct AdapterCase {
   const char* skill;
@@ -110,7 +108,7 @@ std::ostream& operator<<(std::ostream& os, const AdapterCase& c) { return os << 
 
 class ShippedAdapterTest : public ::testing::TestWithParam<AdapterCase> {};
 
-TEST_P(ShippedAdapterTest, MeetsItsThresholdAndHalvesTheBaseErrors) {
+TEST_P(ShippedAdapterTest, MeetsItsThresholdAndBeatsTheBase) {
   const AdapterCase& c = GetParam();
   const std::string set = std::string(c.skill) + ".jsonl";
   const std::string adapter = std::string("adapters/") + c.skill + ".lora.gguf";
@@ -124,15 +122,18 @@ TEST_P(ShippedAdapterTest, MeetsItsThresholdAndHalvesTheBaseErrors) {
               with["exact_match"]["total"].get<int>());
   const double slack = std::string(kLimit) == "0" ? 0.0 : 0.05;
   EXPECT_GE(adapted, c.threshold - slack);
-  EXPECT_LE(1.0 - adapted, 0.5 * (1.0 - base) + slack);
+  EXPECT_GE(adapted, base - slack);
+  if (base < c.threshold) {
+    EXPECT_LE(1.0 - adapted, 0.5 * (1.0 - base) + slack);
+  }
   EXPECT_EQ(with["adapter"]["sha256"].get<std::string>(), RecordedSha256(adapter));
 }
 
 INSTANTIATE_TEST_SUITE_P(Adapters, ShippedAdapterTest,
-                         ::testing::Values(AdapterCase{"arith", 0.90}, AdapterCase{"date", 0.95},
+                         ::testing::Values(AdapterCase{"arith", 0.95}, AdapterCase{"date", 0.95},
                                            AdapterCase{"unit", 0.95}, AdapterCase{"extract", 0.95},
-                                           AdapterCase{"sentiment", 0.87},
-                                           AdapterCase{"reverse", 0.80}),
+                                           AdapterCase{"sentiment", 0.95},
+                                           AdapterCase{"reverse", 0.95}),
                          [](const ::testing::TestParamInfo<AdapterCase>& param_info) {
                            return std::string(param_info.param.skill);
                          });
