@@ -74,14 +74,15 @@ def collate(group, prompt_targets=False):
     t = max(len(p) + len(a) for p, a in group)
     ids = torch.zeros(len(group), t, dtype=torch.long)
     target = torch.full((len(group), t), -100, dtype=torch.long)
-    inner = torch.full((len(group), t), -100, dtype=torch.long)
+    inner = torch.full((len(group), t), -100, dtype=torch.long) if prompt_targets else None
     pad = torch.zeros(len(group), t, dtype=torch.bool)
     for i, (p, a) in enumerate(group):
         seq = p + a
         ids[i, :len(seq)] = torch.tensor(seq)
         pad[i, :len(seq)] = True
         target[i, len(p) - 1:len(seq) - 1] = torch.tensor(a)
-        inner[i, :len(p) - 1] = torch.tensor(p[1:])
+        if prompt_targets:
+            inner[i, :len(p) - 1] = torch.tensor(p[1:])
     return (ids, target, pad, inner) if prompt_targets else (ids, target, pad)
 
 
@@ -195,14 +196,14 @@ def main():
     accuracy, step = 0.0, 0
     stream = batches(examples, args.batch, rng, args.sort_window)
     for step in range(1, args.steps + 1):
-        ids, target, pad, inner = collate(next(stream), prompt_targets=True)
+        ids, target, pad, *inner = collate(next(stream), prompt_targets=args.prompt_loss > 0)
         logits = model(ids, pad)
         loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
-        if args.prompt_loss > 0:
+        if inner:
             # Predicting the request's own characters makes the model represent its words,
             # which the answer then reads (a sentiment's adjective, a name to copy).
             loss = loss + args.prompt_loss * F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), inner.reshape(-1), ignore_index=-100)
+                logits.reshape(-1, logits.shape[-1]), inner[0].reshape(-1), ignore_index=-100)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
