@@ -144,7 +144,8 @@ def runs_section(work, ship_seconds):
         later.update(names)
     for r, still in reversed(listed):
         note = f" (still shipped: {still})" if still else ""
-        lines.append(f"- {r['started']}: `--only {r['only']}` on {r['jobs']} jobs: "
+        what = "every model" if r["only"] == "all" else f"`--only {r['only']}`"
+        lines.append(f"- {r['started']}: {what} on {r['jobs']} jobs: "
                      f"{r['training_seconds'] / 60:.1f} min{note}")
     lines.append(f"- conversion and evaluation (ship.py): {ship_seconds / 60:.1f} min")
     return lines
