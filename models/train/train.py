@@ -2,7 +2,8 @@
 LoRA adapter, and writes a Hugging Face-style checkpoint directory.
 
 Seeded and deterministic on one thread: the same command gives the same bytes on the same
-machine and torch build. Loss is on the answer tokens and the end-of-sequence token only.
+machine and torch build. The loss is on the answer tokens and end-of-sequence; --prompt-loss adds a
+weighted next-token loss on the request, logged apart as request_loss.
 """
 import argparse
 import hashlib
@@ -199,12 +200,15 @@ def main():
     for step in range(1, args.steps + 1):
         ids, target, pad, *inner = collate(next(stream), prompt_targets=args.prompt_loss > 0)
         logits = model(ids, pad)
-        loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100)
+        answer_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
+                                      ignore_index=-100)
+        loss, request_loss = answer_loss, None
         if inner:
             # Predicting the request's own characters makes the model represent its words,
             # which the answer then reads (a sentiment's adjective, a name to copy).
-            loss = loss + args.prompt_loss * F.cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), inner[0].reshape(-1), ignore_index=-100)
+            request_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), inner[0].reshape(-1),
+                                           ignore_index=-100)
+            loss = answer_loss + args.prompt_loss * request_loss
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -213,8 +217,10 @@ def main():
         if step % 250 == 0 or step == args.steps:
             by_set = {}
             accuracy = greedy_accuracy(model, tok, val, by_set)
-            log.append({"step": step, "loss": round(loss.item(), 4), "val_accuracy": accuracy,
+            log.append({"step": step, "loss": round(answer_loss.item(), 4), "val_accuracy": accuracy,
                         "val_by_set": by_set, "seconds": round(time.time() - start, 1)})
+            if request_loss is not None:
+                log[-1]["request_loss"] = round(request_loss.item(), 4)
             if args.adaptive_floor > 0:
                 def set_name(t):
                     return t[5:] + "-hard" if t.startswith("hard:") else t
