@@ -70,8 +70,8 @@ def batches(examples, batch, rng, window_batches=64):
 
 
 def collate(group, prompt_targets=False):
-    """ids, answer targets (-100 elsewhere) and the padding mask of a batch; with
-    prompt_targets, also the next-token targets inside each prompt."""
+    """ids, answer targets (-100 elsewhere), the padding mask of a batch, and with
+    prompt_targets the next-token targets inside each prompt (else None)."""
     t = max(len(p) + len(a) for p, a in group)
     ids = torch.zeros(len(group), t, dtype=torch.long)
     target = torch.full((len(group), t), -100, dtype=torch.long)
@@ -84,7 +84,7 @@ def collate(group, prompt_targets=False):
         target[i, len(p) - 1:len(seq) - 1] = torch.tensor(a)
         if prompt_targets:
             inner[i, :len(p) - 1] = torch.tensor(p[1:])
-    return (ids, target, pad, inner) if prompt_targets else (ids, target, pad)
+    return ids, target, pad, inner
 
 
 @torch.no_grad()
@@ -96,7 +96,7 @@ def greedy_accuracy(model, tok, cases, by_set=None):
     correct, hits = 0, {}
     for i in range(0, len(cases), 64):
         chunk = cases[i:i + 64]
-        ids, target, pad = collate([encode(tok, c) for c in chunk])
+        ids, target, pad, _ = collate([encode(tok, c) for c in chunk])
         hit = ((model(ids, pad).argmax(-1) == target) | (target == -100)).all(dim=1)
         correct += int(hit.sum())
         for c, h in zip(chunk, hit.tolist()):
@@ -198,15 +198,15 @@ def main():
     accuracy, step = 0.0, 0
     stream = batches(examples, args.batch, rng, args.sort_window)
     for step in range(1, args.steps + 1):
-        ids, target, pad, *inner = collate(next(stream), prompt_targets=args.prompt_loss > 0)
+        ids, target, pad, inner = collate(next(stream), prompt_targets=args.prompt_loss > 0)
         logits = model(ids, pad)
         answer_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1),
                                       ignore_index=-100)
         loss, request_loss = answer_loss, None
-        if inner:
+        if inner is not None:
             # Predicting the request's own characters makes the model represent its words,
             # which the answer then reads (a sentiment's adjective, a name to copy).
-            request_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), inner[0].reshape(-1),
+            request_loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), inner.reshape(-1),
                                            ignore_index=-100)
             loss = answer_loss + args.prompt_loss * request_loss
         opt.zero_grad()
