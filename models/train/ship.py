@@ -129,14 +129,11 @@ def runs_section(work, ship_seconds):
              "one thread per job, jobs side by side):", ""]
     path = os.path.join(work, "runs.jsonl")
     runs = [json.loads(line) for line in open(path)] if os.path.exists(path) else []
-    listed, later, everything = [], set(), False  # names retrained by later runs
+    listed, later = [], set()  # later: names retrained by later runs
     for r in reversed([r for r in runs if not r.get("skip_train")]):
-        if everything:
-            break
-        if r["only"] == "all":
+        if r["only"] == "all":  # a full run: nothing before it is still shipped
             listed.append((r, "everything not retrained later" if later else "everything"))
-            everything = True
-            continue
+            break
         names = r["only"].split(",")
         current = [n for n in names if n not in later]
         if current:
