@@ -10,6 +10,7 @@
 #include "package/json_schema.h"
 #include "package/manifest_json.h"
 #include "package/manifest_schema.h"
+#include "package/safe_regex.h"
 #include "package/strict_json.h"
 
 namespace tessera::package {
@@ -34,6 +35,30 @@ const Result<JsonSchema>& EmbeddedSchema() {
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 
+// A policy: one "policy" artifact (its document), no weights or adapter.
+Status CheckPolicyArtifacts(const Manifest& m) {
+  std::size_t policies = 0;
+  for (std::size_t k = 0; k < m.artifacts.size(); ++k) {
+    const Artifact& a = m.artifacts[k];
+    const std::string at = Prefix() + "/artifacts/" + std::to_string(k);
+    if (a.role == ArtifactRole::kWeights || a.role == ArtifactRole::kAdapter) {
+      return Malformed(at + "/role: a policy package cannot have a \"" +
+                       std::string(ArtifactRoleName(a.role)) + "\" artifact");
+    }
+    if (a.role != ArtifactRole::kPolicy) continue;
+    ++policies;
+    if (a.media_type != kPolicyMediaType) {
+      return Malformed(at + "/media_type: the policy artifact is " + Quoted(a.media_type) +
+                       ", expected " + std::string(kPolicyMediaType));
+    }
+  }
+  if (policies != 1) {
+    return Malformed(Prefix() + "/artifacts: a policy package has " + std::to_string(policies) +
+                     " \"policy\" artifacts, expected exactly one");
+  }
+  return Status::Ok();
+}
+
 Status CheckArtifacts(const Manifest& m) {
   std::set<std::string> names;
   std::size_t weights = 0;
@@ -47,6 +72,13 @@ Status CheckArtifacts(const Manifest& m) {
     }
     if (a.role == ArtifactRole::kWeights) ++weights;
     if (a.role == ArtifactRole::kAdapter) ++adapters;
+  }
+  if (m.kind == PackageKind::kPolicy) return CheckPolicyArtifacts(m);
+  for (std::size_t k = 0; k < m.artifacts.size(); ++k) {
+    if (m.artifacts[k].role == ArtifactRole::kPolicy) {
+      return Malformed(Prefix() + "/artifacts/" + std::to_string(k) +
+                       "/role: only a policy package has a \"policy\" artifact");
+    }
   }
   const bool model = m.kind == PackageKind::kModel;
   const std::size_t primary = model ? weights : adapters;
@@ -76,6 +108,7 @@ Status CheckArtifacts(const Manifest& m) {
 }
 
 Status CheckKind(const Manifest& m) {
+  if (m.kind == PackageKind::kPolicy) return Status::Ok();  // the schema refused model parts
   if (m.kind == PackageKind::kModel) {
     if (m.base) {
       return Malformed(Prefix() + "/base: a model package cannot have a base (only adapters do)");
@@ -118,6 +151,29 @@ Status CheckContractSchemas(const Manifest& m) {
     TS_CHECK(!schema.is_discarded());  // canonical text made by ManifestFromJson
     Result<JsonSchema> compiled = JsonSchema::Compile(schema, at);
     if (!compiled.ok()) return compiled.status();
+  }
+  for (const auto& [type, which] : io) {
+    if (type->pattern.empty()) continue;
+    Result<SafeRegex> re = SafeRegex::Compile(type->pattern);
+    if (!re.ok()) {
+      return re.status().WithContext(Prefix() + "/contract/" + which + "/pattern");
+    }
+  }
+  return Status::Ok();
+}
+
+// v2: the template has one "{input}", and every example's output is a valid output.
+Status CheckContractV2(const Manifest& m) {
+  if (m.kind == PackageKind::kPolicy || m.schema_version < 2) return Status::Ok();
+  const Contract& c = m.contract;
+  Result<std::string> applied = ApplyPromptTemplate(c, "");
+  if (!applied.ok()) return applied.status().WithContext(Prefix() + "/contract/prompt");
+  for (std::size_t k = 0; k < c.examples.size(); ++k) {
+    Status st = CheckOutputType(c.output, c.examples[k].output);
+    if (!st.ok()) {
+      return Status(st.code(), Prefix() + "/contract/examples/" + std::to_string(k) +
+                                   "/output: " + st.message());
+    }
   }
   return Status::Ok();
 }
@@ -192,9 +248,17 @@ Result<std::pair<Json, std::string>> ValidatedJson(const Manifest& m) {
 
 }  // namespace
 
+const Artifact* Manifest::FindArtifact(std::string_view name) const {
+  for (const Artifact& a : artifacts) {
+    if (a.name == name) return &a;
+  }
+  return nullptr;
+}
+
 const Artifact& Manifest::primary_artifact() const {
-  const ArtifactRole role =
-      kind == PackageKind::kModel ? ArtifactRole::kWeights : ArtifactRole::kAdapter;
+  const ArtifactRole role = kind == PackageKind::kModel     ? ArtifactRole::kWeights
+                            : kind == PackageKind::kAdapter ? ArtifactRole::kAdapter
+                                                            : ArtifactRole::kPolicy;
   for (const Artifact& a : artifacts) {
     if (a.role == role) return a;
   }
@@ -212,10 +276,12 @@ Result<Manifest> ParseManifest(std::string_view bytes) {
   }
   auto schema_id = doc.find("schema");
   if (schema_id != doc.end() && schema_id->is_string() &&
-      *schema_id != std::string(kManifestSchemaV1)) {
+      *schema_id != std::string(kManifestSchemaV1) &&
+      *schema_id != std::string(kManifestSchemaV2)) {
     return Status(StatusCode::kUnsupported, Prefix() + "/schema: " + BriefJson(*schema_id, 80) +
                                                 " is not supported; this runtime reads " +
-                                                std::string(kManifestSchemaV1));
+                                                std::string(kManifestSchemaV1) + " and " +
+                                                std::string(kManifestSchemaV2));
   }
   const Result<JsonSchema>& schema = EmbeddedSchema();
   if (!schema.ok()) return schema.status();
@@ -224,10 +290,109 @@ Result<Manifest> ParseManifest(std::string_view bytes) {
   TS_RETURN_IF_ERROR(CheckArtifacts(m));
   TS_RETURN_IF_ERROR(CheckKind(m));
   TS_RETURN_IF_ERROR(CheckContractSchemas(m));
+  TS_RETURN_IF_ERROR(CheckContractV2(m));
   TS_RETURN_IF_ERROR(CheckDependencies(m));
   TS_RETURN_IF_ERROR(CheckQualityAndRollback(m));
   TS_RETURN_IF_ERROR(CheckCanonicalForm(doc, m));
   return m;
+}
+
+Result<std::string> ApplyPromptTemplate(const Contract& contract, std::string_view request) {
+  if (contract.prompt.empty()) return std::string(request);  // v1: the request is the prompt
+  const std::string_view t = contract.prompt;
+  std::string out;
+  out.reserve(t.size() + request.size());
+  int placeholders = 0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (t.compare(i, 7, "{input}") == 0) {
+      out.append(request);
+      ++placeholders;
+      i += 6;
+    } else if ((t[i] == '{' || t[i] == '}') && i + 1 < t.size() && t[i + 1] == t[i]) {
+      out.push_back(t[i]);
+      ++i;
+    } else if (t[i] == '{' || t[i] == '}') {
+      return Malformed("contract prompt template: a lone \"" + std::string(1, t[i]) +
+                       "\" at " + std::to_string(i) + " (write \"{{\" or \"}}\" for a brace)");
+    } else {
+      out.push_back(t[i]);
+    }
+  }
+  if (placeholders != 1) {
+    return Malformed("contract prompt template: has " + std::to_string(placeholders) +
+                     " \"{input}\", expected exactly one");
+  }
+  return out;
+}
+
+namespace {
+
+// A JSON number as RFC 8259 writes it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool IsJsonNumber(std::string_view s) {
+  std::size_t i = 0;
+  auto digits = [&]() {
+    const std::size_t from = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i - from;
+  };
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0') {
+    ++i;
+  } else if (digits() == 0) {
+    return false;
+  }
+  if (i < s.size() && s[i] == '.') {
+    ++i;
+    if (digits() == 0) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (digits() == 0) return false;
+  }
+  return i == s.size();
+}
+
+std::string Brief(std::string_view text) {
+  std::string out(text.substr(0, 60));
+  if (text.size() > 60) out += "...";
+  return Quoted(out);
+}
+
+}  // namespace
+
+Status CheckOutputType(const IoType& type, std::string_view text) {
+  switch (type.kind) {
+    case IoKind::kEnum: {
+      for (const std::string& label : type.labels) {
+        if (label == text) return Status::Ok();
+      }
+      std::string labels;
+      for (const std::string& label : type.labels) labels += (labels.empty() ? "" : ", ") + label;
+      return Malformed(Brief(text) + " is not one of the labels " + labels);
+    }
+    case IoKind::kNumber:
+      if (IsJsonNumber(text)) return Status::Ok();
+      return Malformed(Brief(text) + " is not a number");
+    case IoKind::kJson: {
+      Json schema = Json::parse(type.json_schema, nullptr, /*allow_exceptions=*/false);
+      if (schema.is_discarded()) return Malformed("the contract's JSON Schema is not JSON");
+      TS_ASSIGN_OR_RETURN(JsonSchema compiled, JsonSchema::Compile(schema, "contract output"));
+      Result<Json> value = ParseStrictJson(text, "output", StrictJsonLimits{});
+      if (!value.ok()) return Malformed(Brief(text) + " is not JSON: " + value.status().message());
+      Status st = compiled.Validate(*value, "output");
+      if (!st.ok()) return Malformed(Brief(text) + " does not match the schema: " + st.message());
+      return Status::Ok();
+    }
+    case IoKind::kText:
+      if (type.pattern.empty()) return Status::Ok();
+      {
+        TS_ASSIGN_OR_RETURN(SafeRegex re, SafeRegex::Compile(type.pattern));
+        if (re.Search(text)) return Status::Ok();
+      }
+      return Malformed(Brief(text) + " does not match the pattern " + type.pattern);
+  }
+  return Status::Ok();
 }
 
 Result<std::string> ManifestToJson(const Manifest& manifest) {

@@ -1,12 +1,13 @@
-// The package manifest, v1: what a skill package is, which exact bytes it consists of, what it
+// The package manifest, v1 and v2: what a skill package is, which exact bytes it consists of, what it
 // needs and what it may do. Specified in full in docs/formats/package.md; the machine-readable
 // schema is docs/formats/package-manifest.schema.json (compiled in, manifest_schema.h).
 //
 // A manifest is one JSON object of at most 256 KiB; unknown members are refused at every level
 // except inside "annotations" and inside a contract's JSON Schema. In outline:
 //
-//   schema "tessera.package/v1"   id "dev.tessera.skills.date"   version "1.2.0" (SemVer)
-//   kind "model" | "adapter"      title?, description?           license "Apache-2.0" (SPDX)
+//   schema "tessera.package/v1" | "tessera.package/v2"
+//   id "dev.tessera.skills.date"  version "1.2.0" (SemVer)
+//   kind "model" | "adapter" | "policy" (v2)   title?, description?   license "Apache-2.0" (SPDX)
 //   annotations? {string: string}
 //   artifacts [{role, name, media_type, size, sha256}]   1..64, names unique; a model has one
 //             "weights" and no "adapter", an adapter one "adapter" and no "weights"
@@ -15,8 +16,13 @@
 //   runtime {versions: range, package_abi}
 //   base? {id, version, weights_sha256, tokenizer_sha256, targets, rank, alpha}   adapters only
 //   contract {role, input, output, max_input_tokens, max_output_tokens, confidence, sampling
-//             {temperature, top_k, top_p, seed}}; input/output: {type: text | number} |
-//             {type: enum, labels} | {type: json, schema}
+//             {temperature, top_k, top_p, seed}}; input/output: {type: text, pattern? (v2)} |
+//             {type: number} | {type: enum, labels} | {type: json, schema}
+//             v2 adds, required: prompt (a template with one "{input}"), domain (what the skill
+//             supports, for people), examples [{input, output}] 1..16 (each output must pass
+//             the output type)
+//   A policy package (v2, kind "policy") has no gguf, base, contract or resources: its
+//   artifacts hold one "policy" document (package/policy.h) and the files it names.
 //   dependencies? {requires?, conflicts?, replaces?: [{id, version: range}]}
 //   capabilities ["emit:text", ...]
 //   resources {weights_bytes, kv_bytes_per_token, scratch_bytes, estimated: true}
@@ -51,9 +57,11 @@ inline constexpr std::size_t kMaxManifestBytes = 256 * 1024;
 inline constexpr std::size_t kMaxManifestDepth = 64;               // JSON nesting
 inline constexpr std::size_t kMaxContractSchemaBytes = 64 * 1024;  // canonical bytes
 inline constexpr std::string_view kManifestSchemaV1 = "tessera.package/v1";
+inline constexpr std::string_view kManifestSchemaV2 = "tessera.package/v2";
+inline constexpr std::string_view kPolicyMediaType = "application/vnd.tessera.policy+json";
 inline constexpr std::string_view kSigningPrefix = "tessera-package-v1\n";
 
-enum class PackageKind : std::uint8_t { kModel, kAdapter };
+enum class PackageKind : std::uint8_t { kModel, kAdapter, kPolicy };
 enum class ArtifactRole : std::uint8_t {
   kWeights,
   kAdapter,
@@ -61,6 +69,7 @@ enum class ArtifactRole : std::uint8_t {
   kRouterExemplars,
   kTokenizer,
   kDoc,
+  kPolicy,
 };
 enum class IoKind : std::uint8_t { kText, kEnum, kNumber, kJson };
 enum class ConfidenceKind : std::uint8_t { kMeanTokenLogprob, kMinTokenLogprob, kNone };
@@ -129,6 +138,7 @@ struct IoType {
   IoKind kind = IoKind::kText;
   std::vector<std::string> labels;  // kEnum: 1..256, unique
   std::string json_schema;          // kJson: the JSON Schema, as canonical JSON text
+  std::string pattern;              // kText, v2: a safe_regex.h pattern outputs must match
   friend bool operator==(const IoType&, const IoType&) = default;
 };
 
@@ -140,8 +150,19 @@ struct Sampling {
   friend bool operator==(const Sampling&, const Sampling&) = default;
 };
 
+struct ContractExample {
+  std::string input;
+  std::string output;
+  friend bool operator==(const ContractExample&, const ContractExample&) = default;
+};
+
 struct Contract {
   std::string role;  // "date-normalise", "route", ...
+  // v2 (empty in v1): how a request becomes the model's prompt: the text with "{input}"
+  // replaced by the request ("{{" and "}}" are literal braces), e.g. "route: {input}\n".
+  std::string prompt;
+  std::string domain;                     // v2: what the skill supports, for people
+  std::vector<ContractExample> examples;  // v2: 1..16, signed with the manifest
   IoType input;
   IoType output;
   std::uint64_t max_input_tokens = 0;
@@ -182,7 +203,8 @@ struct QualityEvidence {
 };
 
 struct Manifest {
-  std::string id;  // reverse-DNS
+  std::uint32_t schema_version = 1;  // 1: tessera.package/v1, 2: tessera.package/v2
+  std::string id;                    // reverse-DNS
   Version version;
   PackageKind kind = PackageKind::kModel;
   std::string title;                               // empty: absent
@@ -190,26 +212,28 @@ struct Manifest {
   std::string license;                             // SPDX identifier or LicenseRef-...
   std::map<std::string, std::string> annotations;  // empty: absent
   std::vector<Artifact> artifacts;
-  GgufFacts gguf;
+  GgufFacts gguf;  // models and adapters; default (absent) for policies
   RuntimeRequirement runtime;
   std::optional<AdapterBase> base;  // adapters only
-  Contract contract;
+  Contract contract;                // models and adapters; default (absent) for policies
   Dependencies dependencies;  // all empty: absent
   std::vector<std::string> capabilities;
-  Resources resources;
+  Resources resources;  // models and adapters; default (absent) for policies
   std::vector<QualityEvidence> quality;  // empty: absent
   std::optional<Version> rollback_known_good;
   friend bool operator==(const Manifest&, const Manifest&) = default;
 
-  // The one artifact with role kWeights (models) or kAdapter (adapters).
+  // The one artifact with role kWeights (models), kAdapter (adapters) or kPolicy (policies).
   const Artifact& primary_artifact() const;
+  // The artifact named `name`, or null.
+  const Artifact* FindArtifact(std::string_view name) const;
 };
 
 // Parses and checks a manifest, in this order:
 //   1. size: more than kMaxManifestBytes is kResourceExhausted;
 //   2. JSON (strict_json.h): not JSON or not an object is kMalformed, a member name twice in
 //      one object kDuplicate, nesting deeper than kMaxManifestDepth kResourceExhausted;
-//   3. "schema" other than "tessera.package/v1" (a newer format) is kUnsupported;
+//   3. "schema" other than "tessera.package/v1" or "/v2" (a newer format) is kUnsupported;
 //   4. the embedded JSON Schema: kMalformed naming the JSON Pointer and the rule, e.g.
 //      `package: manifest: /artifacts/0/sha256: does not match pattern ^[0-9a-f]{64}$`;
 //   5. checks the schema cannot express, each a kMalformed (kDuplicate for repeated names) with
@@ -223,9 +247,24 @@ struct Manifest {
 //      sha256 of an artifact with role "eval-set" (required, not a warning: evidence that cannot
 //      be re-run is not evidence); dependency ids are unique per list, never the package's own
 //      id, and no id is both required and in conflict; rollback.known_good precedes version;
+//      v2: the prompt template has exactly one "{input}" and balanced "{{"/"}}"; a text
+//      output's pattern compiles (safe_regex.h); every example's output passes the output
+//      type (CheckOutputType); a policy has exactly one "policy" artifact of media type
+//      application/vnd.tessera.policy+json and no weights or adapter;
 //   6. numbers: the document must have an RFC 8785 form (canonical_json.h: kOutOfRange for an
 //      integer beyond 2^53 that a double cannot hold, e.g. inside a contract's JSON Schema).
 Result<Manifest> ParseManifest(std::string_view bytes);
+
+// The prompt of `request` under `contract` (v2 template; v1: the request as given).
+// kMalformed for a template without exactly one "{input}" (ParseManifest refuses those).
+Result<std::string> ApplyPromptTemplate(const Contract& contract, std::string_view request);
+
+// Whether `text` is a valid value of `type`: kEnum one of the labels exactly; kNumber a JSON
+// number (e.g. "-12.5", no spaces); kJson a JSON value that the schema accepts; kText matching
+// the pattern when there is one (anywhere: anchor it with ^ and $). OK or kMalformed naming
+// the rule ("not one of the labels negative, positive"), kUnsupported/kMalformed for a
+// pattern or schema that does not compile.
+Status CheckOutputType(const IoType& type, std::string_view text);
 
 // The manifest as indented JSON text (for files people read). Refuses (with ParseManifest's
 // codes) a Manifest that ParseManifest would refuse; ParseManifest(*ManifestToJson(m)) == m.

@@ -11,9 +11,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr std::array<std::string_view, 2> kKindNames = {"model", "adapter"};
-constexpr std::array<std::string_view, 6> kRoleNames = {"weights",          "adapter",   "eval-set",
-                                                        "router-exemplars", "tokenizer", "doc"};
+constexpr std::array<std::string_view, 3> kKindNames = {"model", "adapter", "policy"};
+constexpr std::array<std::string_view, 7> kRoleNames = {
+    "weights", "adapter", "eval-set", "router-exemplars", "tokenizer", "doc", "policy"};
 constexpr std::array<std::string_view, 4> kIoNames = {"text", "enum", "number", "json"};
 constexpr std::array<std::string_view, 3> kConfidenceNames = {"mean-token-logprob",
                                                               "min-token-logprob", "none"};
@@ -94,6 +94,7 @@ Result<IoType> IoTypeAt(const Json& obj, const char* key, const std::string& poi
     if (!text.ok()) return text.status().WithContext("package: manifest: " + pointer + "/schema");
     t.json_schema = std::move(text).value();
   }
+  t.pattern = OptionalString(io, "pattern");
   return t;
 }
 
@@ -121,6 +122,7 @@ Json DependencyListJson(const std::vector<DependencyRef>& list) {
 Result<Json> IoTypeJson(const IoType& t, const char* which) {
   Json out = {{"type", std::string(IoKindName(t.kind))}};
   if (!t.labels.empty()) out["labels"] = t.labels;
+  if (!t.pattern.empty()) out["pattern"] = t.pattern;
   if (!t.json_schema.empty()) {
     Json schema = Json::parse(t.json_schema, nullptr, /*allow_exceptions=*/false);
     if (schema.is_discarded()) {
@@ -130,6 +132,80 @@ Result<Json> IoTypeJson(const IoType& t, const char* which) {
     out["schema"] = std::move(schema);
   }
   return out;
+}
+
+Status ReadContract(const Json& contract, Contract& c) {
+  c.role = String(contract, "role");
+  TS_ASSIGN_OR_RETURN(c.input, IoTypeAt(contract, "input", "/contract/input"));
+  TS_ASSIGN_OR_RETURN(c.output, IoTypeAt(contract, "output", "/contract/output"));
+  c.max_input_tokens = Uint(contract, "max_input_tokens");
+  c.max_output_tokens = Uint(contract, "max_output_tokens");
+  c.confidence = EnumOf<ConfidenceKind>(contract, "confidence", kConfidenceNames);
+  const Json& sampling = Member(contract, "sampling");
+  c.sampling = {Number(sampling, "temperature"), Uint(sampling, "top_k"), Number(sampling, "top_p"),
+                Uint(sampling, "seed")};
+  c.prompt = OptionalString(contract, "prompt");
+  c.domain = OptionalString(contract, "domain");
+  if (const Json* examples = OptionalMember(contract, "examples")) {
+    for (const Json& e : *examples) c.examples.push_back({String(e, "input"), String(e, "output")});
+  }
+  return Status::Ok();
+}
+
+Result<Json> ContractJson(const Contract& c) {
+  TS_ASSIGN_OR_RETURN(Json input, IoTypeJson(c.input, "input"));
+  TS_ASSIGN_OR_RETURN(Json output, IoTypeJson(c.output, "output"));
+  Json j = {{"role", c.role},
+            {"input", std::move(input)},
+            {"output", std::move(output)},
+            {"max_input_tokens", c.max_input_tokens},
+            {"max_output_tokens", c.max_output_tokens},
+            {"confidence", std::string(ConfidenceKindName(c.confidence))},
+            {"sampling",
+             {{"temperature", c.sampling.temperature},
+              {"top_k", c.sampling.top_k},
+              {"top_p", c.sampling.top_p},
+              {"seed", c.sampling.seed}}}};
+  if (!c.prompt.empty()) j["prompt"] = c.prompt;
+  if (!c.domain.empty()) j["domain"] = c.domain;
+  if (!c.examples.empty()) {
+    Json& examples = j["examples"];
+    examples = Json::array();
+    for (const ContractExample& e : c.examples) {
+      examples.push_back({{"input", e.input}, {"output", e.output}});
+    }
+  }
+  return j;
+}
+
+// gguf, base, contract and resources: the members of a model or adapter.
+Status ReadModelParts(const Json& doc, Manifest& m) {
+  const Json& gguf = Member(doc, "gguf");
+  m.gguf.architecture = String(gguf, "architecture");
+  m.gguf.version = Uint(gguf, "version");
+  m.gguf.file_type = String(gguf, "file_type");
+  m.gguf.parameters = Uint(gguf, "parameters");
+  m.gguf.context_length = Uint(gguf, "context_length");
+  if (const Json* tok = OptionalMember(gguf, "tokenizer")) {
+    m.gguf.tokenizer = TokenizerFacts{String(*tok, "model"), String(*tok, "pre"),
+                                      Uint(*tok, "vocab_size"), String(*tok, "sha256")};
+  }
+  if (const Json* base = OptionalMember(doc, "base")) {
+    AdapterBase b;
+    b.id = String(*base, "id");
+    TS_ASSIGN_OR_RETURN(b.version, VersionAt(*base, "version", "/base/version"));
+    b.weights_sha256 = String(*base, "weights_sha256");
+    b.tokenizer_sha256 = String(*base, "tokenizer_sha256");
+    for (const Json& t : Member(*base, "targets")) b.targets.push_back(t.get<std::string>());
+    b.rank = Uint(*base, "rank");
+    b.alpha = Number(*base, "alpha");
+    m.base = std::move(b);
+  }
+  TS_RETURN_IF_ERROR(ReadContract(Member(doc, "contract"), m.contract));
+  const Json& res = Member(doc, "resources");
+  m.resources = {Uint(res, "weights_bytes"), Uint(res, "kv_bytes_per_token"),
+                 Uint(res, "scratch_bytes"), Member(res, "estimated").get<bool>()};
+  return Status::Ok();
 }
 
 }  // namespace
@@ -142,6 +218,7 @@ std::string_view QualityMetricName(QualityMetric metric) { return NameOf(kMetric
 
 Result<Manifest> ManifestFromJson(const Json& doc) {
   Manifest m;
+  m.schema_version = String(doc, "schema") == kManifestSchemaV2 ? 2 : 1;
   m.id = String(doc, "id");
   TS_ASSIGN_OR_RETURN(m.version, VersionAt(doc, "version", "/version"));
   m.kind = EnumOf<PackageKind>(doc, "kind", kKindNames);
@@ -157,41 +234,10 @@ Result<Manifest> ManifestFromJson(const Json& doc) {
     m.artifacts.push_back({EnumOf<ArtifactRole>(a, "role", kRoleNames), String(a, "name"),
                            String(a, "media_type"), Uint(a, "size"), String(a, "sha256")});
   }
-  const Json& gguf = Member(doc, "gguf");
-  m.gguf.architecture = String(gguf, "architecture");
-  m.gguf.version = Uint(gguf, "version");
-  m.gguf.file_type = String(gguf, "file_type");
-  m.gguf.parameters = Uint(gguf, "parameters");
-  m.gguf.context_length = Uint(gguf, "context_length");
-  if (const Json* tok = OptionalMember(gguf, "tokenizer")) {
-    m.gguf.tokenizer = TokenizerFacts{String(*tok, "model"), String(*tok, "pre"),
-                                      Uint(*tok, "vocab_size"), String(*tok, "sha256")};
-  }
+  if (m.kind != PackageKind::kPolicy) TS_RETURN_IF_ERROR(ReadModelParts(doc, m));
   const Json& runtime = Member(doc, "runtime");
   TS_ASSIGN_OR_RETURN(m.runtime.versions, RangeAt(runtime, "versions", "/runtime/versions"));
   m.runtime.package_abi = Uint(runtime, "package_abi");
-  if (const Json* base = OptionalMember(doc, "base")) {
-    AdapterBase b;
-    b.id = String(*base, "id");
-    TS_ASSIGN_OR_RETURN(b.version, VersionAt(*base, "version", "/base/version"));
-    b.weights_sha256 = String(*base, "weights_sha256");
-    b.tokenizer_sha256 = String(*base, "tokenizer_sha256");
-    for (const Json& t : Member(*base, "targets")) b.targets.push_back(t.get<std::string>());
-    b.rank = Uint(*base, "rank");
-    b.alpha = Number(*base, "alpha");
-    m.base = std::move(b);
-  }
-  const Json& contract = Member(doc, "contract");
-  Contract& c = m.contract;
-  c.role = String(contract, "role");
-  TS_ASSIGN_OR_RETURN(c.input, IoTypeAt(contract, "input", "/contract/input"));
-  TS_ASSIGN_OR_RETURN(c.output, IoTypeAt(contract, "output", "/contract/output"));
-  c.max_input_tokens = Uint(contract, "max_input_tokens");
-  c.max_output_tokens = Uint(contract, "max_output_tokens");
-  c.confidence = EnumOf<ConfidenceKind>(contract, "confidence", kConfidenceNames);
-  const Json& sampling = Member(contract, "sampling");
-  c.sampling = {Number(sampling, "temperature"), Uint(sampling, "top_k"), Number(sampling, "top_p"),
-                Uint(sampling, "seed")};
   if (const Json* deps = OptionalMember(doc, "dependencies")) {
     TS_ASSIGN_OR_RETURN(m.dependencies.requirements,
                         DependencyList(*deps, "requires", "/dependencies"));
@@ -202,9 +248,6 @@ Result<Manifest> ManifestFromJson(const Json& doc) {
   }
   for (const Json& cap : Member(doc, "capabilities"))
     m.capabilities.push_back(cap.get<std::string>());
-  const Json& res = Member(doc, "resources");
-  m.resources = {Uint(res, "weights_bytes"), Uint(res, "kv_bytes_per_token"),
-                 Uint(res, "scratch_bytes"), Member(res, "estimated").get<bool>()};
   if (const Json* quality = OptionalMember(doc, "quality")) {
     for (std::size_t k = 0; k < quality->size(); ++k) {
       const Json& q = (*quality)[k];
@@ -228,7 +271,7 @@ Result<Manifest> ManifestFromJson(const Json& doc) {
 
 Result<Json> ManifestToJsonValue(const Manifest& m) {
   Json j = Json::object();
-  j["schema"] = std::string(kManifestSchemaV1);
+  j["schema"] = std::string(m.schema_version == 2 ? kManifestSchemaV2 : kManifestSchemaV1);
   j["id"] = m.id;
   j["version"] = m.version.ToString();
   j["kind"] = std::string(PackageKindName(m.kind));
@@ -244,15 +287,20 @@ Result<Json> ManifestToJsonValue(const Manifest& m) {
                               {"size", a.size},
                               {"sha256", a.sha256}});
   }
-  Json& gguf = j["gguf"];
-  gguf = {{"architecture", m.gguf.architecture},
-          {"version", m.gguf.version},
-          {"file_type", m.gguf.file_type},
-          {"parameters", m.gguf.parameters},
-          {"context_length", m.gguf.context_length}};
-  if (const auto& t = m.gguf.tokenizer) {
-    gguf["tokenizer"] = {
-        {"model", t->model}, {"pre", t->pre}, {"vocab_size", t->vocab_size}, {"sha256", t->sha256}};
+  const bool model_parts = m.kind != PackageKind::kPolicy;
+  if (model_parts) {
+    Json& gguf = j["gguf"];
+    gguf = {{"architecture", m.gguf.architecture},
+            {"version", m.gguf.version},
+            {"file_type", m.gguf.file_type},
+            {"parameters", m.gguf.parameters},
+            {"context_length", m.gguf.context_length}};
+    if (const auto& t = m.gguf.tokenizer) {
+      gguf["tokenizer"] = {{"model", t->model},
+                           {"pre", t->pre},
+                           {"vocab_size", t->vocab_size},
+                           {"sha256", t->sha256}};
+    }
   }
   j["runtime"] = {{"versions", m.runtime.versions.range.text()},
                   {"package_abi", m.runtime.package_abi}};
@@ -265,29 +313,20 @@ Result<Json> ManifestToJsonValue(const Manifest& m) {
                  {"rank", b->rank},
                  {"alpha", b->alpha}};
   }
-  const Contract& c = m.contract;
-  TS_ASSIGN_OR_RETURN(Json input, IoTypeJson(c.input, "input"));
-  TS_ASSIGN_OR_RETURN(Json output, IoTypeJson(c.output, "output"));
-  j["contract"] = {{"role", c.role},
-                   {"input", std::move(input)},
-                   {"output", std::move(output)},
-                   {"max_input_tokens", c.max_input_tokens},
-                   {"max_output_tokens", c.max_output_tokens},
-                   {"confidence", std::string(ConfidenceKindName(c.confidence))},
-                   {"sampling",
-                    {{"temperature", c.sampling.temperature},
-                     {"top_k", c.sampling.top_k},
-                     {"top_p", c.sampling.top_p},
-                     {"seed", c.sampling.seed}}}};
+  if (model_parts) {
+    TS_ASSIGN_OR_RETURN(j["contract"], ContractJson(m.contract));
+  }
   const Dependencies& d = m.dependencies;
   if (!d.requirements.empty()) j["dependencies"]["requires"] = DependencyListJson(d.requirements);
   if (!d.conflicts.empty()) j["dependencies"]["conflicts"] = DependencyListJson(d.conflicts);
   if (!d.replaces.empty()) j["dependencies"]["replaces"] = DependencyListJson(d.replaces);
   j["capabilities"] = m.capabilities;
-  j["resources"] = {{"weights_bytes", m.resources.weights_bytes},
-                    {"kv_bytes_per_token", m.resources.kv_bytes_per_token},
-                    {"scratch_bytes", m.resources.scratch_bytes},
-                    {"estimated", m.resources.estimated}};
+  if (model_parts) {
+    j["resources"] = {{"weights_bytes", m.resources.weights_bytes},
+                      {"kv_bytes_per_token", m.resources.kv_bytes_per_token},
+                      {"scratch_bytes", m.resources.scratch_bytes},
+                      {"estimated", m.resources.estimated}};
+  }
   if (!m.quality.empty()) {
     Json& quality = j["quality"];
     quality = Json::array();

@@ -54,12 +54,17 @@ TEST(ManifestInvalidTest, DeepNestingIsRefusedWhileReading) {
 
 TEST(ManifestInvalidTest, SchemaVersion) {
   ExpectRefused({
-      {"a newer format", false, [](Json& d) { d["schema"] = "tessera.package/v2"; },
+      {"a newer format", false, [](Json& d) { d["schema"] = "tessera.package/v3"; },
        StatusCode::kUnsupported,
-       "package: manifest: /schema: \"tessera.package/v2\" is not supported; this runtime reads "
-       "tessera.package/v1"},
+       "package: manifest: /schema: \"tessera.package/v3\" is not supported; this runtime reads "
+       "tessera.package/v1 and tessera.package/v2"},
       {"not a string", false, [](Json& d) { d["schema"] = 1; }, kMalformed,
-       "/schema: is not the constant \"tessera.package/v1\""},
+       "/schema: is not one of [\"tessera.package/v1\",\"tessera.package/v2\"]"},
+      {"v2 without the contract's prompt", false,
+       [](Json& d) { d["schema"] = "tessera.package/v2"; }, kMalformed,
+       "/contract: required member \"prompt\" is missing"},
+      {"v1 with a v2 member", false, [](Json& d) { d["contract"]["prompt"] = "{input}\n"; },
+       kMalformed, "/contract/prompt: "},
       {"absent", false, [](Json& d) { d.erase("schema"); }, kMalformed,
        "(root): required member \"schema\" is missing"},
   });
@@ -95,9 +100,9 @@ TEST(ManifestInvalidTest, WrongTypes) {
       {"fractional size", false, [](Json& d) { d["artifacts"][0]["size"] = 1.5; }, kMalformed,
        "/artifacts/0/size: is a number, expected integer"},
       {"kind as a number", false, [](Json& d) { d["kind"] = 1; }, kMalformed,
-       "/kind: is not one of [\"model\",\"adapter\"]"},
+       "/kind: is not one of [\"model\",\"adapter\",\"policy\"]"},
       {"unknown kind", false, [](Json& d) { d["kind"] = "dataset"; }, kMalformed,
-       "/kind: is not one of [\"model\",\"adapter\"]"},
+       "/kind: is not one of [\"model\",\"adapter\",\"policy\"]"},
       {"capabilities object", false, [](Json& d) { d["capabilities"] = Json::object(); },
        kMalformed, "/capabilities: is an object, expected array"},
       {"annotation value", false, [](Json& d) { d["annotations"]["n"] = 3; }, kMalformed,
