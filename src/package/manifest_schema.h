@@ -1,6 +1,7 @@
-// The JSON Schema of package manifest v1, docs/formats/package-manifest.schema.json, compiled
-// into the library at build time (src/package/CMakeLists.txt generates its definition), so that
-// the schema the runtime enforces is exactly the one in docs/ and is never read from disk.
+// The JSON Schemas of package manifests (v1 and v2, docs/formats/package-manifest.schema.json)
+// and of orchestration policies (docs/formats/policy.schema.json), compiled into the library at
+// build time (src/package/CMakeLists.txt generates their definitions), so that the schemas the
+// runtime enforces are exactly the ones in docs/ and are never read from disk.
 //
 // Thread safety: returns a view of a constant.
 #ifndef TESSERA_PACKAGE_MANIFEST_SCHEMA_H_
@@ -12,6 +13,7 @@ namespace tessera::package {
 
 // The schema document's text, byte for byte.
 std::string_view ManifestSchemaJson();
+std::string_view PolicySchemaJson();
 
 }  // namespace tessera::package
 
