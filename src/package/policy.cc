@@ -270,4 +270,59 @@ std::vector<std::string> PolicyPackageIds(const Policy& policy) {
   return {ids.begin(), ids.end()};
 }
 
+Result<std::vector<Exemplar>> ParseExemplars(std::string_view bytes) {
+  if (bytes.size() > kMaxExemplarBytes) {
+    return Status(StatusCode::kResourceExhausted, "exemplars: " + std::to_string(bytes.size()) +
+                                                      " bytes, more than " +
+                                                      std::to_string(kMaxExemplarBytes));
+  }
+  std::vector<Exemplar> out;
+  std::size_t line_no = 0;
+  while (!bytes.empty()) {
+    ++line_no;
+    const std::size_t nl = bytes.find('\n');
+    std::string_view line = bytes.substr(0, nl);
+    bytes = nl == std::string_view::npos ? std::string_view() : bytes.substr(nl + 1);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    const std::string at = "exemplars: line " + std::to_string(line_no) + ": ";
+    Result<Json> j = ParseStrictJson(line, at, StrictJsonLimits{4096, 4});
+    if (!j.ok()) return Malformed(j.status().message());
+    if (!j->is_object() || j->size() != 2 || !j->contains("label") || !j->contains("text") ||
+        !(*j)["label"].is_string() || !(*j)["text"].is_string()) {
+      return Malformed(at + "expected {\"label\": string, \"text\": string}");
+    }
+    Exemplar e{(*j)["label"].get<std::string>(), (*j)["text"].get<std::string>()};
+    if (e.label.empty() || e.text.empty() || e.text.size() > 1024) {
+      return Malformed(at + "label and text must be non-empty, text at most 1024 bytes");
+    }
+    if (out.size() == kMaxExemplars) {
+      return Status(StatusCode::kResourceExhausted,
+                    at + "more than " + std::to_string(kMaxExemplars) + " exemplars");
+    }
+    out.push_back(std::move(e));
+  }
+  if (out.empty()) return Malformed("exemplars: the file holds no exemplar");
+  return out;
+}
+
+Status CheckExemplarLabels(const RouterSpec& router, const std::vector<Exemplar>& exemplars) {
+  std::set<std::string> seen;
+  for (const Exemplar& e : exemplars) {
+    const bool abstain = std::find(router.abstain_labels.begin(), router.abstain_labels.end(),
+                                   e.label) != router.abstain_labels.end();
+    if (router.labels.count(e.label) == 0 && !abstain) {
+      return Malformed("exemplars of router \"" + router.name + "\": label \"" + e.label +
+                       "\" is neither mapped to a route nor abstained");
+    }
+    seen.insert(e.label);
+  }
+  for (const auto& [label, route] : router.labels) {
+    if (seen.count(label) == 0) {
+      return Malformed("exemplars of router \"" + router.name + "\": no exemplar for label \"" +
+                       label + "\"");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace tessera::package

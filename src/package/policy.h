@@ -126,6 +126,20 @@ Result<Policy> ParsePolicy(std::string_view bytes);
 // Every package id a policy names (routers' modules and candidates), sorted, without versions.
 std::vector<std::string> PolicyPackageIds(const Policy& policy);
 
+// Router exemplars (an artifact with role "router-exemplars"): JSONL, one {"label", "text"} per
+// line (both non-empty strings, text at most 1024 bytes, nothing else), blank lines skipped.
+inline constexpr std::size_t kMaxExemplarBytes = 1 << 20;
+inline constexpr std::size_t kMaxExemplars = 4096;
+struct Exemplar {
+  std::string label;
+  std::string text;
+};
+// Errors: kResourceExhausted (over the limits), kMalformed naming the line.
+Result<std::vector<Exemplar>> ParseExemplars(std::string_view bytes);
+// Every exemplar's label is mapped or abstained by `router` and every mapped label has at
+// least one exemplar. kMalformed naming the label.
+Status CheckExemplarLabels(const RouterSpec& router, const std::vector<Exemplar>& exemplars);
+
 }  // namespace tessera::package
 
 #endif  // TESSERA_PACKAGE_POLICY_H_

@@ -11,6 +11,7 @@
 #include "base/sha256.h"
 #include "package/file_io.h"
 #include "registry/gguf_facts.h"
+#include "registry/policy_check.h"
 #include "tessera/version.h"
 
 namespace tessera::registry {
@@ -274,13 +275,19 @@ Status Installer::CheckGraph(const std::vector<PackageRecord>& installed) {
 }
 
 Status Installer::CheckStructure(const std::vector<PackageRecord>& installed) {
-  (void)installed;
   const package::Manifest& m = *manifest_;
-  const package::Artifact& primary = m.primary_artifact();
-  std::string path;
-  for (const package::StagedArtifact& a : unpacked_->artifacts) {
-    if (a.name == primary.name) path = a.staged_path;
+  auto staged_path = [this](const std::string& name) {
+    for (const package::StagedArtifact& a : unpacked_->artifacts) {
+      if (a.name == name) return a.staged_path;
+    }
+    return std::string();
+  };
+  if (m.kind == package::PackageKind::kPolicy) {
+    TS_ASSIGN_OR_RETURN(package::Policy policy, CheckPolicyDocuments(m, staged_path));
+    return CheckPolicyReferences(policy, installed);
   }
+  const package::Artifact& primary = m.primary_artifact();
+  const std::string path = staged_path(primary.name);
   const bool adapter = m.kind == package::PackageKind::kAdapter;
   TS_ASSIGN_OR_RETURN(package::GgufFacts facts,
                       adapter ? ReadAdapterFacts(path) : ReadModelFacts(path));

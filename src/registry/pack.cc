@@ -12,6 +12,7 @@
 #include "package/signature_envelope.h"
 #include "package/strict_json.h"
 #include "registry/gguf_facts.h"
+#include "registry/policy_check.h"
 
 namespace tessera::registry {
 namespace {
@@ -33,6 +34,10 @@ Status FillOrCheck(json& doc, const std::string& key, const json& value, const s
   if (doc[key] != value) return Mismatch(where + "/" + key, doc[key], value);
   return Status();
 }
+
+Result<PackResult> Finish(const json& doc, const std::string& dir,
+                          std::vector<package::ArtifactFile> files, const std::string& output,
+                          const package::PrivateKey* key);
 
 json FactsJson(const package::GgufFacts& f) {
   json out = {{"architecture", f.architecture},
@@ -82,13 +87,14 @@ Result<PackResult> PackDirectory(const std::string& dir, const std::string& outp
     TS_RETURN_IF_ERROR(FillOrCheck(a, "size", ref.size, where));
     TS_RETURN_IF_ERROR(FillOrCheck(a, "sha256", base::ToHex(ref.digest), where));
     const std::string role = a.value("role", "");
-    if (role == "weights" || role == "adapter") primary = path;
+    if (role == "weights" || role == "adapter" || role == "policy") primary = path;
     files.push_back({path, name, a.value("media_type", ""), ref});
   }
   if (primary.empty()) {
     return Status(StatusCode::kMalformed,
-                  "pack: " + manifest_path + ": no artifact with role weights or adapter");
+                  "pack: " + manifest_path + ": no artifact with role weights, adapter or policy");
   }
+  if (doc.value("kind", "") == "policy") return Finish(doc, dir, std::move(files), output, key);
   const bool adapter = doc.value("kind", "") == "adapter";
   TS_ASSIGN_OR_RETURN(package::GgufFacts facts,
                       adapter ? ReadAdapterFacts(primary) : ReadModelFacts(primary));
@@ -111,8 +117,22 @@ Result<PackResult> PackDirectory(const std::string& dir, const std::string& outp
     TS_RETURN_IF_ERROR(FillOrCheck(base, "rank", binding.rank, "/base"));
     TS_RETURN_IF_ERROR(FillOrCheck(base, "alpha", binding.alpha, "/base"));
   }
+  return Finish(doc, dir, std::move(files), output, key);
+}
+
+namespace {
+
+// Parses the completed manifest, checks a policy's documents, signs and writes the file.
+Result<PackResult> Finish(const json& doc, const std::string& dir,
+                          std::vector<package::ArtifactFile> files, const std::string& output,
+                          const package::PrivateKey* key) {
   TS_ASSIGN_OR_RETURN(std::string completed, package::CanonicalJson(doc));
   TS_ASSIGN_OR_RETURN(package::Manifest manifest, package::ParseManifest(completed));
+  if (manifest.kind == package::PackageKind::kPolicy) {
+    Result<package::Policy> policy = CheckPolicyDocuments(
+        manifest, [&dir](const std::string& name) { return dir + "/" + name; });
+    if (!policy.ok()) return policy.status().WithContext("pack");
+  }
   TS_ASSIGN_OR_RETURN(std::string canonical, package::CanonicalManifestBytes(manifest));
   PackResult result;
   std::string envelope;
@@ -136,4 +156,5 @@ Result<PackResult> PackDirectory(const std::string& dir, const std::string& outp
   return result;
 }
 
+}  // namespace
 }  // namespace tessera::registry
