@@ -54,7 +54,32 @@ constexpr const char* kPackageColumns =
     "id, version, kind, state, resume_state, manifest_sha256, signature_sha256, signer, key_id, "
     "granted, license, known_good, base, installed_at";
 
-State StateOr(const std::string& name) { return ParseState(name).value_or(State::kQuarantined); }
+// Before ADR 0016 the runtime stored "resident" and "active" in these columns; such a row
+// means the package was installed or verified (its resume state) when the runtime took it.
+constexpr const char* kRuntimeStates = "('resident', 'active')";
+
+// A stored lifecycle state; an old runtime state reads as `resumed`, anything else unknown as
+// quarantined (refused until verified again).
+State StoredState(const std::string& name, State resumed) {
+  if (name == "resident" || name == "active") return resumed;
+  return ParseState(name).value_or(State::kQuarantined);
+}
+
+// Rewrites old runtime states as their resume state, adding no transition: nothing happened to
+// the package. Writes only when such rows exist.
+Status MigrateRuntimeStates(Db& db) {
+  TS_ASSIGN_OR_RETURN(Stmt count,
+                      db.Prepare(std::string("SELECT count(*) FROM packages WHERE state IN ") +
+                                 kRuntimeStates + " OR resume_state IN " + kRuntimeStates));
+  TS_ASSIGN_OR_RETURN(bool row, count.Step());
+  if (!row || count.Int(0) == 0) return Status();
+  TS_RETURN_IF_ERROR(db.Exec(std::string("UPDATE packages SET resume_state='installed' WHERE "
+                                         "resume_state IN ") +
+                             kRuntimeStates));
+  return db.Exec(std::string("UPDATE packages SET state=CASE WHEN resume_state IN ('installed', "
+                             "'verified') THEN resume_state ELSE 'installed' END WHERE state IN ") +
+                 kRuntimeStates);
+}
 
 }  // namespace
 
@@ -100,6 +125,7 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
   if (found < kSchemaVersion) {
     TS_RETURN_IF_ERROR(index->db().Exec("PRAGMA user_version=" + std::to_string(kSchemaVersion)));
   }
+  TS_RETURN_IF_ERROR(MigrateRuntimeStates(index->db()));
   TS_RETURN_IF_ERROR(tx.Commit());
   return index;
 }
@@ -162,8 +188,9 @@ Result<std::vector<PackageRecord>> Index::Query(const std::string& where,
       r.id = s.Text(0);
       r.version = s.Text(1);
       r.kind = s.Text(2);
-      r.state = StateOr(s.Text(3));
-      r.resume_state = StateOr(s.Text(4));
+      r.resume_state = StoredState(s.Text(4), State::kInstalled);
+      r.state =
+          StoredState(s.Text(3), IsUsable(r.resume_state) ? r.resume_state : State::kInstalled);
       r.manifest_sha256 = s.Text(5);
       r.signature_sha256 = s.Text(6);
       r.signer = s.Text(7);

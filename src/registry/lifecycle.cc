@@ -1,5 +1,6 @@
-// Registry state changes after installation: suspend, resume, retire, the resident-set
-// manager's states, remove and rollback. Each is one SQLite transaction under the store lock.
+// Registry state changes after installation: suspend, resume, retire, remove and rollback. Each
+// is one SQLite transaction under the store lock. Residency is not among them: it is published
+// by each running process (live_states.h) and only consulted here, by Remove.
 #include <set>
 
 #include "registry/registry.h"
@@ -62,29 +63,6 @@ Status Registry::Retire(const std::string& id, const std::string& version,
   return Transit(r, State::kRetired, resume, reason);
 }
 
-Status Registry::SetRuntimeState(const std::string& id, const std::string& version, State to,
-                                 const std::string& reason) {
-  TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
-  TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
-  const State from = r.state;
-  const bool loadable = from == State::kInstalled || from == State::kVerified;
-  bool allowed = false;
-  State resume = r.resume_state;
-  if (to == State::kResident) {
-    allowed = loadable || from == State::kActive;
-    if (loadable) resume = from;
-  } else if (to == State::kActive) {
-    allowed = from == State::kResident;
-  } else if (to == State::kInstalled || to == State::kVerified) {
-    allowed = from == State::kResident && to == r.resume_state;
-  }
-  if (!allowed) {
-    return Refuse(r, "set the state to " + std::string(StateName(to)),
-                  "it is " + std::string(StateName(from)));
-  }
-  return Transit(r, to, resume, reason);
-}
-
 Status Registry::Remove(const std::string& id, const std::string& version,
                         const std::string& reason) {
   TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
@@ -98,11 +76,11 @@ Status Registry::Remove(const std::string& id, const std::string& version,
         StatusCode::kNotFound,
         "registry: " + (version.empty() ? id : PackageName(id, version)) + " is not installed");
   }
+  TS_ASSIGN_OR_RETURN(std::vector<LiveModule> live, ReadLiveStates(home_, *options_.env));
   std::set<std::string> gone;
   for (const PackageRecord* r : going) {
-    if (r->state == State::kResident || r->state == State::kActive) {
-      return Refuse(*r, "remove", "it is " + std::string(StateName(r->state)));
-    }
+    const std::string held = DescribeLive(live, PackageName(r->id, r->version));
+    if (!held.empty()) return Refuse(*r, "remove", "it is " + held);
     gone.insert(PackageName(r->id, r->version));
   }
   for (const PackageRecord& user : all) {

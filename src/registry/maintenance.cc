@@ -1,5 +1,6 @@
 // Checking the store: verify (re-hash what packages reference), doctor (leftovers of crashes,
-// missing or damaged blobs, unreferenced blobs) and garbage collection.
+// missing or damaged blobs, unreferenced blobs, live files of ended processes) and garbage
+// collection.
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -154,6 +155,13 @@ Result<DoctorReport> Registry::Doctor(bool repair, bool rehash) {
       TS_RETURN_IF_ERROR(options_.env->Remove(home_ + "/quarantine/" + name));
       report.repairs.push_back("removed quarantine/" + name);
     }
+  }
+  // Live files of processes that have ended (ReadLiveStates already ignores them).
+  TS_ASSIGN_OR_RETURN(std::vector<std::string> stale, StaleLiveFiles(home_, repair, *options_.env));
+  for (const std::string& name : stale) {
+    const std::string pid = name.substr(5, name.find('-') - 5);  // "live/<pid>-..."
+    report.findings.push_back(name + ": left by process " + pid + ", which has ended");
+    if (repair) report.repairs.push_back("removed " + name);
   }
   if (!repair && !report.findings.empty()) report.consistent = false;
   return report;

@@ -5,8 +5,8 @@
 namespace tessera::registry {
 namespace {
 
-constexpr std::array<std::string_view, 7> kStateNames = {
-    "installed", "verified", "resident", "active", "suspended", "retired", "quarantined"};
+constexpr std::array<std::string_view, 5> kStateNames = {"installed", "verified", "suspended",
+                                                         "retired", "quarantined"};
 
 }  // namespace
 
@@ -19,9 +19,6 @@ std::optional<State> ParseState(std::string_view name) {
   return std::nullopt;
 }
 
-bool IsUsable(State state) {
-  return state == State::kInstalled || state == State::kVerified || state == State::kResident ||
-         state == State::kActive;
-}
+bool IsUsable(State state) { return state == State::kInstalled || state == State::kVerified; }
 
 }  // namespace tessera::registry

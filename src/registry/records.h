@@ -1,5 +1,10 @@
 // The registry's records: what the index stores about each installed package version, its state
 // transitions and the quarantine. Values only; the SQL lives in index.cc.
+//
+// The stored state is the package's lifecycle only. Whether a module is in memory now (resident,
+// or active: leased by a request) is a fact about a running process, not about the package: it
+// is published per process under <home>/live/ and read with ReadLiveStates (live_states.h), so
+// it never enters the history and never outlives its process (ADR 0016).
 #ifndef TESSERA_REGISTRY_RECORDS_H_
 #define TESSERA_REGISTRY_RECORDS_H_
 
@@ -14,22 +19,22 @@ namespace tessera::registry {
 // Lifecycle (docs/architecture.md, "Lifecycle of a package"):
 //   installed   admitted: every admission step passed, the bytes are in the store
 //   verified    the stored bytes were hashed again and match (tessera verify)
-//   resident    loaded by the resident-set manager;  active: leased by a request
 //   suspended   temporarily refused (resume returns to the state before)
 //   retired     no new activations (kept for rollback; resume does not apply)
 //   quarantined the stored bytes failed verification; only remove applies
+// Stores written before ADR 0016 may hold "resident" or "active" rows: the index reads them as
+// their resume state (installed or verified) and rewrites them so when it is opened.
 enum class State : std::uint8_t {
   kInstalled,
   kVerified,
-  kResident,
-  kActive,
   kSuspended,
   kRetired,
   kQuarantined,
 };
 std::string_view StateName(State state);
+// A lifecycle state's name; nullopt for anything else ("resident" and "active" included).
 std::optional<State> ParseState(std::string_view name);
-// Installed, verified, resident or active: a version that may serve and satisfy dependencies.
+// Installed or verified: a version that may be loaded and satisfy dependencies.
 bool IsUsable(State state);
 
 struct ArtifactRecord {

@@ -7,6 +7,12 @@
 //   <home>/staging/           one directory per install in progress; left-overs are a crash's
 //   <home>/quarantine/<n>-<sha256 prefix>.tpkg   rejected package files, with an index record
 //   <home>/lock               flock(2): one mutating operation at a time, across processes
+//   <home>/live/              what running processes hold in memory now (live_states.h): one
+//                              locked file per Runtime, gone with its process
+//
+// The index keeps each version's lifecycle state (installed, verified, suspended, retired,
+// quarantined) and its history; whether a module is resident or active is a fact about a
+// running process, published under live/ and never written to the index (ADR 0016).
 //
 // Installing (Install) admits a package in this order, each step before the heavier next, and
 // every error names its step ("registry: install <file>: <step>: ..."):
@@ -44,6 +50,7 @@
 #include "package/oci_reader.h"
 #include "package/semver.h"
 #include "registry/index.h"
+#include "registry/live_states.h"
 #include "registry/records.h"
 #include "registry/trust_policy.h"
 #include "tessera/status.h"
@@ -116,11 +123,9 @@ class Registry {
   Status Suspend(const std::string& id, const std::string& version, const std::string& reason);
   Status Resume(const std::string& id, const std::string& version, const std::string& reason);
   Status Retire(const std::string& id, const std::string& version, const std::string& reason);
-  // Set by the resident-set manager: resident, active, or back to verified/installed.
-  Status SetRuntimeState(const std::string& id, const std::string& version, State state,
-                         const std::string& reason);
   // Removes a version (refused while another usable package requires it and no other version
-  // satisfies that requirement, or while it is resident or active); unreferenced blobs go.
+  // satisfies that requirement, or while a live process holds it resident or active: the
+  // refusal names the pid); unreferenced blobs go.
   Status Remove(const std::string& id, const std::string& version, const std::string& reason);
   // Retires the current version and makes its rollback.known_good current again. Returns the
   // version now current.
@@ -139,8 +144,9 @@ class Registry {
                                                    const std::string& version,
                                                    const std::string& sha256);
 
-  // Checks the index, the blobs and leftovers of interrupted operations; with `repair`, removes
-  // leftovers and unreferenced blobs and quarantines packages whose blobs are missing or damaged.
+  // Checks the index, the blobs and leftovers of interrupted operations and ended processes
+  // (live/ files); with `repair`, removes leftovers, stale live files and unreferenced blobs and
+  // quarantines packages whose blobs are missing or damaged.
   Result<DoctorReport> Doctor(bool repair, bool rehash);
 
   Result<TrustPolicy> Trust();

@@ -1,8 +1,4 @@
 // tessera::Runtime: opening, resolving packages, leases, residency controls.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <utility>
 
 #include "runtime/footprint_json.h"
@@ -48,19 +44,6 @@ RuntimeEventKind ToKind(resident::EventKind k) {
   return RuntimeEventKind::kLoaded;
 }
 
-// Resets resident/active states left by a runtime that ended without cleaning up (a crash),
-// when no other runtime has the store open: then nothing is resident anywhere.
-Status ClearStaleStates(registry::Registry& registry) {
-  TS_ASSIGN_OR_RETURN(std::vector<registry::PackageRecord> all, registry.List());
-  for (const registry::PackageRecord& r : all) {
-    if (r.state == registry::State::kResident || r.state == registry::State::kActive) {
-      TS_RETURN_IF_ERROR(
-          runtime::StateSync::Write(registry, r.id + "@" + r.version, registry::State::kInstalled));
-    }
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 std::string_view RuntimeEvent::kind_name() const {
@@ -72,16 +55,12 @@ Runtime::~Runtime() = default;
 
 Runtime::Impl::~Impl() {
   // Sessions first (each releases its KV charge and its lease), then module leases, then the
-  // manager; the registry states are flushed before the registry goes.
+  // state sync (it flushes, asking the manager for the live set, then removes this process's
+  // live file), then the manager.
   sessions = runtime::HandleTable<SessionState>("session");
   modules = runtime::HandleTable<ModuleLeaseState>("module");
-  sync.reset();  // flushes; its worker asks the manager for states
+  sync.reset();
   set.reset();
-  if (registry != nullptr) {  // every module left memory with the manager
-    std::lock_guard<std::mutex> lock(registry_mu);
-    (void)ClearStaleStates(*registry);
-  }
-  if (runtime_lock_fd >= 0) ::close(runtime_lock_fd);
 }
 
 Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
@@ -92,19 +71,10 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   }
   TS_ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(home));
   TS_ASSIGN_OR_RETURN(impl->sync_registry, registry::Registry::Open(home));
-  // runtime.lock: every runtime on this store holds it shared; one that gets it exclusively
-  // is alone, so resident/active states in the index are a crashed runtime's and are reset.
-  const std::string lock_path = home + "/runtime.lock";
-  impl->runtime_lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (impl->runtime_lock_fd < 0) {
-    return Status(StatusCode::kIoError, "runtime: cannot open " + lock_path);
-  }
-  if (::flock(impl->runtime_lock_fd, LOCK_EX | LOCK_NB) == 0) {
-    TS_RETURN_IF_ERROR(ClearStaleStates(*impl->registry));
-  }
-  if (::flock(impl->runtime_lock_fd, LOCK_SH) != 0) {
-    return Status(StatusCode::kIoError, "runtime: cannot lock " + lock_path);
-  }
+  // What this process holds in memory is published in a file of its own under <home>/live/,
+  // locked while the process lives (ADR 0016); a store where it cannot be created (read-only)
+  // still serves, unpublished.
+  Result<std::unique_ptr<registry::LiveStateFile>> live = registry::LiveStateFile::Create(home);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<ComputePool> pool, ComputePool::Create(options.n_threads));
   impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool), &impl->activity);
   Impl* raw = impl.get();
@@ -113,8 +83,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   ro.on_event = [raw](const resident::Event& e) { raw->OnEvent(e); };
   impl->set = std::make_unique<resident::ResidentSet>(*impl->loader, std::move(ro));
   impl->sync = std::make_unique<runtime::StateSync>(
-      *impl->sync_registry, impl->sync_registry_mu,
-      [raw](const std::string& key) { return raw->CurrentState(key); },
+      *impl->sync_registry, impl->sync_registry_mu, std::move(live),
+      [raw] { return raw->LiveModules(); },
       [raw](registry::Registry& registry, const std::string& key) {
         return raw->PersistFootprint(registry, key);
       });
@@ -122,12 +92,14 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   return std::unique_ptr<Runtime>(new Runtime(std::move(impl)));
 }
 
-registry::State Runtime::Impl::CurrentState(const std::string& key) const {
+runtime::StateSync::LiveSet Runtime::Impl::LiveModules() const {
+  runtime::StateSync::LiveSet out;
   for (const resident::ModuleReport& m : set->Report().modules) {
-    if (m.key != key || m.state == "loading") continue;
-    return m.leases > 0 ? registry::State::kActive : registry::State::kResident;
+    if (m.state == "loading") continue;
+    out.emplace_back(m.key,
+                     m.leases > 0 ? registry::LiveState::kActive : registry::LiveState::kResident);
   }
-  return registry::State::kInstalled;  // not resident
+  return out;
 }
 
 Status Runtime::Impl::PersistFootprint(registry::Registry& store, const std::string& key) {
@@ -144,7 +116,7 @@ void Runtime::Impl::OnEvent(const resident::Event& e) {
     sync->MarkMeasured(e.module);
   } else if (!e.module.empty() && e.kind != resident::EventKind::kRefused &&
              e.kind != resident::EventKind::kQueueTimeout) {
-    sync->Mark(e.module);
+    sync->MarkChanged();
   }
   if (!options.on_event) return;
   RuntimeEvent out;

@@ -55,7 +55,8 @@ struct Runtime::Impl {
   void OnEvent(const resident::Event& e);
   // Records `key`'s measured footprint in the registry (on the state-sync worker).
   Status PersistFootprint(registry::Registry& store, const std::string& key);
-  registry::State CurrentState(const std::string& key) const;
+  // The modules in memory now, for the live state file (on the state-sync worker).
+  runtime::StateSync::LiveSet LiveModules() const;
 
   RuntimeOptions options;
   std::unique_ptr<registry::Registry> registry;
@@ -71,7 +72,6 @@ struct Runtime::Impl {
     runtime::PackageInfo package;
   };
   std::map<std::string, Resolved> resolved;
-  int runtime_lock_fd = -1;
   std::unique_ptr<runtime::ModuleLoader> loader;
   std::unique_ptr<resident::ResidentSet> set;
   std::unique_ptr<runtime::StateSync> sync;

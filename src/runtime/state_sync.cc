@@ -10,12 +10,18 @@ std::pair<std::string, std::string> SplitKey(const std::string& key) {
   return {key.substr(0, at), key.substr(at + 1)};
 }
 
-StateSync::StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current,
+StateSync::StateSync(registry::Registry& registry, std::mutex& registry_mu,
+                     Result<std::unique_ptr<registry::LiveStateFile>> live, Snapshot snapshot,
                      PersistFootprint persist)
     : registry_(registry),
       registry_mu_(registry_mu),
-      current_(std::move(current)),
+      snapshot_(std::move(snapshot)),
       persist_(std::move(persist)) {
+  if (live.ok()) {
+    live_ = std::move(live).value();
+  } else {
+    last_error_ = "runtime: live states are not published: " + live.status().ToString();
+  }
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -27,24 +33,25 @@ StateSync::~StateSync() {
     cv_.notify_all();
   }
   worker_.join();
+  live_.reset();  // removes the files and drops the lock
 }
 
-void StateSync::Mark(const std::string& key) {
+void StateSync::MarkChanged() {
   std::lock_guard<std::mutex> lock(mu_);
-  pending_.insert(key);
+  changed_ = true;
   cv_.notify_all();
 }
 
 void StateSync::MarkMeasured(const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
-  pending_.insert(key);
+  changed_ = true;
   measured_.insert(key);
   cv_.notify_all();
 }
 
 void StateSync::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [&] { return pending_.empty() && !busy_; });
+  cv_.wait(lock, [&] { return !changed_ && measured_.empty() && !busy_; });
 }
 
 std::string StateSync::last_error() const {
@@ -52,47 +59,31 @@ std::string StateSync::last_error() const {
   return last_error_;
 }
 
-Status StateSync::Write(registry::Registry& registry, const std::string& key, registry::State to) {
-  using registry::State;
-  const auto [id, version] = SplitKey(key);
-  TS_ASSIGN_OR_RETURN(registry::PackageRecord r, registry.Show(id, version));
-  const State from = r.state;
-  if (from == to) return Status::Ok();
-  const std::string reason = "runtime: resident set";
-  if (to == State::kActive) {
-    if (from != State::kResident) {
-      TS_RETURN_IF_ERROR(registry.SetRuntimeState(id, version, State::kResident, reason));
-    }
-    return registry.SetRuntimeState(id, version, State::kActive, reason);
-  }
-  if (to == State::kResident) {
-    return registry.SetRuntimeState(id, version, State::kResident, reason);
-  }
-  // Not resident: back to the state before residency, through resident.
-  if (from == State::kActive) {
-    TS_RETURN_IF_ERROR(registry.SetRuntimeState(id, version, State::kResident, reason));
-  } else if (from != State::kResident) {
-    return Status::Ok();  // suspended or retired meanwhile: not the manager's to change
-  }
-  return registry.SetRuntimeState(id, version, r.resume_state, reason);
-}
-
 void StateSync::Run() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || !pending_.empty(); });
-    if (pending_.empty()) return;  // stop_
-    const std::string key = *pending_.begin();
-    pending_.erase(pending_.begin());
-    const bool measured = measured_.erase(key) > 0;
+    cv_.wait(lock, [&] { return stop_ || changed_ || !measured_.empty(); });
+    if (!changed_ && measured_.empty()) return;  // stop_
+    const bool changed = changed_;
+    changed_ = false;
+    std::set<std::string> measured;
+    measured.swap(measured_);
     busy_ = true;
     lock.unlock();
-    const registry::State to = current_(key);
     Status s;
-    {
+    if (changed && live_ != nullptr) {
+      LiveSet now = snapshot_();
+      if (now != published_) {
+        s = live_->Publish(now);
+        if (s.ok()) published_ = std::move(now);
+      }
+    }
+    if (!measured.empty() && persist_) {
       std::lock_guard<std::mutex> registry_lock(registry_mu_);
-      s = Write(registry_, key, to);
-      if (s.ok() && measured && persist_) s = persist_(registry_, key);
+      for (const std::string& key : measured) {
+        Status p = persist_(registry_, key);
+        if (!p.ok()) s = p;
+      }
     }
     lock.lock();
     busy_ = false;

@@ -1,66 +1,79 @@
-// StateSync: keeps the registry's lifecycle states (resident, active) following the resident
-// set, off the request path.
+// StateSync: publishes which modules this runtime holds in memory (resident, or active: leased)
+// in its live state file (registry/live_states.h, ADR 0016), and records measured footprints in
+// the registry, off the request path.
 //
 // The manager reports changes (loaded, evicted, first lease, last release) as events; each
-// names a module whose registry state may now be stale. StateSync queues the module and a
-// worker thread writes the state the manager has *now* (not the event's), so that events
-// delivered out of order between threads still end in the right state, and a request never
-// waits for the registry's fsync. Flush() waits until every queued module is written.
+// marks the live set stale. A worker thread then publishes the set the manager has *now* (not
+// the event's), so that events delivered out of order between threads still end in the right
+// set, and a request never waits for a file write. An unchanged set is not written again.
+// Flush() waits until everything marked before it is written.
+//
+// Residency is never written to the registry's index: it is not lifecycle, and a file whose
+// lock dies with the process cannot outlive it (SIGKILL included), where an index row would.
 //
 // After a load, the module's measured footprint is recorded in the registry the same way
 // (Registry::RecordFootprint), for the next runtime's first plan.
 //
-// Registry errors do not fail requests: the last one is kept for the report.
+// Errors (a live file that cannot be written, a registry write that fails) do not fail
+// requests: the last one is kept for last_error().
+//
+// Thread safety: Mark*, Flush and last_error may be called from any thread.
 #ifndef TESSERA_RUNTIME_STATE_SYNC_H_
 #define TESSERA_RUNTIME_STATE_SYNC_H_
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "registry/live_states.h"
 #include "registry/registry.h"
 
 namespace tessera::runtime {
 
 class StateSync {
  public:
-  // What the manager holds now for a key: nullopt-like "absent" as kInstalled (not resident),
-  // kResident or kActive. Called on the worker thread.
-  using CurrentState = std::function<registry::State(const std::string& key)>;
+  // The modules in memory now, "id@version" with resident or active. Called on the worker.
+  using LiveSet = std::vector<std::pair<std::string, registry::LiveState>>;
+  using Snapshot = std::function<LiveSet()>;
 
   // Records a module's measured footprint in the registry; called on the worker thread with
   // registry_mu held.
   using PersistFootprint = std::function<Status(registry::Registry&, const std::string& key)>;
 
   // `registry` and `registry_mu` (which serialises every use of the registry) must outlive it.
-  StateSync(registry::Registry& registry, std::mutex& registry_mu, CurrentState current,
+  // `live` is owned from here on; when it could not be created (a read-only store), the set is
+  // not published and last_error() says why.
+  StateSync(registry::Registry& registry, std::mutex& registry_mu,
+            Result<std::unique_ptr<registry::LiveStateFile>> live, Snapshot snapshot,
             PersistFootprint persist);
-  ~StateSync();  // flushes, then stops the worker
+  ~StateSync();  // flushes, stops the worker, then removes the live file
 
-  void Mark(const std::string& key);
-  // The key's footprint is to be recorded too (after a load).
+  // The live set changed.
+  void MarkChanged();
+  // `key` was loaded: the live set changed and its footprint is to be recorded.
   void MarkMeasured(const std::string& key);
   void Flush();
   std::string last_error() const;
-
-  // Writes `to` for key "id@version" now: resident/active, or back to the state before
-  // residency. Under registry_mu.
-  static Status Write(registry::Registry& registry, const std::string& key, registry::State to);
 
  private:
   void Run();
 
   registry::Registry& registry_;
   std::mutex& registry_mu_;
-  CurrentState current_;
+  std::unique_ptr<registry::LiveStateFile> live_;  // null: not published
+  Snapshot snapshot_;
   PersistFootprint persist_;
-  mutable std::mutex mu_;
+  LiveSet published_;      // the set in the live file (worker only)
+  mutable std::mutex mu_;  // guards what follows
   std::condition_variable cv_;
-  std::set<std::string> pending_;
-  std::set<std::string> measured_;  // pending keys whose footprint is to be recorded
+  bool changed_ = false;
+  std::set<std::string> measured_;  // keys whose footprint is to be recorded
   bool busy_ = false;
   bool stop_ = false;
   std::string last_error_;

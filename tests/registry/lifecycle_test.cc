@@ -1,5 +1,6 @@
 // Installed packages through their lifecycle: list and show, history, shared blobs, suspend,
-// resume, retire, rollback, replaces, remove with dependents, verify and doctor.
+// resume, retire, rollback, replaces, remove with dependents, verify and doctor, and the runtime
+// states an older store kept in the index.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -194,16 +195,58 @@ TEST_F(Lifecycle, DoctorCleansLeftoversAndQuarantinesMissingBlobs) {
   EXPECT_EQ(StateOf("1.0.0"), State::kQuarantined);
 }
 
-TEST_F(Lifecycle, RuntimeStatesFollowTheResidentSetRules) {
+// Stores written before ADR 0016 held "resident" and "active" in the index (with a resume state
+// of installed or verified). They read as that resume state, are rewritten when the store is
+// opened, and neither adds history nor blocks a lifecycle command.
+TEST_F(Lifecycle, RuntimeStatesOfAnOlderStoreReadAsTheirResumeState) {
   Install(Version("1.0.0"));
-  EXPECT_EQ(store_->SetRuntimeState("dev.test.skill", "1.0.0", State::kActive, "x").code(),
-            StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(store_->SetRuntimeState("dev.test.skill", "1.0.0", State::kResident, "load").ok());
-  EXPECT_EQ(store_->Remove("dev.test.skill", "", "x").code(), StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(store_->SetRuntimeState("dev.test.skill", "1.0.0", State::kActive, "lease").ok());
-  ASSERT_TRUE(store_->SetRuntimeState("dev.test.skill", "1.0.0", State::kResident, "done").ok());
-  ASSERT_TRUE(store_->SetRuntimeState("dev.test.skill", "1.0.0", State::kInstalled, "evict").ok());
-  EXPECT_EQ(StateOf("1.0.0"), State::kInstalled);
+  ASSERT_TRUE(store_->Verify("dev.test.skill", "1.0.0").value().at(0).ok);
+  Install(Version("1.1.0", {{"title", "another version"}}));
+  const std::string home = store_->home();
+  const std::size_t history_10 = store_->History("dev.test.skill", "1.0.0").value().size();
+  const std::size_t history_11 = store_->History("dev.test.skill", "1.1.0").value().size();
+  store_.reset();
+  auto stored = [](Index& index, const std::string& version) {
+    Stmt s = index.db()
+                 .Prepare("SELECT state || ' ' || resume_state FROM packages WHERE version='" +
+                          version + "'")
+                 .value();
+    EXPECT_TRUE(s.Step().value());
+    return s.Text(0);
+  };
+  {
+    // What the old runtime wrote: states, resume states, and its transitions.
+    std::unique_ptr<Index> old = Index::Open(home + "/registry.db").value();
+    ASSERT_TRUE(old->db()
+                    .Exec("UPDATE packages SET state='active', resume_state='verified' WHERE "
+                          "version='1.0.0'; UPDATE packages SET state='resident', "
+                          "resume_state='installed' WHERE version='1.1.0'")
+                    .ok());
+    ASSERT_TRUE(
+        old->AddTransition({0, "dev.test.skill", "1.0.0", "verified", "resident", 1, "old"}).ok());
+    ASSERT_TRUE(
+        old->AddTransition({0, "dev.test.skill", "1.0.0", "resident", "active", 2, "old"}).ok());
+    EXPECT_EQ(stored(*old, "1.0.0"), "active verified");
+    // Read as their resume state even before the store is opened again.
+    EXPECT_EQ(old->GetPackage("dev.test.skill", "1.0.0").value()->state, State::kVerified);
+    EXPECT_EQ(old->GetPackage("dev.test.skill", "1.1.0").value()->state, State::kInstalled);
+  }
+  RegistryOptions options;
+  options.clock = &clock_;
+  store_ = Registry::Open(home, options).value();
+  {
+    std::unique_ptr<Index> index = Index::Open(home + "/registry.db").value();
+    EXPECT_EQ(stored(*index, "1.0.0"), "verified verified");
+    EXPECT_EQ(stored(*index, "1.1.0"), "installed installed");
+  }
+  EXPECT_EQ(StateOf("1.0.0"), State::kVerified);
+  EXPECT_EQ(StateOf("1.1.0"), State::kInstalled);
+  // The migration added nothing to the history; the old runtime's rows stay as they were.
+  EXPECT_EQ(store_->History("dev.test.skill", "1.0.0").value().size(), history_10 + 2);
+  EXPECT_EQ(store_->History("dev.test.skill", "1.1.0").value().size(), history_11);
+  // No process holds either: lifecycle commands apply as to any verified or installed version.
+  EXPECT_TRUE(store_->Suspend("dev.test.skill", "1.1.0", "x").ok());
+  EXPECT_TRUE(store_->Remove("dev.test.skill", "1.0.0", "x").ok());
 }
 
 TEST_F(Lifecycle, StoreSurvivesReopening) {

@@ -1,10 +1,12 @@
 // The runtime on a store of real packages (the shipped models): leases, sessions, measured
-// footprints, shared base weights, budgets, stale handles, registry states, rollback.
+// footprints, shared base weights, budgets, stale handles, live states, rollback.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
 
+#include "registry/live_states.h"
 #include "runtime_fixture.h"
 
 namespace tessera::testing {
@@ -184,25 +186,39 @@ TEST_F(RuntimeTest, EvictsIdleModulesUnderKActive) {
   EXPECT_EQ(r.modules[0].module, "dev.test.skills.unit@1.0.0");
 }
 
-TEST_F(RuntimeTest, RegistryStatesFollowTheResidentSet) {
+TEST_F(RuntimeTest, LiveStatesFollowTheResidentSetAndTheIndexKeepsTheLifecycle) {
   std::unique_ptr<Runtime> rt = Open();
   Result<std::unique_ptr<registry::Registry>> store = registry::Registry::Open(home_);
   ASSERT_TRUE(store.ok());
+  auto live = [&] {
+    std::string out;
+    const std::vector<registry::LiveModule> all = registry::ReadLiveStates(home_).value();
+    for (const registry::LiveModule& m : all) {
+      EXPECT_EQ(m.pid, ::getpid());
+      out += m.key + " " + std::string(registry::LiveStateName(m.state)) + ";";
+    }
+    return out;
+  };
   auto state = [&](const std::string& id) {
     return registry::StateName((*store)->Show(id).value().state);
   };
   Result<ModuleHandle> m = rt->Acquire("dev.test.skills.date");
   ASSERT_TRUE(m.ok());
-  (void)rt->Report();  // waits for the registry writes
-  EXPECT_EQ(state("dev.test.skills.date"), "active");
+  (void)rt->Report();  // waits for the live file
+  EXPECT_EQ(live(), "dev.test.skills.date@1.0.0 active;");
+  EXPECT_EQ(state("dev.test.skills.date"), "installed");
   ASSERT_TRUE(rt->Release(*m).ok());
   (void)rt->Report();
-  EXPECT_EQ(state("dev.test.skills.date"), "resident");
+  EXPECT_EQ(live(), "dev.test.skills.date@1.0.0 resident;");
   ASSERT_TRUE(rt->Evict("dev.test.skills.date").ok());
   (void)rt->Report();
-  EXPECT_EQ(state("dev.test.skills.date"), "installed");
+  EXPECT_EQ(live(), "");
   ASSERT_TRUE(rt->Acquire("dev.test.skills.unit").ok());
-  rt.reset();  // a runtime that ends leaves nothing resident
+  (void)rt->Report();
+  EXPECT_EQ(live(), "dev.test.skills.unit@1.0.0 active;");
+  rt.reset();  // a runtime that ends leaves nothing live, and no file behind
+  EXPECT_EQ(live(), "");
+  EXPECT_TRUE(registry::StaleLiveFiles(home_, false).value().empty());
   EXPECT_EQ(state("dev.test.skills.unit"), "installed");
 }
 
