@@ -1,5 +1,9 @@
 // tessera list [--json] | show ID[@VERSION] [--json] | graph ID[@VERSION] [--json]: what the
 // store holds, one package in full (manifest, artifacts, history), and its dependency graph.
+//
+// list and show print each version's lifecycle state and, apart from it, where it is live now:
+// resident or active in a running process (registry/live_states.h, ADR 0016). In --json that is
+// "live": [{"state": "active", "pid": 1234}, ...], empty when no process holds it.
 #include <cstdio>
 #include <string>
 
@@ -16,24 +20,50 @@ struct Options {
   bool json = false;
 };
 
+// The processes holding `key` in memory, as JSON.
+nlohmann::ordered_json LiveJson(const std::vector<registry::LiveModule>& live,
+                                const std::string& key) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const registry::LiveModule& m : live) {
+    if (m.key == key) {
+      out.push_back({{"state", std::string(registry::LiveStateName(m.state))}, {"pid", m.pid}});
+    }
+  }
+  return out;
+}
+
+// "verified" or "verified, active in pid 1234".
+std::string StateText(const registry::PackageRecord& r,
+                      const std::vector<registry::LiveModule>& live) {
+  std::string out(registry::StateName(r.state));
+  const std::string held = registry::DescribeLive(live, registry::PackageName(r.id, r.version));
+  if (!held.empty()) out += ", " + held;
+  return out;
+}
+
 int RunList(registry::Registry& store, const Options& o) {
   Result<std::vector<registry::PackageRecord>> all = store.List();
   if (!all.ok()) return ReportError(all.status());
+  Result<std::vector<registry::LiveModule>> live = registry::ReadLiveStates(store.home());
+  if (!live.ok()) return ReportError(live.status());
   if (o.json) {
     nlohmann::ordered_json out = nlohmann::ordered_json::array();
-    for (const registry::PackageRecord& r : *all) out.push_back(RecordJson(r));
+    for (const registry::PackageRecord& r : *all) {
+      nlohmann::ordered_json record = RecordJson(r);
+      record["live"] = LiveJson(*live, registry::PackageName(r.id, r.version));
+      out.push_back(std::move(record));
+    }
     std::printf("%s\n", out.dump(2).c_str());
     return 0;
   }
-  std::printf("%-36s %-12s %-8s %-12s %-16s %10s\n", "ID", "VERSION", "KIND", "STATE", "SIGNER",
-              "BYTES");
+  std::printf("%-36s %-12s %-8s %-16s %10s  %s\n", "ID", "VERSION", "KIND", "SIGNER", "BYTES",
+              "STATE");
   for (const registry::PackageRecord& r : *all) {
     std::uint64_t bytes = 0;
     for (const registry::ArtifactRecord& a : r.artifacts) bytes += a.size;
-    std::printf("%-36s %-12s %-8s %-12s %-16s %10llu\n", r.id.c_str(), r.version.c_str(),
-                r.kind.c_str(), std::string(registry::StateName(r.state)).c_str(),
-                r.signer.empty() ? "(unsigned)" : r.signer.c_str(),
-                static_cast<unsigned long long>(bytes));
+    std::printf("%-36s %-12s %-8s %-16s %10llu  %s\n", r.id.c_str(), r.version.c_str(),
+                r.kind.c_str(), r.signer.empty() ? "(unsigned)" : r.signer.c_str(),
+                static_cast<unsigned long long>(bytes), StateText(r, *live).c_str());
   }
   return 0;
 }
@@ -49,7 +79,10 @@ int RunShow(registry::Registry& store, const Options& o) {
   if (!history.ok()) return ReportError(history.status());
   Result<std::string> manifest_text = package::ManifestToJson(*manifest);
   if (!manifest_text.ok()) return ReportError(manifest_text.status());
+  Result<std::vector<registry::LiveModule>> live = registry::ReadLiveStates(store.home());
+  if (!live.ok()) return ReportError(live.status());
   nlohmann::ordered_json out = RecordJson(*r);
+  out["live"] = LiveJson(*live, registry::PackageName(r->id, r->version));
   out["manifest"] = nlohmann::ordered_json::parse(*manifest_text);
   nlohmann::ordered_json h = nlohmann::ordered_json::array();
   for (const registry::Transition& t : *history) {
@@ -64,7 +97,7 @@ int RunShow(registry::Registry& store, const Options& o) {
     return 0;
   }
   std::printf("%s@%s  %s  %s\n", r->id.c_str(), r->version.c_str(), r->kind.c_str(),
-              std::string(registry::StateName(r->state)).c_str());
+              StateText(*r, *live).c_str());
   if (!manifest->title.empty()) std::printf("  %s\n", manifest->title.c_str());
   std::printf("  signer: %s  licence: %s  capabilities granted: %s\n",
               r->signer.empty() ? "(unsigned)" : (r->signer + " " + r->key_id).c_str(),
