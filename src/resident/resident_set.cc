@@ -127,6 +127,31 @@ Result<ResidentSet::Lease> ResidentSet::Acquire(const ModuleSpec& spec) {
   return lease;
 }
 
+ResidentSet::Preview ResidentSet::PreviewAcquire(const ModuleSpec& spec) const {
+  Preview out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (entries_.count(spec.key) != 0) {
+    out.resident = true;
+    return out;
+  }
+  PlanRequest request;
+  request.now_micros = Now();
+  request.what = "load " + spec.key;
+  request.load.push_back({spec.key, PlanFootprint(spec)});
+  const std::vector<PlanModule> snapshot = Snapshot();
+  const Usage before = ComputeUsage(snapshot, {}, {});
+  const Usage with = ComputeUsage(snapshot, {}, request.load);
+  out.load_host_bytes = with.bytes.host - before.bytes.host;
+  Result<Plan> plan = MakePlan(budgets_, snapshot, request, *policy_);
+  if (!plan.ok()) {
+    out.fits = false;
+    out.refusal = plan.status().message();
+    return out;
+  }
+  out.evict = plan->evict;
+  return out;
+}
+
 Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_others, Lease* lease,
                              const std::string& what) {
   std::set<std::string> targets;

@@ -152,6 +152,19 @@ class ResidentSet {
   // `spec`'s module, resident (loaded in a one-module transaction when needed), leased.
   Result<Lease> Acquire(const ModuleSpec& spec);
 
+  // What Acquire(spec) would do now, planned (plan.h) without doing it or changing anything:
+  // nothing when the module is resident or being loaded; otherwise the bytes its load adds to
+  // host usage (shared artifacts already resident are not counted again) and the victims, or
+  // why the plan is refused.
+  struct Preview {
+    bool resident = false;  // resident or being loaded
+    bool fits = true;
+    std::uint64_t load_host_bytes = 0;
+    std::vector<std::string> evict;
+    std::string refusal;
+  };
+  Preview PreviewAcquire(const ModuleSpec& spec) const;
+
   // Drops a resident module now. kNotFound when not resident; kFailedPrecondition when leased
   // or pinned; kUnavailable while a transaction holds it.
   Status Evict(const std::string& key);

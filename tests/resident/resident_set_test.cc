@@ -268,6 +268,28 @@ TEST_F(ResidentSetTest, EvictionKeepsArtifactsAnIncomingModuleShares) {
   EXPECT_EQ(set_->Report().usage.bytes.host, 10 * kMB);
 }
 
+TEST_F(ResidentSetTest, PreviewPlansWithoutChangingAnything) {
+  Make(11);
+  Touch(Spec("x@1", 2, {"base"}, 8));
+  clock_.AdvanceSeconds(1);
+  ResidentSet::Preview p = set_->PreviewAcquire(Spec("x@1", 2, {"base"}, 8));
+  EXPECT_TRUE(p.resident);
+  EXPECT_EQ(p.load_host_bytes, 0u);
+  // y shares the resident base: only its 2 private MB are loaded, and x must go.
+  p = set_->PreviewAcquire(Spec("y@1", 2, {"base"}, 8));
+  EXPECT_FALSE(p.resident);
+  EXPECT_TRUE(p.fits);
+  EXPECT_EQ(p.load_host_bytes, 2 * kMB);
+  EXPECT_EQ(p.evict, Keys{"x@1"});
+  p = set_->PreviewAcquire(Spec("big@1", 12));
+  EXPECT_FALSE(p.fits);
+  EXPECT_NE(p.refusal.find("needs host 12.00 MB"), std::string::npos) << p.refusal;
+  EXPECT_EQ(Resident(), Keys{"x@1"});
+  EXPECT_EQ(loader_.total_loads(), 1);
+  EXPECT_EQ(set_->Report().counters.refusals, 0u);
+  EXPECT_TRUE(Events(EventKind::kEvicted).empty());
+}
+
 TEST_F(ResidentSetTest, RollsBackToTheKnownGoodSet) {
   Make(10);
   Touch(Spec("a@1", 3));
