@@ -105,7 +105,7 @@ std::vector<std::string> SplitWords(const std::string& text) {
 }
 
 Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path));
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, "registry: index " + path));
   std::unique_ptr<Index> index(new Index(std::move(db)));
   TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(index->db()));
   TS_ASSIGN_OR_RETURN(Stmt version, index->db().Prepare("PRAGMA user_version"));

@@ -1,4 +1,4 @@
-// The registry's index: one SQLite database (sqlite_db.h) holding every installed package
+// The registry's index: one SQLite database (sqlite/sqlite_db.h) holding every installed package
 // version, its artifacts and dependencies, every state transition with time and reason, the
 // quarantine records and the trust policy. Typed reads and writes; callers group writes in a
 // Transaction so that each registry operation commits all of its rows or none.
@@ -16,11 +16,16 @@
 #include <vector>
 
 #include "registry/records.h"
-#include "registry/sqlite_db.h"
 #include "registry/trust_policy.h"
+#include "sqlite/sqlite_db.h"
 #include "tessera/status.h"
 
 namespace tessera::registry {
+
+// The registry's code names the SQLite wrapper's types unqualified.
+using sqlite::Db;
+using sqlite::Stmt;
+using sqlite::Transaction;
 
 class Index {
  public:

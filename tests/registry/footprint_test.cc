@@ -2,8 +2,8 @@
 // a version-1 index.
 #include <gtest/gtest.h>
 
-#include "registry/sqlite_db.h"
 #include "registry_fixture.h"
+#include "sqlite/sqlite_db.h"
 
 namespace tessera::registry {
 namespace {
@@ -44,7 +44,8 @@ TEST_F(Footprints, AVersionOneIndexIsUpgraded) {
   store_.reset();
   const std::string db_path = work_ + "/home/registry.db";
   {
-    Result<std::unique_ptr<Db>> db = Db::Open(db_path);
+    Result<std::unique_ptr<sqlite::Db>> db =
+        sqlite::Db::Open(db_path, "registry: index " + db_path);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->Exec("DROP TABLE footprints; PRAGMA user_version=1").ok());
   }

@@ -1,10 +1,10 @@
-#include "registry/sqlite_db.h"
+#include "sqlite/sqlite_db.h"
 
 #include <sqlite3.h>
 
 #include <utility>
 
-namespace tessera::registry {
+namespace tessera::sqlite {
 
 Status Db::Error(std::string_view what, int code) const {
   const int primary = code & 0xff;
@@ -12,23 +12,27 @@ Status Db::Error(std::string_view what, int code) const {
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) status_code = StatusCode::kIntegrity;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) status_code = StatusCode::kUnavailable;
   if (primary == SQLITE_FULL) status_code = StatusCode::kResourceExhausted;
-  std::string message = "registry: index " + path_ + ": " + std::string(what) + ": " +
+  std::string message = prefix_ + ": " + std::string(what) + ": " +
                         (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code));
   return Status(status_code, std::move(message));
 }
 
-Result<std::unique_ptr<Db>> Db::Open(const std::string& path) {
+Result<std::unique_ptr<Db>> Db::Open(const std::string& path, std::string message_prefix,
+                                     const DbOptions& options) {
   std::unique_ptr<Db> db(new Db());
   db->path_ = path;
+  db->prefix_ = std::move(message_prefix);
   int rc =
       sqlite3_open_v2(path.c_str(), &db->db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) return db->Error("open", rc);
-  sqlite3_busy_timeout(db->db_, 30000);
+  sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db->db_, 1);
   TS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
   TS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
-  TS_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous=FULL"));
+  TS_RETURN_IF_ERROR(db->Exec(options.synchronous == Synchronous::kFull
+                                  ? "PRAGMA synchronous=FULL"
+                                  : "PRAGMA synchronous=NORMAL"));
   return db;
 }
 
@@ -49,6 +53,8 @@ Result<Stmt> Db::Prepare(std::string_view sql) {
   if (rc != SQLITE_OK) return Error("prepare " + std::string(sql.substr(0, 60)), rc);
   return Stmt(this, stmt);
 }
+
+std::int64_t Db::Changes() const { return sqlite3_changes64(db_); }
 
 Stmt::Stmt(Stmt&& other) noexcept
     : db_(other.db_),
@@ -93,6 +99,12 @@ Status Stmt::Run() {
   }
 }
 
+void Stmt::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = Status();
+}
+
 std::string Stmt::Text(int column) const {
   const unsigned char* text = sqlite3_column_text(stmt_, column);
   if (text == nullptr) return std::string();
@@ -104,8 +116,8 @@ std::int64_t Stmt::Int(int column) const { return sqlite3_column_int64(stmt_, co
 
 bool Stmt::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
-Result<Transaction> Transaction::Begin(Db& db) {
-  TS_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+Result<Transaction> Transaction::Begin(Db& db, TxMode mode) {
+  TS_RETURN_IF_ERROR(db.Exec(mode == TxMode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED"));
   return Transaction(&db);
 }
 
@@ -119,4 +131,4 @@ Status Transaction::Commit() {
   return status;
 }
 
-}  // namespace tessera::registry
+}  // namespace tessera::sqlite
