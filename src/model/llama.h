@@ -26,6 +26,8 @@
 //              kv head h / (n_head / n_head_kv); x += Wo attn
 //              h = RMSNorm(x) * ffn_norm; x += Wdown(silu(Wgate h) * Wup h)
 //   logits = Wout (RMSNorm(x) * output_norm)
+// LogitsMode::kHidden stops one step earlier and returns RMSNorm(x) * output_norm itself (the
+// vector Wout would multiply), for embeddings.
 //
 // The same pass serves architectures that differ only in two options (qwen2 and others):
 // optional Q/K/V bias vectors in LlamaLayer (added after the projection when non-empty) and
@@ -190,19 +192,25 @@ class ForwardScratch {
 enum class LogitsMode {
   kLast,  // logits of the last token only: logits_out holds >= n_vocab floats
   kAll,   // logits of every token: logits_out holds >= tokens.size() * n_vocab floats
+  // The final hidden state of every token after the output norm, RMSNorm(x) * output_norm
+  // (what the output matrix would multiply; the output matrix and its LoRA terms are not
+  // applied): logits_out holds >= tokens.size() * n_embd floats.
+  kHidden,
 };
 
 // Runs `tokens` at positions start_pos .. start_pos + n - 1, writing their keys and values into
 // `cache` (positions before start_pos must already hold this session's history), and writes
-// logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i). In kLast mode
-// the output matrix is applied to the last row only. Work is split across `pool` (nullptr: the
+// logits_out [n_out, n_vocab] (n_out = 1 for kLast, n for kAll; row i = token i), or for kHidden
+// [n, n_embd]. In kLast mode the output matrix is applied to the last row only. A row depends
+// on how the tokens are batched by rounding only (the kernels may sum in another order for
+// another number of rows: batched attention tiles). Work is split across `pool` (nullptr: the
 // calling thread alone; the pool must not be running another ParallelFor). `lora` (nullptr:
 // none) adds its terms after each adapted matrix product (model/lora_set.h); it must be built
 // over `model`, and `scratch` created with it (or with a set of no smaller sizes).
 // Errors (nothing is written to logits_out on error; the cache may hold partial rows for the
 // positions being computed): kInvalidArgument (empty tokens, logits_out too small, a cache or
-// scratch built for another shape or smaller context or for smaller LoRA terms), kOutOfRange (a token id outside
-// [0, n_vocab), start_pos < 0, or start_pos + n > cache.n_ctx(), naming both).
+// scratch built for another shape or smaller context or for smaller LoRA terms), kOutOfRange (a
+// token id outside [0, n_vocab), start_pos < 0, or start_pos + n > cache.n_ctx(), naming both).
 Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                std::span<const std::int32_t> tokens, std::int32_t start_pos, LogitsMode mode,
                std::span<float> logits_out, base::ThreadPool* pool = nullptr,

@@ -92,8 +92,8 @@ class LlamaForward {
   }
 
   // Tokens already validated; n <= max_batch; positions fit the cache.
-  // logits: [n, n_vocab] for kAll, [n_vocab] for kLast; nullptr computes none (a chunk before
-  // the last one in kLast mode).
+  // logits: [n, n_vocab] for kAll, [n_vocab] for kLast, [n, n_embd] for kHidden; nullptr
+  // computes none (a chunk before the last one in kLast mode).
   void Chunk(std::span<const std::int32_t> tokens, std::int32_t pos0, LogitsMode mode,
              float* logits) {
     const std::int64_t n = static_cast<std::int64_t>(tokens.size());
@@ -111,6 +111,10 @@ class LlamaForward {
       FeedForward(l, il, n);
     }
     if (logits == nullptr) return;
+    if (mode == LogitsMode::kHidden) {
+      NormRows(x, m_.output_norm(), n, logits);  // [n, n_embd]
+      return;
+    }
     const std::span<const LoraTerm> out_lora = Lora(-1, LoraTarget::kOutput);
     if (mode == LogitsMode::kAll) {
       NormRows(x, m_.output_norm(), n, xb);
@@ -327,8 +331,9 @@ Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
                                                  std::to_string(c.n_vocab) + ")");
     }
   }
-  const std::uint64_t n_out = mode == LogitsMode::kAll ? static_cast<std::uint64_t>(n) : 1;
-  const std::uint64_t need = n_out * static_cast<std::uint64_t>(c.n_vocab);
+  const std::uint64_t n_out = mode == LogitsMode::kLast ? 1 : static_cast<std::uint64_t>(n);
+  const std::int64_t row_floats = mode == LogitsMode::kHidden ? c.n_embd : c.n_vocab;
+  const std::uint64_t need = n_out * static_cast<std::uint64_t>(row_floats);
   if (logits_out.size() < need) {
     return Status(StatusCode::kInvalidArgument, "model: llama: logits_out holds " +
                                                     std::to_string(logits_out.size()) +
@@ -345,8 +350,8 @@ Status Forward(const LlamaModel& model, KvCache& cache, ForwardScratch& scratch,
     const std::int32_t pos0 = start_pos + static_cast<std::int32_t>(first);
     const std::span<const std::int32_t> chunk = tokens.subspan(first, count);
     float* logits = nullptr;
-    if (mode == LogitsMode::kAll) {
-      logits = logits_out.data() + first * c.n_vocab;
+    if (mode != LogitsMode::kLast) {
+      logits = logits_out.data() + first * row_floats;
     } else if (last_chunk) {
       logits = logits_out.data();
     }
