@@ -162,9 +162,17 @@ class ForwardScratch {
  public:
   // max_batch: tokens processed per matrix multiply (>= 1; longer inputs are processed in
   // chunks). n_ctx: the KvCache size it will be used with. lora: the adapters Forward() will
-  // apply (sizes the LoRA buffers; nullptr or empty: none). kOutOfRange on bad sizes.
+  // apply (sizes the LoRA buffers; nullptr or empty: none). kOutOfRange on bad sizes;
+  // kInvalidArgument for a LoRA set built for a model of another depth.
   static Result<ForwardScratch> Create(const LlamaModel& model, std::int32_t max_batch,
                                        std::int32_t n_ctx, const LoraSet* lora = nullptr);
+
+  // Makes this scratch fit `lora` (a set built over `model`, the model it was created for), so
+  // that a session can change adapters without a new scratch. Grows only: the LoRA buffers and
+  // the kernel scratch are reallocated when `lora` needs a larger rank, a wider adapted matrix
+  // or more kernel bytes than they hold; otherwise nothing is allocated. Buffers never shrink.
+  // kInvalidArgument (nothing changed) when `lora` was built for a model of another depth.
+  Status ReserveLora(const LlamaModel& model, const LoraSet& lora);
 
   ForwardScratch(ForwardScratch&&) noexcept = default;
   ForwardScratch& operator=(ForwardScratch&&) noexcept = default;
@@ -206,7 +214,8 @@ enum class LogitsMode {
 // another number of rows: batched attention tiles). Work is split across `pool` (nullptr: the
 // calling thread alone; the pool must not be running another ParallelFor). `lora` (nullptr:
 // none) adds its terms after each adapted matrix product (model/lora_set.h); it must be built
-// over `model`, and `scratch` created with it (or with a set of no smaller sizes).
+// over `model`, and `scratch` created with it or grown by ForwardScratch::ReserveLora (or
+// sized for a set of no smaller sizes).
 // Errors (nothing is written to logits_out on error; the cache may hold partial rows for the
 // positions being computed): kInvalidArgument (empty tokens, logits_out too small, a cache or
 // scratch built for another shape or smaller context or for smaller LoRA terms), kOutOfRange (a

@@ -61,14 +61,29 @@ class LlamaForward {
         need(*w);
       }
     }
-    if (lora != nullptr && !lora->empty()) {
-      s.lora_rank_ = lora->max_rank();
-      s.lora_out_ = lora->max_out();
-      s.lora_u_.assign(b * static_cast<std::size_t>(s.lora_rank_), 0.0f);
-      s.lora_y_.assign(b * static_cast<std::size_t>(s.lora_out_), 0.0f);
-      kernel_bytes = std::max(kernel_bytes, lora->KernelScratchBytes(max_batch));
-    }
     s.kernel_.assign(kernel_bytes, 0);
+    if (lora != nullptr) TS_RETURN_IF_ERROR(ReserveLora(model, *lora, s));
+    return Status::Ok();
+  }
+
+  // Grows the LoRA buffers and the kernel scratch of `s` to fit `lora` (never shrinks them).
+  static Status ReserveLora(const LlamaModel& model, const LoraSet& lora, ForwardScratch& s) {
+    if (lora.empty()) return Status::Ok();
+    if (lora.n_layer() != model.config().n_layer) {
+      return InvalidArgument("model: llama: LoRA set built for " + std::to_string(lora.n_layer()) +
+                             " layers, the model has " + std::to_string(model.config().n_layer));
+    }
+    const std::size_t b = static_cast<std::size_t>(s.max_batch_);
+    if (lora.max_rank() > s.lora_rank_) {
+      s.lora_rank_ = lora.max_rank();
+      s.lora_u_.assign(b * static_cast<std::size_t>(s.lora_rank_), 0.0f);
+    }
+    if (lora.max_out() > s.lora_out_) {
+      s.lora_out_ = lora.max_out();
+      s.lora_y_.assign(b * static_cast<std::size_t>(s.lora_out_), 0.0f);
+    }
+    const std::size_t kernel_bytes = lora.KernelScratchBytes(s.max_batch_);
+    if (kernel_bytes > s.kernel_.size()) s.kernel_.assign(kernel_bytes, 0);
     return Status::Ok();
   }
 
@@ -286,6 +301,10 @@ Result<ForwardScratch> ForwardScratch::Create(const LlamaModel& model, std::int3
   ForwardScratch s;
   TS_RETURN_IF_ERROR(LlamaForward::CreateScratch(model, max_batch, n_ctx, lora, s));
   return s;
+}
+
+Status ForwardScratch::ReserveLora(const LlamaModel& model, const LoraSet& lora) {
+  return LlamaForward::ReserveLora(model, lora, *this);
 }
 
 std::size_t ForwardScratch::size_bytes() const {

@@ -46,8 +46,13 @@ std::size_t LoraSet::Slot(std::int32_t layer, LoraTarget target) const {
 
 Result<LoraSet> LoraSet::Build(const LlamaModel& base, std::span<const LoraUse> uses) {
   LoraSet set;
-  set.n_layer_ = base.config().n_layer;
-  std::vector<std::pair<std::size_t, LoraTerm>> slotted;  // (slot, term)
+  TS_RETURN_IF_ERROR(set.Assign(base, uses));
+  return set;
+}
+
+Status LoraSet::Assign(const LlamaModel& base, std::span<const LoraUse> uses) {
+  // Pass 1 checks every use and pair and changes nothing, so an error leaves the set as it was.
+  std::size_t n_terms = 0;
   for (std::size_t u = 0; u < uses.size(); ++u) {
     const LoraUse& use = uses[u];
     if (use.adapter == nullptr) {
@@ -64,27 +69,42 @@ Result<LoraSet> LoraSet::Build(const LlamaModel& base, std::span<const LoraUse> 
         return InvalidArgument("model: lora: adapter tensor \"" + p.a.name +
                                "\" does not fit this base model");
       }
-      LoraTerm t;
+      ++n_terms;
+    }
+  }
+
+  // Pass 2: a counting sort of the terms by slot, stable in the order of uses and pairs, into
+  // the existing storage. slot_begin_[s + 1] first counts slot s's terms; after the prefix sum,
+  // slot_begin_[s] is the next free index of slot s while placing, which leaves it at the end
+  // of slot s, so one shift right restores the begins.
+  n_layer_ = base.config().n_layer;
+  max_rank_ = 0;
+  max_out_ = 0;
+  terms_.clear();
+  slot_begin_.clear();
+  if (n_terms == 0) return Status::Ok();
+  const std::size_t n_slots = static_cast<std::size_t>(n_layer_) * kLoraLayerTargets + 1;
+  slot_begin_.assign(n_slots + 1, 0);
+  terms_.resize(n_terms);
+  for (const LoraUse& use : uses) {
+    if (use.scale == 0.0f) continue;
+    for (const LoraPair& p : use.adapter->pairs()) ++slot_begin_[Slot(p.layer, p.target) + 1];
+  }
+  for (std::size_t i = 0; i < n_slots; ++i) slot_begin_[i + 1] += slot_begin_[i];
+  for (const LoraUse& use : uses) {
+    if (use.scale == 0.0f) continue;
+    for (const LoraPair& p : use.adapter->pairs()) {
+      LoraTerm& t = terms_[slot_begin_[Slot(p.layer, p.target)]++];
       t.a = ToKernel(p.a);
       t.b = ToKernel(p.b);
       t.scale = use.adapter->Scale(p, use.scale);
-      slotted.emplace_back(set.Slot(p.layer, p.target), t);
-      set.max_rank_ = std::max(set.max_rank_, p.rank);
-      set.max_out_ = std::max(set.max_out_, p.n_out);
+      max_rank_ = std::max(max_rank_, p.rank);
+      max_out_ = std::max(max_out_, p.n_out);
     }
   }
-  if (slotted.empty()) return set;
-  std::stable_sort(slotted.begin(), slotted.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
-  const std::size_t n_slots = static_cast<std::size_t>(set.n_layer_) * kLoraLayerTargets + 1;
-  set.slot_begin_.assign(n_slots + 1, 0);
-  set.terms_.reserve(slotted.size());
-  for (const auto& [slot, term] : slotted) {
-    set.terms_.push_back(term);
-    ++set.slot_begin_[slot + 1];
-  }
-  for (std::size_t i = 0; i < n_slots; ++i) set.slot_begin_[i + 1] += set.slot_begin_[i];
-  return set;
+  for (std::size_t i = n_slots; i > 0; --i) slot_begin_[i] = slot_begin_[i - 1];
+  slot_begin_[0] = 0;
+  return Status::Ok();
 }
 
 std::span<const LoraTerm> LoraSet::Terms(std::int32_t layer, LoraTarget target) const {

@@ -9,8 +9,8 @@
 // pass bit-identical to the base.
 //
 // Ownership: borrows the adapters' bytes (their LoraAdapter, and so their gguf::File, must
-// outlive the set and every Forward() that uses it). Move-only; immutable after Build();
-// shareable read-only across threads.
+// outlive the set and every Forward() that uses it). Move-only; changed only by Build() and
+// Assign(); shareable read-only across threads between those.
 #ifndef TESSERA_MODEL_LORA_SET_H_
 #define TESSERA_MODEL_LORA_SET_H_
 
@@ -51,6 +51,11 @@ class LoraSet {
   // non-finite scale, or an adapter whose pairs do not fit `base`: layer outside the model,
   // n_in/n_out unlike the base matrix, or an output pair on a tied output).
   static Result<LoraSet> Build(const LlamaModel& base, std::span<const LoraUse> uses);
+  // The same into this set, reusing its storage: replaces its terms with those of `uses` over
+  // `base`. Every use is checked before anything changes, so on error (Build's) the set is
+  // unchanged. Allocates only when the new set has more terms, or `base` more layers, than this
+  // set's storage has held before.
+  Status Assign(const LlamaModel& base, std::span<const LoraUse> uses);
 
   bool empty() const { return terms_.empty(); }
   std::int32_t n_layer() const { return n_layer_; }  // of the base model it was built over
