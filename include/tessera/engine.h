@@ -288,6 +288,7 @@ class Model {
   // One line, e.g. "stories15M: llama, 24.4M params, q8_0, n_vocab 32000, n_ctx_train 256".
   const std::string& description() const;
   std::int32_t n_vocab() const;
+  std::int32_t n_embd() const;       // width of the hidden state (Session::Embed's length)
   std::int32_t n_ctx() const;        // context of each session (ModelOptions::n_ctx resolved)
   std::int32_t n_ctx_train() const;  // the model's trained context length
   std::int64_t n_params() const;     // elements of every tensor in the file
@@ -326,8 +327,8 @@ class Model {
 };
 
 // What a session holds in memory, as allocated (exact): its KV cache, and its other buffers
-// (forward scratch, logits, token and sampler buffers). All of it is allocated when the session
-// is created and never grows.
+// (forward scratch, logits, hidden-state, token and sampler buffers). All of it is allocated
+// when the session is created and never grows.
 struct SessionMemory {
   std::uint64_t kv_bytes = 0;
   std::uint64_t other_bytes = 0;
@@ -369,6 +370,17 @@ class Session {
   // longer than n_ctx).
   Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
                             std::span<const std::int32_t> continuation_ids, std::int32_t top_n = 0);
+
+  // An embedding of `ids`: the mean over their positions of the model's final hidden state
+  // after the output norm, RMSNorm(x) * output_norm (the vector the output matrix would
+  // multiply to give logits), n_embd() floats. The ids are taken as is (a BOS, if wanted, is
+  // part of them) and evaluated in a fresh context with this session's adapters, so the same
+  // ids give the same vector whatever the session held before. The session is replaced:
+  // afterwards it holds `ids` (evaluated), as if they had been a prompt. Allocates only the
+  // returned vector (the hidden rows go through a session buffer of min(64, n_ctx) rows).
+  // Errors (the session is left unchanged): kInvalidArgument (empty ids), kOutOfRange (an id
+  // outside [0, n_vocab), or more ids than n_ctx).
+  Result<std::vector<float>> Embed(std::span<const std::int32_t> ids);
 
   // Forgets every token: the session becomes empty (no allocation).
   void Reset();

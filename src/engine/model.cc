@@ -135,6 +135,7 @@ const std::string& Model::architecture() const { return impl_->architecture; }
 const std::string& Model::sha256() const { return impl_->sha256; }
 const std::string& Model::description() const { return impl_->description; }
 std::int32_t Model::n_vocab() const { return impl_->n_vocab; }
+std::int32_t Model::n_embd() const { return impl_->llama->config().n_embd; }
 std::int32_t Model::n_ctx() const { return impl_->n_ctx; }
 std::int32_t Model::n_ctx_train() const { return impl_->llama->config().n_ctx_train; }
 std::int64_t Model::n_params() const { return impl_->n_params; }
@@ -191,6 +192,9 @@ Result<std::unique_ptr<Session>> Model::NewSession(const SessionOptions& options
   impl->tokens.reserve(static_cast<std::size_t>(m.n_ctx));
   impl->batch.reserve(static_cast<std::size_t>(m.n_ctx));
   impl->logits.resize(static_cast<std::size_t>(m.n_vocab));
+  const auto n_embd = static_cast<std::size_t>(m.llama->config().n_embd);
+  impl->hidden.resize(static_cast<std::size_t>(impl->scratch.max_batch()) * n_embd);
+  impl->hidden_sum.resize(n_embd);
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -84,12 +84,13 @@ struct Session::Impl {
                           lora.empty() ? nullptr : &lora);
   }
 
-  // The bodies of Session::Generate (after tokenization) and Session::Score.
+  // The bodies of Session::Generate (after tokenization), Score and Embed.
   Result<GenerateResult> Generate(std::vector<std::int32_t> prompt_ids,
                                   const GenerateOptions& options, const TokenCallback& on_token,
                                   const CancellationToken* cancel);
   Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
                             std::span<const std::int32_t> continuation_ids, std::int32_t top_n);
+  Result<std::vector<float>> Embed(std::span<const std::int32_t> ids);
   // kOutOfRange naming the first id outside [0, n_vocab) of `ids` (`what`: "prompt", ...).
   Status CheckIds(std::span<const std::int32_t> ids, const char* what) const;
   void Reset() {
@@ -109,8 +110,10 @@ struct Session::Impl {
   engine::Sampler sampler;
   std::vector<std::int32_t> tokens;  // capacity n_ctx
   std::int32_t n_evaluated = 0;
-  std::vector<float> logits;        // [n_vocab]: the next-token logits during Generate
-  std::vector<std::int32_t> batch;  // capacity n_ctx: staging for the prefill batch
+  std::vector<float> logits;              // [n_vocab]: the next-token logits during Generate
+  std::vector<std::int32_t> batch;        // capacity n_ctx: staging for the prefill batch
+  std::vector<float> hidden;              // [scratch.max_batch(), n_embd]: Embed's hidden rows
+  std::vector<double> hidden_sum;         // [n_embd]: Embed's sum over positions
 };
 
 }  // namespace tessera

@@ -57,7 +57,8 @@ SessionMemory Session::memory() const {
   m.kv_bytes = impl_->kv.size_bytes();
   m.other_bytes = impl_->scratch.size_bytes() + impl_->sampler.size_bytes() +
                   (impl_->tokens.capacity() + impl_->batch.capacity()) * sizeof(std::int32_t) +
-                  impl_->logits.capacity() * sizeof(float);
+                  (impl_->logits.capacity() + impl_->hidden.capacity()) * sizeof(float) +
+                  impl_->hidden_sum.capacity() * sizeof(double);
   return m;
 }
 std::span<const std::int32_t> Session::tokens() const { return impl_->tokens; }

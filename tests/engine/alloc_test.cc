@@ -1,7 +1,8 @@
 // Checks that the decode loop of Session::Generate does not allocate: this binary's global
 // operator new counts calls, and the count must not change between the first and the last
 // token callback. (The generated vocabulary's pieces are short, so the tokenizer's
-// StreamDecoder strings stay in their small-string buffers.)
+// StreamDecoder strings stay in their small-string buffers.) Also that Embed allocates only its
+// result.
 // The replacement operators below pair malloc with free by construction; GCC 12 cannot see that
 // through inlining and warns.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -115,6 +116,24 @@ TEST(AllocationTest, DecodeLoopWithLoraAdaptersDoesNotAllocate) {
   ASSERT_GE(r->tokens.size(), 10u);
   EXPECT_EQ(at_last, at_first) << "allocations during " << r->tokens.size() << " tokens";
   std::remove(adapter_path.c_str());
+  std::remove(path.c_str());
+}
+
+// Embed allocates its result and nothing else: the hidden rows go through session buffers.
+TEST(AllocationTest, EmbedAllocatesOnlyItsResult) {
+  const std::string path = WriteTestModel("alloc_embed");
+  auto model = OpenModel(path);
+  ASSERT_NE(model, nullptr);
+  auto session = NewSession(*model);
+  std::vector<std::int32_t> ids = {1};
+  for (std::int32_t i = 0; i < 99; ++i) ids.push_back(260 + (i * 37) % 250);  // two batches
+  for (int round = 0; round < 2; ++round) {
+    const long before = g_allocations.load(std::memory_order_relaxed);
+    Result<std::vector<float>> e = session->Embed(ids);
+    const long after = g_allocations.load(std::memory_order_relaxed);
+    ASSERT_TRUE(e.ok()) << e.status().ToString();
+    EXPECT_EQ(after - before, 1) << "round " << round;
+  }
   std::remove(path.c_str());
 }
 

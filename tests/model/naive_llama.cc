@@ -50,6 +50,7 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
     TS_ASSIGN_OR_RETURN(m.output_, Load(file, "output.weight"));
   } else {
     m.output_ = m.embd_;
+    m.tied_ = true;
   }
   TS_ASSIGN_OR_RETURN(m.output_norm_, Load(file, "output_norm.weight"));
   for (int i = 0; i < m.n_layer_; ++i) {
@@ -109,6 +110,94 @@ void NaiveLlama::Rope(std::vector<double>& x, int n_heads, int pos) const {
 }
 
 std::vector<double> NaiveLlama::LastLogits(std::span<const std::int32_t> tokens) const {
+  const std::vector<std::vector<double>> x = Residual(tokens);
+  return MatVec(output_, n_vocab_, n_embd_, RmsNorm(x.back(), output_norm_));
+}
+
+std::vector<std::vector<double>> NaiveLlama::NormedHidden(
+    std::span<const std::int32_t> tokens) const {
+  std::vector<std::vector<double>> x = Residual(tokens);
+  for (std::vector<double>& row : x) row = RmsNorm(row, output_norm_);
+  return x;
+}
+
+NaiveLlama::Mat* NaiveLlama::Matrix(const std::string& name, int& n_rows, int& n_cols) {
+  const int kv = n_head_kv_ * head_dim_;
+  if (name == "output.weight") {
+    n_rows = n_vocab_;
+    n_cols = n_embd_;
+    return &output_;
+  }
+  for (int i = 0; i < n_layer_; ++i) {
+    const std::string p = "blk." + std::to_string(i) + ".";
+    if (name.rfind(p, 0) != 0) continue;
+    const std::string rest = name.substr(p.size());
+    Layer& l = layers_[static_cast<std::size_t>(i)];
+    struct Entry {
+      const char* name;
+      Mat* w;
+      int rows, cols;
+    };
+    const Entry entries[] = {{"attn_q.weight", &l.wq, n_embd_, n_embd_},
+                             {"attn_k.weight", &l.wk, kv, n_embd_},
+                             {"attn_v.weight", &l.wv, kv, n_embd_},
+                             {"attn_output.weight", &l.wo, n_embd_, n_embd_},
+                             {"ffn_gate.weight", &l.w_gate, n_ff_, n_embd_},
+                             {"ffn_up.weight", &l.w_up, n_ff_, n_embd_},
+                             {"ffn_down.weight", &l.w_down, n_embd_, n_ff_}};
+    for (const Entry& e : entries) {
+      if (rest == e.name) {
+        n_rows = e.rows;
+        n_cols = e.cols;
+        return e.w;
+      }
+    }
+  }
+  return nullptr;
+}
+
+Status NaiveLlama::MergeLora(const gguf::File& adapter, double user_scale) {
+  double alpha = 0.0;
+  if (adapter.Find("adapter.lora.alpha") != nullptr) {
+    TS_ASSIGN_OR_RETURN(float a, adapter.GetF32("adapter.lora.alpha"));
+    alpha = a;
+  }
+  const std::string suffix = ".lora_a";
+  for (const gguf::TensorInfo& t : adapter.tensors()) {
+    if (t.name.size() <= suffix.size() ||
+        t.name.compare(t.name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string target = t.name.substr(0, t.name.size() - suffix.size());
+    int n_rows = 0, n_cols = 0;
+    Mat* w = Matrix(target, n_rows, n_cols);
+    if (w == nullptr) return Status(StatusCode::kNotFound, "naive: no matrix " + target);
+    if (tied_ && w == &output_) {
+      return Status(StatusCode::kInvalidArgument, "naive: output is tied");
+    }
+    TS_ASSIGN_OR_RETURN(Mat a, Load(adapter, target + ".lora_a"));  // [r][n_cols]
+    TS_ASSIGN_OR_RETURN(Mat b, Load(adapter, target + ".lora_b"));  // [n_rows][r]
+    const int r = static_cast<int>(a.size() / static_cast<std::size_t>(n_cols));
+    if (a.size() != static_cast<std::size_t>(r) * n_cols ||
+        b.size() != static_cast<std::size_t>(n_rows) * r) {
+      return Status(StatusCode::kShapeMismatch, "naive: LoRA shapes of " + target);
+    }
+    const double s = alpha == 0.0 ? user_scale : user_scale * alpha / r;
+    for (int o = 0; o < n_rows; ++o) {
+      for (int i = 0; i < n_cols; ++i) {
+        double ba = 0.0;
+        for (int k = 0; k < r; ++k) {
+          ba +=
+              b[static_cast<std::size_t>(o) * r + k] * a[static_cast<std::size_t>(k) * n_cols + i];
+        }
+        (*w)[static_cast<std::size_t>(o) * n_cols + i] += s * ba;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32_t> tokens) const {
   const int n = static_cast<int>(tokens.size());
   const int kv = n_head_kv_ * head_dim_;
   std::vector<std::vector<double>> x(n);
@@ -162,7 +251,7 @@ std::vector<double> NaiveLlama::LastLogits(std::span<const std::int32_t> tokens)
       for (int i = 0; i < n_embd_; ++i) x[t][i] += down[i];
     }
   }
-  return MatVec(output_, n_vocab_, n_embd_, RmsNorm(x[n - 1], output_norm_));
+  return x;
 }
 
 }  // namespace tessera::model::testing

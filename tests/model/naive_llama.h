@@ -4,6 +4,7 @@
 // It reads the metadata itself (not through model/config.h) so that a bug there shows up.
 // qwen2 differs from llama in three places: its keys are under "qwen2.", Q/K/V projections add a
 // bias (blk.N.attn_{q,k,v}.bias), and RoPE rotates NEOX pairs (i, i + n_rot/2).
+// A LoRA adapter is applied the naive way too: merged into the double weights, W += s * B A.
 #ifndef TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
 #define TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
 
@@ -23,8 +24,17 @@ class NaiveLlama {
 
   // Logits [n_vocab] of the last token of `tokens` (positions 0..n-1).
   std::vector<double> LastLogits(std::span<const std::int32_t> tokens) const;
+  // The final hidden state after the output norm, RMSNorm(x) * output_norm, of every position:
+  // [n][n_embd].
+  std::vector<std::vector<double>> NormedHidden(std::span<const std::int32_t> tokens) const;
+
+  // Merges a LoRA adapter GGUF (llama.cpp's convention: N.lora_a dims [n_in, r], N.lora_b dims
+  // [r, n_out], adapter.lora.alpha) into the weights: W += s * B A for each adapted matrix N,
+  // s = user_scale * alpha / r, or user_scale when alpha is 0 or absent.
+  Status MergeLora(const gguf::File& adapter, double user_scale);
 
   int n_vocab() const { return n_vocab_; }
+  int n_embd() const { return n_embd_; }
 
  private:
   using Mat = std::vector<double>;  // row-major [n_rows][n_cols]
@@ -37,11 +47,17 @@ class NaiveLlama {
                                     const std::vector<double>& x);
   std::vector<double> RmsNorm(const std::vector<double>& x, const Mat& gain) const;
   void Rope(std::vector<double>& x, int n_heads, int pos) const;
+  // The residual stream after the last layer, every position: [n][n_embd].
+  std::vector<std::vector<double>> Residual(std::span<const std::int32_t> tokens) const;
+  // The weights named by a GGUF matrix name ("blk.3.ffn_up.weight", "output.weight") with
+  // their rows and columns; nullptr when the name is not a matrix of this model.
+  Mat* Matrix(const std::string& name, int& n_rows, int& n_cols);
 
   int n_vocab_ = 0, n_embd_ = 0, n_layer_ = 0, n_ff_ = 0, n_head_ = 0, n_head_kv_ = 0;
   int head_dim_ = 0, n_rot_ = 0;
   double eps_ = 1e-5, freq_base_ = 10000.0;
   bool neox_ = false;  // qwen2
+  bool tied_ = false;  // no output.weight: output_ is a copy of embd_
   Mat embd_, output_, output_norm_;
   std::vector<Layer> layers_;
 };
