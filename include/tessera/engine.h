@@ -371,6 +371,25 @@ class Session {
   Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
                             std::span<const std::int32_t> continuation_ids, std::int32_t top_n = 0);
 
+  // Score() of several continuations ("choices") of one prompt, sharing the prompt's keys and
+  // values: result i is Score(prompt_ids, choices[i], top_n), bit for bit. prompt_ids[0, P-1)
+  // is evaluated once; then, for each choice in order, the prompt's last token and the choice
+  // (but its last token) are evaluated at positions P-1 onwards, overwriting the previous
+  // choice's positions, in exactly the Forward() calls Score() makes (which is what makes the
+  // results bit-identical: the kernels round differently for different batch sizes). Cost: one
+  // prompt prefill plus one short batch per choice, instead of a prompt prefill per choice.
+  // A classifier scores its labels this way: each label's tokens + EOS, then a softmax over the
+  // sums. The session is replaced: afterwards it holds prompt + the last choice, as after
+  // Score(prompt_ids, choices.back()). Allocates the results and one buffer of logits.
+  // Errors (the session is left unchanged): kInvalidArgument (empty prompt, no choices, an
+  // empty choice naming its index, top_n outside [0, 100]), kOutOfRange (more than
+  // kMaxChoices choices, an id outside [0, n_vocab) naming the choice, or prompt + the longest
+  // choice longer than n_ctx).
+  static constexpr std::int32_t kMaxChoices = 256;
+  Result<std::vector<ScoreResult>> ScoreChoices(std::span<const std::int32_t> prompt_ids,
+                                                std::span<const std::vector<std::int32_t>> choices,
+                                                std::int32_t top_n = 0);
+
   // An embedding of `ids`: the mean over their positions of the model's final hidden state
   // after the output norm, RMSNorm(x) * output_norm (the vector the output matrix would
   // multiply to give logits), n_embd() floats. The ids are taken as is (a BOS, if wanted, is

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "engine/compute_pool_impl.h"
+#include "engine/logprobs.h"
 #include "engine/sampler.h"
 #include "gguf/reader.h"
 #include "model/kv_cache.h"
@@ -84,12 +85,15 @@ struct Session::Impl {
                           lora.empty() ? nullptr : &lora);
   }
 
-  // The bodies of Session::Generate (after tokenization), Score and Embed.
+  // The bodies of Session::Generate (after tokenization), Score, ScoreChoices and Embed.
   Result<GenerateResult> Generate(std::vector<std::int32_t> prompt_ids,
                                   const GenerateOptions& options, const TokenCallback& on_token,
                                   const CancellationToken* cancel);
   Result<ScoreResult> Score(std::span<const std::int32_t> prompt_ids,
                             std::span<const std::int32_t> continuation_ids, std::int32_t top_n);
+  Result<std::vector<ScoreResult>> ScoreChoices(std::span<const std::int32_t> prompt_ids,
+                                                std::span<const std::vector<std::int32_t>> choices,
+                                                std::int32_t top_n);
   Result<std::vector<float>> Embed(std::span<const std::int32_t> ids);
   // kOutOfRange naming the first id outside [0, n_vocab) of `ids` (`what`: "prompt", ...).
   Status CheckIds(std::span<const std::int32_t> ids, const char* what) const;
@@ -97,6 +101,20 @@ struct Session::Impl {
     tokens.clear();
     n_evaluated = 0;
   }
+
+  // Score()'s checks shared with ScoreChoices() (`what`: "continuation", "choice 3", ...).
+  Status CheckScoreInput(std::span<const std::int32_t> prompt_ids,
+                         std::span<const std::int32_t> continuation_ids, std::int32_t top_n,
+                         const std::string& what) const;
+  // Evaluates prompt_ids[0, P-1) from position 0 (nothing when P == 1). `tokens` holds the
+  // prompt already.
+  Status EvaluatePromptHead(std::size_t n_prompt);
+  // With `tokens` = prompt (n_prompt) + continuation (n_cont) and the KV cache holding
+  // positions [0, n_prompt - 1): scores the continuation into `result`. rows: a logits buffer
+  // of at least min(n_cont, kScoreChunk) * n_vocab floats; top: the alternatives buffer
+  // (top_n entries).
+  Status ScoreContinuation(std::size_t n_prompt, std::size_t n_cont, std::span<float> rows,
+                           std::span<engine::TokenLogprob> top, ScoreResult& result);
 
   // The conversation's tokens; KV holds tokens[0, n_evaluated). The rest (the last generated
   // token, or a prompt whose Generate() was cancelled before prefill) is evaluated at the start

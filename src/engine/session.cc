@@ -85,12 +85,6 @@ Result<GenerateResult> Session::Generate(std::span<const std::int32_t> prompt_id
                          on_token, cancel);
 }
 
-Result<ScoreResult> Session::Score(std::span<const std::int32_t> prompt_ids,
-                                   std::span<const std::int32_t> continuation_ids,
-                                   std::int32_t top_n) {
-  return impl_->Score(prompt_ids, continuation_ids, top_n);
-}
-
 Status Session::Impl::CheckIds(std::span<const std::int32_t> ids, const char* what) const {
   for (std::size_t i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= model->n_vocab) {
