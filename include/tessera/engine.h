@@ -28,6 +28,7 @@
 //   so.adapters.push_back({*lora, /*scale=*/1.0f});
 //   auto tuned = (*model)->NewSession(so);                            // base + adapter
 //   auto plain = (*model)->NewSession();                              // the same base, unchanged
+//   Status st = (*plain)->SetAdapters({{*lora, 1.0f}});  // or switch a live session's adapters
 //
 // Ownership: a Model owns the file mapping, the weights (used in place from the mapping) and the
 // tokenizer. A Session owns the tokens and KV cache of one conversation and borrows its Model,
@@ -328,7 +329,8 @@ class Model {
 
 // What a session holds in memory, as allocated (exact): its KV cache, and its other buffers
 // (forward scratch, logits, hidden-state, token and sampler buffers). All of it is allocated
-// when the session is created and never grows.
+// when the session is created and never grows, except the LoRA part of the forward scratch,
+// which Session::SetAdapters() grows when new adapters need more.
 struct SessionMemory {
   std::uint64_t kv_bytes = 0;
   std::uint64_t other_bytes = 0;
@@ -401,6 +403,19 @@ class Session {
   // outside [0, n_vocab), or more ids than n_ctx).
   Result<std::vector<float>> Embed(std::span<const std::int32_t> ids);
 
+  // Replaces the adapters this session applies (as SessionOptions::adapters of a new session:
+  // same order and meaning) and forgets every token, like Reset(): the next call starts from
+  // an empty context. An empty vector returns the session to the plain base, bit for bit.
+  // Cost: no model or adapter bytes are copied; the session keeps its KV cache and buffers and
+  // allocates only when the new set needs more than it has held: LoRA scratch for a larger
+  // rank or a wider adapted matrix (grown once, never shrunk), or a longer table of adapted
+  // matrices or of adapters than before. Switching between adapters of one shape allocates
+  // nothing after the first switch to that shape.
+  // Errors (the session is left unchanged: same adapters, same tokens): kInvalidArgument for a
+  // null adapter, a non-finite scale, or an adapter opened for another Model object, as
+  // Model::NewSession(options).
+  Status SetAdapters(std::vector<AdapterUse> adapters);
+
   // Forgets every token: the session becomes empty (no allocation).
   void Reset();
   // Tokens in the session (the conversation so far).
@@ -408,7 +423,8 @@ class Session {
   std::int32_t n_ctx() const;
   std::span<const std::int32_t> tokens() const;
   SessionMemory memory() const;
-  // The adapters this session applies (SessionOptions::adapters); empty for the plain base.
+  // The adapters this session applies (SessionOptions::adapters or the last SetAdapters());
+  // empty for the plain base.
   std::span<const AdapterUse> adapters() const;
 
   struct Impl;  // opaque

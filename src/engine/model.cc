@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "base/sha256.h"
-#include "engine/adapter_impl.h"
 #include "engine/model_impl.h"
 #include "gguf/keys.h"
 
@@ -167,17 +166,7 @@ Result<std::unique_ptr<Session>> Model::NewSession() const { return NewSession(S
 Result<std::unique_ptr<Session>> Model::NewSession(const SessionOptions& options) const {
   const Impl& m = *impl_;
   std::vector<model::LoraUse> uses;
-  for (std::size_t i = 0; i < options.adapters.size(); ++i) {
-    const AdapterUse& use = options.adapters[i];
-    const std::string which = "engine: session adapter " + std::to_string(i);
-    if (use.adapter == nullptr) return InvalidArgument(which + " is null");
-    if (!use.adapter->impl().BoundTo(m)) {
-      return InvalidArgument(which + " (\"" + use.adapter->path() +
-                             "\") was opened for another base model, not \"" + m.path +
-                             "\" (open it with this Model)");
-    }
-    uses.push_back(model::LoraUse{use.adapter->impl().lora.get(), use.scale});
-  }
+  TS_RETURN_IF_ERROR(ToLoraUses(m, options.adapters, uses));
   Result<model::LoraSet> lora = model::LoraSet::Build(*m.llama, uses);
   if (!lora.ok()) return lora.status().WithContext("engine: session adapters");
   TS_ASSIGN_OR_RETURN(model::KvCache kv, model::KvCache::Create(m.llama->config(), m.n_ctx));
@@ -195,6 +184,7 @@ Result<std::unique_ptr<Session>> Model::NewSession(const SessionOptions& options
   const auto n_embd = static_cast<std::size_t>(m.llama->config().n_embd);
   impl->hidden.resize(static_cast<std::size_t>(impl->scratch.max_batch()) * n_embd);
   impl->hidden_sum.resize(n_embd);
+  impl->lora_uses = std::move(uses);  // its capacity serves SetAdapters()
   return std::unique_ptr<Session>(new Session(std::move(impl)));
 }
 

@@ -62,6 +62,13 @@ struct Model::Impl {
                  const model::LoraSet* lora) const;
 };
 
+// Checks `adapters` for a session of `m` (kInvalidArgument naming the index: a null adapter, or
+// one opened for another Model object) and writes their model-layer uses into `uses` (cleared
+// first; its capacity is reused). The scales are checked by LoraSet. Defined in
+// session_adapters.cc.
+Status ToLoraUses(const Model::Impl& m, std::span<const AdapterUse> adapters,
+                  std::vector<model::LoraUse>& uses);
+
 struct Session::Impl {
   // Tokens per Forward() matrix multiply during prefill (longer prompts run in chunks).
   static constexpr std::int32_t kMaxBatch = 64;
@@ -85,7 +92,8 @@ struct Session::Impl {
                           lora.empty() ? nullptr : &lora);
   }
 
-  // The bodies of Session::Generate (after tokenization), Score, ScoreChoices and Embed.
+  // The bodies of Session::Generate (after tokenization), Score, ScoreChoices, Embed and
+  // SetAdapters.
   Result<GenerateResult> Generate(std::vector<std::int32_t> prompt_ids,
                                   const GenerateOptions& options, const TokenCallback& on_token,
                                   const CancellationToken* cancel);
@@ -95,6 +103,7 @@ struct Session::Impl {
                                                 std::span<const std::vector<std::int32_t>> choices,
                                                 std::int32_t top_n);
   Result<std::vector<float>> Embed(std::span<const std::int32_t> ids);
+  Status SetAdapters(std::vector<AdapterUse> uses);
   // kOutOfRange naming the first id outside [0, n_vocab) of `ids` (`what`: "prompt", ...).
   Status CheckIds(std::span<const std::int32_t> ids, const char* what) const;
   void Reset() {
@@ -132,6 +141,7 @@ struct Session::Impl {
   std::vector<std::int32_t> batch;        // capacity n_ctx: staging for the prefill batch
   std::vector<float> hidden;              // [scratch.max_batch(), n_embd]: Embed's hidden rows
   std::vector<double> hidden_sum;         // [n_embd]: Embed's sum over positions
+  std::vector<model::LoraUse> lora_uses;  // SetAdapters' staging, capacity reused
 };
 
 }  // namespace tessera

@@ -58,7 +58,8 @@ SessionMemory Session::memory() const {
   m.other_bytes = impl_->scratch.size_bytes() + impl_->sampler.size_bytes() +
                   (impl_->tokens.capacity() + impl_->batch.capacity()) * sizeof(std::int32_t) +
                   (impl_->logits.capacity() + impl_->hidden.capacity()) * sizeof(float) +
-                  impl_->hidden_sum.capacity() * sizeof(double);
+                  impl_->hidden_sum.capacity() * sizeof(double) +
+                  impl_->lora_uses.capacity() * sizeof(model::LoraUse);
   return m;
 }
 std::span<const std::int32_t> Session::tokens() const { return impl_->tokens; }

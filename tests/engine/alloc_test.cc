@@ -2,7 +2,7 @@
 // operator new counts calls, and the count must not change between the first and the last
 // token callback. (The generated vocabulary's pieces are short, so the tokenizer's
 // StreamDecoder strings stay in their small-string buffers.) Also that Embed allocates only its
-// result.
+// result and that switching between adapters of one shape (SetAdapters) allocates nothing.
 // The replacement operators below pair malloc with free by construction; GCC 12 cannot see that
 // through inlining and warns.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -134,6 +135,41 @@ TEST(AllocationTest, EmbedAllocatesOnlyItsResult) {
     ASSERT_TRUE(e.ok()) << e.status().ToString();
     EXPECT_EQ(after - before, 1) << "round " << round;
   }
+  std::remove(path.c_str());
+}
+
+// Switching between adapters of one shape reuses the session's LoRA table and scratch: after
+// the first switch to that shape, SetAdapters allocates nothing.
+TEST(AllocationTest, SetAdaptersBetweenAdaptersOfOneShapeDoesNotAllocate) {
+  const std::string path = WriteTestModel("alloc_switch");
+  auto model = OpenModel(path);
+  ASSERT_NE(model, nullptr);
+  Result<gguf::File> base = gguf::File::Open(path);
+  ASSERT_TRUE(base.ok());
+  const std::vector<std::string> targets = {"blk.0.attn_q.weight", "blk.1.ffn_down.weight",
+                                            "output.weight"};
+  std::vector<std::shared_ptr<const Adapter>> adapters;
+  std::vector<std::string> paths;
+  for (std::uint64_t seed : {21, 22}) {
+    Result<std::vector<lora_test::Factors>> f = lora_test::MakeFactors(*base, targets, 4, seed);
+    ASSERT_TRUE(f.ok());
+    paths.push_back(TempPath("alloc_switch_" + std::to_string(seed)));
+    ASSERT_TRUE(lora_test::WriteAdapter(lora_test::MakeAdapter(*f, 8.0f), paths.back()).ok());
+    Result<std::shared_ptr<const Adapter>> a = Adapter::Open(paths.back(), *model);
+    ASSERT_TRUE(a.ok()) << a.status().ToString();
+    adapters.push_back(*a);
+  }
+  auto session = NewSession(*model);
+  ASSERT_TRUE(session->SetAdapters({{adapters[0], 1.0f}}).ok());  // grows the LoRA scratch
+  for (int i = 0; i < 4; ++i) {
+    std::vector<AdapterUse> next = {{adapters[static_cast<std::size_t>((i + 1) % 2)], 1.0f}};
+    const long before = g_allocations.load(std::memory_order_relaxed);
+    const Status st = session->SetAdapters(std::move(next));
+    const long after = g_allocations.load(std::memory_order_relaxed);
+    ASSERT_TRUE(st.ok()) << st.ToString();
+    EXPECT_EQ(after, before) << "switch " << i;
+  }
+  for (const std::string& p : paths) std::remove(p.c_str());
   std::remove(path.c_str());
 }
 
