@@ -124,6 +124,36 @@ struct Turn {
   std::string response;
 };
 
+// A skill's answer under its package's contract (manifest v2, docs/formats/package.md §2.6).
+struct SkillAnswer {
+  std::string text;     // the answer (an enum output: the winning label)
+  bool valid = false;   // passed the contract's output type and, for a typed output (enum,
+                        // number, json, text with a pattern), ended before max_output_tokens
+  std::string failure;  // why not valid, e.g. "\"0521-05-05\" does not match the pattern ..."
+  std::string stop_reason;         // StopReasonName(), or "labels" for an enum output
+  std::int32_t prompt_tokens = 0;  // the prompt after the template, BOS included
+  std::int32_t output_tokens = 0;  // generated tokens (EOS included), or the label's + EOS
+  // The contract's confidence measure: "mean-token-logprob", "min-token-logprob", "none", or
+  // "label-probability" for an enum output (its labels are scored, not generated: the answer is
+  // always a label, and the confidence is the log of its softmax probability over the labels).
+  std::string measure;
+  double confidence = 0;    // the measure's value: a natural log-probability, <= 0 (0: "none")
+  double mean_logprob = 0;  // of the answer's tokens (EOS included)
+  double min_logprob = 0;
+  double min_margin = 0;    // smallest gap, in nats, between a chosen token and the best other
+  double seconds = 0;
+};
+
+// A classifier's scores over its labels (a module whose contract output is an enum).
+struct LabelScores {
+  std::vector<std::string> labels;    // the contract's labels, in its order
+  std::vector<double> logprobs;       // log-probability of each label's tokens + EOS
+  std::vector<double> probabilities;  // softmax of logprobs over the labels
+  std::int32_t prompt_tokens = 0;
+  std::int32_t scored_tokens = 0;     // every label's tokens together
+  double seconds = 0;
+};
+
 // A footprint: shared artifacts (mapped once, however many modules use them) + private bytes +
 // per session.
 struct FootprintInfo {
@@ -208,6 +238,27 @@ class Runtime {
                                   const GenerateOptions& options,
                                   const TokenCallback& on_token = {},
                                   const CancellationToken* cancel = nullptr);
+  // The session's module answers `input` under its package's contract: surrounding white space
+  // is trimmed and the contract's prompt template applied (v1 packages: the input is the
+  // prompt, as given), the contract's sampling and max_output_tokens used, the answer checked
+  // against the output type, and the confidence measure reported. An enum output is answered
+  // by ScoreLabels. The context is reset first (each answer stands alone); the turn goes to
+  // the transcript. An answer that fails its type is OK with valid == false: a failure the
+  // caller reacts to. Errors: kInvalidArgument (empty input), kInvalidUtf8, kOutOfRange (the
+  // prompt is longer than the contract's max_input_tokens, naming both), kUnavailable (no
+  // K_parallel slot), the engine's.
+  Result<SkillAnswer> Answer(SessionHandle session, std::string_view input,
+                             const CancellationToken* cancel = nullptr);
+  // Scores every label of the module's enum contract after `input` (template applied, as
+  // Answer): each label's tokens + EOS, teacher-forced, the prompt evaluated once
+  // (Session::ScoreChoices). Errors: as Answer; kFailedPrecondition when the contract's output
+  // is not an enum.
+  Result<LabelScores> ScoreLabels(SessionHandle session, std::string_view input);
+  // The mean of the module's final normed hidden states over `text` (BOS included when the
+  // vocabulary adds one; no template): Session::Embed. Errors: kInvalidArgument (empty),
+  // kInvalidUtf8, kOutOfRange (longer than the context).
+  Result<std::vector<float>> Embed(SessionHandle session, std::string_view text);
+
   // The generation context: forgets tokens and KV, keeps the transcript.
   Status ResetContext(SessionHandle session);
   Result<std::vector<Turn>> Transcript(SessionHandle session) const;
@@ -223,6 +274,7 @@ class Runtime {
   struct Impl;
 
  private:
+  friend struct RuntimeAccess;  // src/runtime: the orchestrator's access to the internals
   explicit Runtime(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

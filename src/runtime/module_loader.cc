@@ -7,6 +7,9 @@
 #include <cmath>
 #include <utility>
 
+#include "gguf/reader.h"
+#include "registry/gguf_facts.h"
+
 namespace tessera::runtime {
 namespace {
 
@@ -58,6 +61,10 @@ Result<std::shared_ptr<const Model>> ModuleLoader::OpenModel(const std::string& 
   }
   std::shared_ptr<const Model> model(std::move(opened));
   CachedModel cached;
+  // The canonical vocabulary hash (package.md §5): what an adapter's manifest binds.
+  Result<gguf::File> file = gguf::File::Open(path);
+  if (!file.ok()) return file.status().WithContext("runtime: " + path);
+  TS_ASSIGN_OR_RETURN(cached.vocab_sha256, registry::CanonicalVocabSha256(*file));
   cached.model = model;
   cached.heap_bytes = quiet && heap_after > heap_before ? heap_after - heap_before : 0;
   cached.heap_measured = quiet;
@@ -97,6 +104,16 @@ Result<resident::LoadResult> ModuleLoader::Load(const resident::ModuleSpec& spec
   }
   result.measured.artifacts.push_back({p.weights_sha256, {weights_bytes, 0}});
   if (p.info.kind == "adapter") {
+    // The adapter is refused unless its signed manifest binds the exact weights and tokenizer
+    // of the base it is about to run on.
+    const package::AdapterBase& bound = *p.manifest->base;
+    if (bound.weights_sha256 != module->model->sha256() ||
+        bound.tokenizer_sha256 != facts.vocab_sha256) {
+      return Status(StatusCode::kIncompatible,
+                    "runtime: " + spec.key + " is bound to base weights " + bound.weights_sha256 +
+                        " and tokenizer " + bound.tokenizer_sha256 + ", but its base has " +
+                        module->model->sha256() + " and " + facts.vocab_sha256);
+    }
     const std::uint64_t activity_before = activity_->load();
     const std::uint64_t heap_before = HeapInUse();
     TS_ASSIGN_OR_RETURN(module->adapter, Adapter::Open(p.adapter_path, *module->model));

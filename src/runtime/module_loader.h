@@ -18,7 +18,9 @@
 // session_bytes.
 //
 // Integrity. Model::Open hashes the whole file; the hash must equal the sha256 the registry
-// recorded, else the load fails with kIntegrity (the blob changed on disk).
+// recorded, else the load fails with kIntegrity (the blob changed on disk). An adapter loads
+// only onto the base its signed manifest binds: base.weights_sha256 must be the base Model's
+// sha256 and base.tokenizer_sha256 its canonical vocabulary hash, else kIncompatible.
 #ifndef TESSERA_RUNTIME_MODULE_LOADER_H_
 #define TESSERA_RUNTIME_MODULE_LOADER_H_
 
@@ -28,6 +30,7 @@
 #include <mutex>
 #include <string>
 
+#include "package/manifest.h"
 #include "resident/loader.h"
 #include "tessera/engine.h"
 #include "tessera/runtime.h"
@@ -42,6 +45,7 @@ struct PackageInfo {
   std::string adapter_path;    // adapters only
   std::string known_good;      // rollback.known_good version, "" when none
   resident::ModuleSpec spec;   // key "id@version", the manifest's estimate
+  std::shared_ptr<const package::Manifest> manifest;  // its contract, facts, base binding
 };
 
 // A module as the runtime uses it.
@@ -71,6 +75,7 @@ class ModuleLoader final : public resident::Loader {
     std::uint64_t heap_bytes = 0;
     std::uint64_t file_bytes = 0;
     bool heap_measured = false;  // false: the heap growth was not the load's alone
+    std::string vocab_sha256;    // canonical vocabulary bytes (docs/formats/package.md §5)
   };
   // The Model on `path` (sha256 `sha`), shared when another module already holds it.
   Result<std::shared_ptr<const Model>> OpenModel(const std::string& path, const std::string& sha,

@@ -2,6 +2,7 @@
 #include <utility>
 
 #include "runtime/footprint_json.h"
+#include "runtime/orchestrator_backend.h"
 #include "runtime/runtime_impl.h"
 
 namespace tessera {
@@ -118,7 +119,6 @@ void Runtime::Impl::OnEvent(const resident::Event& e) {
              e.kind != resident::EventKind::kQueueTimeout) {
     sync->MarkChanged();
   }
-  if (!options.on_event) return;
   RuntimeEvent out;
   out.kind = ToKind(e.kind);
   out.module = e.module;
@@ -126,7 +126,8 @@ void Runtime::Impl::OnEvent(const resident::Event& e) {
   out.host_bytes = e.bytes.host;
   out.device_bytes = e.bytes.device;
   out.detail = e.detail;
-  options.on_event(out);
+  runtime::CaptureEvent(out);  // the orchestrator's record of the invocation on this thread
+  if (options.on_event) options.on_event(out);
 }
 
 Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
@@ -149,6 +150,10 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
       return it->second.package;
     }
     TS_ASSIGN_OR_RETURN(package::Manifest m, registry->LoadManifest(r));
+    if (m.kind == package::PackageKind::kPolicy) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "runtime: " + key + " is a policy package, not a module (tessera ask --policy)");
+    }
     const package::Artifact& primary = m.primary_artifact();
     p.info = {r.id, r.version, r.kind, primary.sha256, r.base, ""};
     p.known_good = r.known_good;
@@ -177,6 +182,7 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
       Result<resident::Footprint> f = runtime::FootprintFromJson(*stored);
       if (f.ok()) p.spec.measured_before = *f;  // a damaged record only costs the estimate
     }
+    p.manifest = std::make_shared<const package::Manifest>(std::move(m));
     loader->Register(p);
     resolved[key] = {r.manifest_sha256, p};
   }

@@ -39,6 +39,7 @@ struct SessionState {
   resident::ResidentSet::Lease lease;
   resident::ResidentSet::SessionCharge charge;
   std::shared_ptr<runtime::RuntimeModule> module;
+  std::shared_ptr<const package::Manifest> manifest;  // the module's package
   std::unique_ptr<Session> session;
   std::vector<Turn> transcript;
 };
@@ -53,6 +54,10 @@ struct Runtime::Impl {
   Result<std::shared_ptr<ModuleLeaseState>> Lease(const runtime::PackageInfo& package,
                                                   bool allow_fallback);
   void OnEvent(const resident::Event& e);
+  // The session's state, locked for one thread; kFailedPrecondition when another thread holds
+  // it, or for a stale handle.
+  Result<std::shared_ptr<SessionState>> LockedSession(SessionHandle handle,
+                                                      std::unique_lock<std::mutex>& lock);
   // Records `key`'s measured footprint in the registry (on the state-sync worker).
   Status PersistFootprint(registry::Registry& store, const std::string& key);
   // The modules in memory now, for the live state file (on the state-sync worker).

@@ -23,6 +23,7 @@ Result<SessionHandle> Runtime::OpenSession(ModuleHandle module) {
   TS_ASSIGN_OR_RETURN(resident::ResidentSet::Lease lease, impl_->set->Acquire(owner->package.spec));
   auto state = std::make_shared<SessionState>();
   state->module = owner->module;
+  state->manifest = owner->package.manifest;
   const SessionMemory expected = state->module->session_memory;
   const resident::ResidentSet::SessionCharge charge{expected.kv_bytes, expected.other_bytes};
   // Charged before the engine allocates anything (the smoke check measured one session).
@@ -53,15 +54,12 @@ Status Runtime::CloseSession(SessionHandle session) {
   return Status::Ok();
 }
 
-namespace {
-
-// The session's state, locked for one thread; kFailedPrecondition when another thread holds it.
-Result<std::shared_ptr<SessionState>> LockedSession(Runtime::Impl& impl, SessionHandle handle,
-                                                    std::unique_lock<std::mutex>& lock) {
+Result<std::shared_ptr<SessionState>> Runtime::Impl::LockedSession(
+    SessionHandle handle, std::unique_lock<std::mutex>& lock) {
   std::shared_ptr<SessionState> state;
   {
-    std::lock_guard<std::mutex> tables(impl.mu);
-    TS_ASSIGN_OR_RETURN(state, impl.sessions.Get(handle.id));
+    std::lock_guard<std::mutex> tables(mu);
+    TS_ASSIGN_OR_RETURN(state, sessions.Get(handle.id));
   }
   lock = std::unique_lock<std::mutex>(state->mu, std::try_to_lock);
   if (!lock.owns_lock()) {
@@ -72,14 +70,12 @@ Result<std::shared_ptr<SessionState>> LockedSession(Runtime::Impl& impl, Session
   return state;
 }
 
-}  // namespace
-
 Result<GenerateResult> Runtime::Generate(SessionHandle session, std::string_view prompt,
                                          const GenerateOptions& options,
                                          const TokenCallback& on_token,
                                          const CancellationToken* cancel) {
   std::unique_lock<std::mutex> lock;
-  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, impl_->LockedSession(session, lock));
   TS_ASSIGN_OR_RETURN(resident::ResidentSet::Slot slot, impl_->set->EnterParallel(state->lease));
   ++impl_->activity;
   Result<GenerateResult> generated = state->session->Generate(prompt, options, on_token, cancel);
@@ -91,20 +87,20 @@ Result<GenerateResult> Runtime::Generate(SessionHandle session, std::string_view
 
 Status Runtime::ResetContext(SessionHandle session) {
   std::unique_lock<std::mutex> lock;
-  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, impl_->LockedSession(session, lock));
   state->session->Reset();
   return Status::Ok();
 }
 
 Result<std::vector<Turn>> Runtime::Transcript(SessionHandle session) const {
   std::unique_lock<std::mutex> lock;
-  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, impl_->LockedSession(session, lock));
   return state->transcript;
 }
 
 Status Runtime::ClearTranscript(SessionHandle session) {
   std::unique_lock<std::mutex> lock;
-  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, LockedSession(*impl_, session, lock));
+  TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, impl_->LockedSession(session, lock));
   state->transcript.clear();
   return Status::Ok();
 }
