@@ -68,6 +68,39 @@ int RunList(registry::Registry& store, const Options& o) {
   return 0;
 }
 
+// "text", "text matching ^...$", "enum negative|positive", "json (schema)", "number".
+std::string TypeText(const package::IoType& t) {
+  std::string out(package::IoKindName(t.kind));
+  if (!t.pattern.empty()) out += " matching " + t.pattern;
+  if (!t.labels.empty()) out += " " + registry::JoinWords(t.labels);
+  if (!t.json_schema.empty()) out += " (a JSON Schema: tessera show --json)";
+  return out;
+}
+
+// A string as a C-like literal on one line: "date: March 5, 2021\n".
+std::string Literal(const std::string& s) {
+  nlohmann::json j = s;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void PrintContract(const package::Contract& c) {
+  std::printf("  contract: %s, %s -> %s, max %llu in / %llu out tokens, confidence %s\n",
+              c.role.c_str(), TypeText(c.input).c_str(), TypeText(c.output).c_str(),
+              static_cast<unsigned long long>(c.max_input_tokens),
+              static_cast<unsigned long long>(c.max_output_tokens),
+              std::string(package::ConfidenceKindName(c.confidence)).c_str());
+  if (c.prompt.empty()) {
+    std::printf("  prompt: the request, as given (a v1 package: no template)\n");
+    return;
+  }
+  std::printf("  prompt template: %s\n", Literal(c.prompt).c_str());
+  std::printf("  domain: %s\n", c.domain.c_str());
+  std::printf("  examples:\n");
+  for (const package::ContractExample& e : c.examples) {
+    std::printf("    %s -> %s\n", Literal(e.input).c_str(), Literal(e.output).c_str());
+  }
+}
+
 int RunShow(registry::Registry& store, const Options& o) {
   std::string id, version;
   SplitPackageRef(o.target, &id, &version);
@@ -104,9 +137,7 @@ int RunShow(registry::Registry& store, const Options& o) {
               r->license.c_str(), registry::JoinWords(r->granted).c_str());
   if (!r->base.empty()) std::printf("  base: %s\n", r->base.c_str());
   if (!r->known_good.empty()) std::printf("  rollback to: %s\n", r->known_good.c_str());
-  std::printf("  contract: %s, max %llu in / %llu out tokens\n", manifest->contract.role.c_str(),
-              static_cast<unsigned long long>(manifest->contract.max_input_tokens),
-              static_cast<unsigned long long>(manifest->contract.max_output_tokens));
+  if (manifest->kind != package::PackageKind::kPolicy) PrintContract(manifest->contract);
   std::printf("  artifacts:\n");
   for (const registry::ArtifactRecord& a : r->artifacts) {
     std::printf("    %-28s %-16s %10llu  %s\n", a.name.c_str(), a.role.c_str(),
