@@ -1,5 +1,6 @@
 // Preparing the policy's routers and running them in order (orchestrate.h, steps 1 and 2).
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 #include "base/utf8.h"
@@ -71,8 +72,10 @@ Result<std::vector<PreparedRouter>> PrepareRouters(
                                                        "abstained by the policy");
         }
       }
+      // A calibration measures an enum module by the log of its label probability.
       std::optional<Threshold> calibrated = thresholds.For(r.module);
-      r.threshold = calibrated ? *calibrated : Threshold{spec.threshold, "policy"};
+      r.threshold = calibrated ? Threshold{std::exp(calibrated->value), calibrated->source}
+                               : Threshold{spec.threshold, "policy"};
     } else {
       TS_ASSIGN_OR_RETURN(std::vector<package::Exemplar> list, exemplars(spec.exemplars));
       std::vector<std::vector<float>> vectors;
