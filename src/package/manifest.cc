@@ -325,6 +325,21 @@ Result<std::string> ApplyPromptTemplate(const Contract& contract, std::string_vi
   return out;
 }
 
+std::optional<std::string> InputFromPrompt(const Contract& contract, std::string_view prompt) {
+  if (contract.prompt.empty()) return std::string(prompt);
+  // The template's literal text around "{input}", braces unescaped.
+  Result<std::string> marked = ApplyPromptTemplate(contract, std::string_view("\x01", 1));
+  if (!marked.ok()) return std::nullopt;
+  const std::size_t at = marked->find('\x01');
+  const std::string_view before = std::string_view(*marked).substr(0, at);
+  const std::string_view after = std::string_view(*marked).substr(at + 1);
+  if (prompt.size() < before.size() + after.size() || !prompt.starts_with(before) ||
+      !prompt.ends_with(after)) {
+    return std::nullopt;
+  }
+  return std::string(prompt.substr(before.size(), prompt.size() - before.size() - after.size()));
+}
+
 namespace {
 
 // A JSON number as RFC 8259 writes it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?

@@ -259,6 +259,11 @@ Result<Manifest> ParseManifest(std::string_view bytes);
 // kMalformed for a template without exactly one "{input}" (ParseManifest refuses those).
 Result<std::string> ApplyPromptTemplate(const Contract& contract, std::string_view request);
 
+// The inverse of ApplyPromptTemplate: the request inside `prompt` (an eval set's prompt, which
+// is written in the model's prompt form), when `prompt` starts with the template's text before
+// "{input}" and ends with the text after it; nullopt otherwise. v1 (no template): `prompt`.
+std::optional<std::string> InputFromPrompt(const Contract& contract, std::string_view prompt);
+
 // Whether `text` is a valid value of `type`: kEnum one of the labels exactly; kNumber a JSON
 // number (e.g. "-12.5", no spaces); kJson a JSON value that the schema accepts; kText matching
 // the pattern when there is one (anywhere: anchor it with ^ and $). OK or kMalformed naming

@@ -96,7 +96,9 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
       break;
     }
     for (const EvalCase& c : *cases) {
-      Result<SkillAnswer> a = runtime.Answer(*session, c.prompt);
+      // Eval sets hold prompts in the model's form: the request is what the template wrapped.
+      const std::optional<std::string> input = package::InputFromPrompt(m.contract, c.prompt);
+      Result<SkillAnswer> a = runtime.Answer(*session, input ? *input : c.prompt);
       if (!a.ok()) {
         // An input the contract refuses is not an answer: it is counted as unanswered.
         if (a.status().code() == StatusCode::kOutOfRange) {

@@ -109,6 +109,19 @@ TEST(ManifestV2Test, TemplatesAreChecked) {
   EXPECT_EQ(*ApplyPromptTemplate(m->contract, "x"), "{literal} x\n");
 }
 
+TEST(ManifestV2Test, InputFromPromptInvertsTheTemplate) {
+  Contract c;
+  c.prompt = "route: {input}\n";
+  EXPECT_EQ(InputFromPrompt(c, "route: what is 2+2\n"), std::optional<std::string>("what is 2+2"));
+  EXPECT_EQ(InputFromPrompt(c, "route: \n"), std::optional<std::string>(""));
+  EXPECT_EQ(InputFromPrompt(c, "what is 2+2\n"), std::nullopt);
+  EXPECT_EQ(InputFromPrompt(c, "route: x"), std::nullopt);
+  c.prompt = "{{{input}}}";
+  EXPECT_EQ(InputFromPrompt(c, "{abc}"), std::optional<std::string>("abc"));
+  c.prompt = "";  // v1
+  EXPECT_EQ(InputFromPrompt(c, "as is\n"), std::optional<std::string>("as is\n"));
+}
+
 TEST(ManifestV2Test, ExamplesMustPassTheOutputType) {
   Json d = V2Model();
   d["contract"]["examples"][1]["output"] = "03/03/2021";
