@@ -245,7 +245,8 @@ class Runtime {
   // by ScoreLabels. The context is reset first (each answer stands alone); the turn goes to
   // the transcript. An answer that fails its type is OK with valid == false: a failure the
   // caller reacts to. Errors: kInvalidArgument (empty input), kInvalidUtf8, kOutOfRange (the
-  // prompt is longer than the contract's max_input_tokens, naming both), kUnavailable (no
+  // prompt is longer than the contract's max_input_tokens, naming both; or the input does not
+  // match the contract's input pattern: outside the skill's declared domain), kUnavailable (no
   // K_parallel slot), the engine's.
   Result<SkillAnswer> Answer(SessionHandle session, std::string_view input,
                              const CancellationToken* cancel = nullptr);

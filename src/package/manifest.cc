@@ -169,6 +169,10 @@ Status CheckContractV2(const Manifest& m) {
   Result<std::string> applied = ApplyPromptTemplate(c, "");
   if (!applied.ok()) return applied.status().WithContext(Prefix() + "/contract/prompt");
   for (std::size_t k = 0; k < c.examples.size(); ++k) {
+    if (Status in = CheckOutputType(c.input, c.examples[k].input); !in.ok()) {
+      return Status(in.code(), Prefix() + "/contract/examples/" + std::to_string(k) +
+                                   "/input: " + in.message());
+    }
     Status st = CheckOutputType(c.output, c.examples[k].output);
     if (!st.ok()) {
       return Status(st.code(), Prefix() + "/contract/examples/" + std::to_string(k) +

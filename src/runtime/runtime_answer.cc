@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "base/utf8.h"
+#include "package/safe_regex.h"
 #include "runtime/runtime_impl.h"
 
 namespace tessera {
@@ -38,6 +39,15 @@ Result<Prompt> ContractPrompt(const SessionState& s, std::string_view input) {
   // v2: the request as a person typed it, trimmed, into the template; v1: as given.
   const std::string request = m.schema_version >= 2 ? Trim(input) : std::string(input);
   if (Trim(request).empty()) return InvalidArgument("runtime: input is empty");
+  if (c.input.kind == package::IoKind::kText && !c.input.pattern.empty()) {
+    Result<package::SafeRegex> re = package::SafeRegex::Compile(c.input.pattern);
+    if (!re.ok()) return re.status().WithContext("runtime: the contract's input pattern");
+    if (!re->Search(request)) {
+      return OutOfRange("runtime: the input is outside the domain of " + m.id + "@" +
+                        m.version.ToString() + ": it does not match the contract's input pattern " +
+                        c.input.pattern);
+    }
+  }
   Prompt p;
   TS_ASSIGN_OR_RETURN(p.text, package::ApplyPromptTemplate(c, request));
   TS_ASSIGN_OR_RETURN(p.ids, s.module->model->Tokenize(p.text, /*add_bos=*/true, false));

@@ -142,6 +142,10 @@ TEST(ManifestV2Test, ExamplesMustPassTheOutputType) {
   d["contract"]["output"]["pattern"] = "(?=x)";
   ExpectRefusedJson(d, StatusCode::kUnsupported, "/contract/output/pattern");
   d = V2Model();
+  d["contract"]["input"] = {{"type", "text"}, {"pattern", "^date: "}};
+  ExpectRefusedJson(d, kV2Malformed,
+                    "/contract/examples/1/input: \"March 3, 2021 in ISO format\" does not match");
+  d = V2Model();
   d["contract"].erase("examples");
   ExpectRefusedJson(d, kV2Malformed, "/contract: required member \"examples\" is missing");
 }
