@@ -110,7 +110,7 @@ class Holder {
   bool ready_ = false;
 };
 
-nlohmann::json ParseJson(const CliRun& r) {
+nlohmann::json ParseOutput(const CliRun& r) {
   nlohmann::json j = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   EXPECT_FALSE(j.is_discarded()) << r.out;
   return j;
@@ -120,7 +120,7 @@ TEST_F(LiveStatesCli, ListAndShowPrintTheLiveStateApartFromTheLifecycle) {
   {
     CliRun list = Run({"list", "--json"});
     ASSERT_EQ(list.exit_code, 0) << list.err;
-    const nlohmann::json j = ParseJson(list);
+    const nlohmann::json j = ParseOutput(list);
     ASSERT_EQ(j.size(), 1u);
     EXPECT_EQ(j[0]["state"], "installed");
     EXPECT_EQ(j[0]["live"], nlohmann::json::array());
@@ -132,14 +132,14 @@ TEST_F(LiveStatesCli, ListAndShowPrintTheLiveStateApartFromTheLifecycle) {
 
   CliRun list = Run({"list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
-  const nlohmann::json listed = ParseJson(list);
+  const nlohmann::json listed = ParseOutput(list);
   ASSERT_EQ(listed.size(), 1u);
   EXPECT_EQ(listed[0]["state"], "installed");  // the lifecycle, not overloaded
   EXPECT_EQ(listed[0]["live"], live);
 
   CliRun show = Run({"show", kSkill, "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
-  const nlohmann::json shown = ParseJson(show);
+  const nlohmann::json shown = ParseOutput(show);
   EXPECT_EQ(shown["state"], "installed");
   EXPECT_EQ(shown["live"], live);
   for (const nlohmann::json& h : shown["history"]) EXPECT_EQ(h["to"], "installed");
@@ -163,7 +163,7 @@ TEST_F(LiveStatesCli, ListAndShowPrintTheLiveStateApartFromTheLifecycle) {
   holder.Kill();
   CliRun after = Run({"list", "--json"});
   ASSERT_EQ(after.exit_code, 0) << after.err;
-  EXPECT_EQ(ParseJson(after)[0]["live"], nlohmann::json::array());
+  EXPECT_EQ(ParseOutput(after)[0]["live"], nlohmann::json::array());
   CliRun doctor = Run({"doctor"});
   EXPECT_EQ(doctor.exit_code, 0) << doctor.out << doctor.err;
   EXPECT_EQ(doctor.out, "the store is consistent\n");
