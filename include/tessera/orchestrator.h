@@ -8,20 +8,20 @@
 //   options.home = home;                                  // packages and a policy installed
 //   auto runtime = tessera::Runtime::Open(options);
 //   if (!runtime.ok()) return Fail(runtime.status());
-//   tessera::OrchestratorOptions o;
-//   o.policy = "dev.tessera.policy.skills";               // a package of kind "policy"
+//   tessera::OrchestratorOptions o;                       // o.policy empty: the one installed
 //   auto orchestrator = tessera::Orchestrator::Open(**runtime, o);  // routers loaded, pinned
 //   if (!orchestrator.ok()) return Fail(orchestrator.status());
-//   auto answer = (*orchestrator)->Ask("what is 12 plus 7");
+//   auto answer = (*orchestrator)->Ask("convert 250 g to kg");
 //   if (!answer.ok()) return Fail(answer.status());       // a bad request: empty, too long
 //   if (answer->outcome == "answered" && answer->accepted) {
-//     std::printf("%s (%s)\n", answer->answer.c_str(), answer->module.c_str());  // "12+7=19"
+//     std::printf("%s by %s\n", answer->answer.c_str(), answer->module.c_str());  // "0.25 by ..."
 //   } else {
-//     std::printf("no answer: %s\n", answer->reason.c_str());  // abstained: and why
+//     std::printf("no answer: %s\n", answer->reason.c_str());  // abstained, and why
 //   }
 //   std::printf("%s", answer->explanation.c_str());       // routers, candidates, steps, loads
 //   auto replay = (*orchestrator)->Replay(answer->evidence);  // the same answer and decision?
-//   if (!replay.ok() || !replay->same_decision) return 1;
+//   if (!replay.ok()) return Fail(replay.status());
+//   if (!replay->same_decision) return 1;
 //
 // What a request goes through (src/orchestrator/orchestrate.h has the rules in full):
 // validation (empty, over 64 KiB, invalid UTF-8: errors), routers in the policy's order (rules,

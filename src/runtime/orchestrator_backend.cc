@@ -14,7 +14,6 @@ struct Capture {
   std::vector<std::string> loaded;
   std::vector<std::string> evicted;
   double load_seconds = 0;
-  std::uint64_t loaded_bytes = 0;
 };
 
 thread_local Capture* t_capture = nullptr;
@@ -68,7 +67,6 @@ void CaptureEvent(const RuntimeEvent& e) {
   if (e.kind == RuntimeEventKind::kLoaded) {
     c->loaded.push_back(e.module);
     c->load_seconds += e.seconds;
-    c->loaded_bytes += e.host_bytes;
   } else if (e.kind == RuntimeEventKind::kEvicted) {
     c->evicted.push_back(e.module);
   } else if (e.kind == RuntimeEventKind::kRolledBack) {
@@ -151,6 +149,8 @@ orchestrator::ResidencyPreview RuntimeBackend::Preview(const orchestrator::Modul
 
 Result<orchestrator::SkillAnswer> RuntimeBackend::Invoke(const orchestrator::ModuleFacts& m,
                                                          std::string_view input) {
+  // What loading it adds now (an adapter whose base is resident: its own bytes only).
+  const std::uint64_t load_bytes = Preview(m).load_bytes;
   Capture capture;
   Scoped scoped(&capture);
   TS_ASSIGN_OR_RETURN(Borrowed b, Borrowed::Open(runtime_, m.key()));
@@ -173,10 +173,10 @@ Result<orchestrator::SkillAnswer> RuntimeBackend::Invoke(const orchestrator::Mod
   out.min_logprob = a.min_logprob;
   out.min_margin = a.min_margin;
   out.seconds = a.seconds;
+  out.loaded_bytes = capture.loaded.empty() ? 0 : load_bytes;
   out.loaded = std::move(capture.loaded);
   out.evicted = std::move(capture.evicted);
   out.load_seconds = capture.load_seconds;
-  out.loaded_bytes = capture.loaded_bytes;
   return out;
 }
 
