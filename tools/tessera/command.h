@@ -39,6 +39,7 @@ RunFn AddInstall(CLI::App& app);  // install, remove, verify, doctor, quarantine
 RunFn AddList(CLI::App& app);     // list, show, graph
 RunFn AddLifecycle(CLI::App& app);  // suspend, resume, retire, rollback
 RunFn AddRun(CLI::App& app);        // run, resident (cmd_run.cc)
+RunFn AddAsk(CLI::App& app);        // ask, replay, calibrate (cmd_ask.cc)
 RunFn AddEvidence(CLI::App& app);   // evidence list|show|verify|export|prune (cmd_evidence.cc)
 
 // Prints "tessera: <code>: <message>" to stderr and returns exit status 1.

@@ -46,6 +46,7 @@ int Main(int argc, char** argv) {
   add(&AddList);
   add(&AddLifecycle);
   add(&AddRun);
+  add(&AddAsk);
   add(&AddEvidence);
   try {
     app.parse(argc, argv);
