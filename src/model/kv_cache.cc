@@ -24,8 +24,8 @@ Result<KvCache> KvCache::Create(const LlamaConfig& config, std::int32_t n_ctx) {
   cache.n_ctx_ = n_ctx;
   cache.n_embd_kv_ = config.n_embd_kv();
   const std::size_t n = static_cast<std::size_t>(config.n_layer) * n_ctx * config.n_embd_kv();
-  cache.k_.assign(n, 0.0f);
-  cache.v_.assign(n, 0.0f);
+  cache.k_.Reset(n);
+  cache.v_.Reset(n);
   return cache;
 }
 

@@ -3,6 +3,8 @@
 // Layout: two F32 buffers, each [n_layer][n_ctx][n_embd_kv] (n_embd_kv = n_head_kv * head_dim,
 // innermost last), allocated once by Create() and never resized. Keys are stored after RoPE.
 // F32 keeps the attention exact against the reference; an F16 cache is a later option.
+// The buffers are base::ZeroedArray: zero, but paid for page by page as positions are written,
+// so creating a session costs no pass over its whole cache (a runtime opens one per request).
 //
 // Ownership: move-only owner of its buffers. Thread safety: not thread-safe; one session (one
 // thread at a time) writes it through Forward().
@@ -11,8 +13,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
+#include "base/zeroed_array.h"
 #include "model/config.h"
 #include "tessera/status.h"
 
@@ -53,8 +55,8 @@ class KvCache {
   std::int32_t n_layer_ = 0;
   std::int32_t n_ctx_ = 0;
   std::int32_t n_embd_kv_ = 0;
-  std::vector<float> k_;  // [n_layer][n_ctx][n_embd_kv]
-  std::vector<float> v_;  // [n_layer][n_ctx][n_embd_kv]
+  base::ZeroedArray<float> k_;  // [n_layer][n_ctx][n_embd_kv]
+  base::ZeroedArray<float> v_;  // [n_layer][n_ctx][n_embd_kv]
 };
 
 }  // namespace tessera::model

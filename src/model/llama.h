@@ -60,6 +60,7 @@
 #include <string>
 #include <vector>
 
+#include "base/zeroed_array.h"
 #include "gguf/reader.h"
 #include "kernels/kernels.h"
 #include "model/config.h"
@@ -189,12 +190,14 @@ class ForwardScratch {
 
   std::int32_t max_batch_ = 0;
   std::int32_t n_ctx_ = 0;
-  std::vector<float> x_, xb_, attn_, q_, k_, v_, gate_, up_, scores_;
-  std::vector<float> lora_u_, lora_y_;
+  // base::ZeroedArray: zero, and paid for page by page as rows are used (opening a session
+  // for a short request touches a few rows of each).
+  base::ZeroedArray<float> x_, xb_, attn_, q_, k_, v_, gate_, up_, scores_;
+  base::ZeroedArray<float> lora_u_, lora_y_;
   std::int64_t lora_rank_ = 0;  // lora_u_ row width: the largest r it was sized for
   std::int64_t lora_out_ = 0;   // lora_y_ row width: the largest n_out it was sized for
   std::size_t attend_floats_ = 0;  // AttendScratchFloats(head_dim, n_ctx): scores_ per head
-  std::vector<std::uint8_t> kernel_;
+  base::ZeroedArray<std::uint8_t> kernel_;
 };
 
 enum class LogitsMode {

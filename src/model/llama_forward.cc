@@ -40,16 +40,16 @@ class LlamaForward {
     const std::size_t b = static_cast<std::size_t>(max_batch);
     s.max_batch_ = max_batch;
     s.n_ctx_ = n_ctx;
-    s.x_.assign(b * c.n_embd, 0.0f);
-    s.xb_.assign(b * c.n_embd, 0.0f);
-    s.attn_.assign(b * c.n_embd, 0.0f);
-    s.q_.assign(b * c.n_embd, 0.0f);
-    s.k_.assign(b * c.n_embd_kv(), 0.0f);
-    s.v_.assign(b * c.n_embd_kv(), 0.0f);
-    s.gate_.assign(b * c.n_ff, 0.0f);
-    s.up_.assign(b * c.n_ff, 0.0f);
+    s.x_.Reset(b * c.n_embd);
+    s.xb_.Reset(b * c.n_embd);
+    s.attn_.Reset(b * c.n_embd);
+    s.q_.Reset(b * c.n_embd);
+    s.k_.Reset(b * c.n_embd_kv());
+    s.v_.Reset(b * c.n_embd_kv());
+    s.gate_.Reset(b * c.n_ff);
+    s.up_.Reset(b * c.n_ff);
     s.attend_floats_ = kernels::AttendScratchFloats(c.head_dim, n_ctx);
-    s.scores_.assign(static_cast<std::size_t>(c.n_head) * s.attend_floats_, 0.0f);
+    s.scores_.Reset(static_cast<std::size_t>(c.n_head) * s.attend_floats_);
     std::size_t kernel_bytes = 0;
     auto need = [&](const BoundMatrix& w) {
       kernel_bytes =
@@ -61,7 +61,7 @@ class LlamaForward {
         need(*w);
       }
     }
-    s.kernel_.assign(kernel_bytes, 0);
+    s.kernel_.Reset(kernel_bytes);
     if (lora != nullptr) TS_RETURN_IF_ERROR(ReserveLora(model, *lora, s));
     return Status::Ok();
   }
@@ -76,14 +76,14 @@ class LlamaForward {
     const std::size_t b = static_cast<std::size_t>(s.max_batch_);
     if (lora.max_rank() > s.lora_rank_) {
       s.lora_rank_ = lora.max_rank();
-      s.lora_u_.assign(b * static_cast<std::size_t>(s.lora_rank_), 0.0f);
+      s.lora_u_.Reset(b * static_cast<std::size_t>(s.lora_rank_));
     }
     if (lora.max_out() > s.lora_out_) {
       s.lora_out_ = lora.max_out();
-      s.lora_y_.assign(b * static_cast<std::size_t>(s.lora_out_), 0.0f);
+      s.lora_y_.Reset(b * static_cast<std::size_t>(s.lora_out_));
     }
     const std::size_t kernel_bytes = lora.KernelScratchBytes(s.max_batch_);
-    if (kernel_bytes > s.kernel_.size()) s.kernel_.assign(kernel_bytes, 0);
+    if (kernel_bytes > s.kernel_.size()) s.kernel_.Reset(kernel_bytes);
     return Status::Ok();
   }
 
@@ -309,7 +309,7 @@ Status ForwardScratch::ReserveLora(const LlamaModel& model, const LoraSet& lora)
 
 std::size_t ForwardScratch::size_bytes() const {
   std::size_t floats = 0;
-  for (const std::vector<float>* b :
+  for (const base::ZeroedArray<float>* b :
        {&x_, &xb_, &attn_, &q_, &k_, &v_, &gate_, &up_, &scores_, &lora_u_, &lora_y_}) {
     floats += b->size();
   }
