@@ -55,7 +55,7 @@ TEST_F(RegistryCli, BundledSkillsGoThroughTheWholeLifecycle) {
   EXPECT_NE(again.err.find("exists"), std::string::npos) << again.err;
 
   const std::vector<std::string> files = PackAll();
-  ASSERT_EQ(files.size(), 15u);  // base, 6 specialists, generalist, router, 6 adapters
+  ASSERT_EQ(files.size(), 16u);  // base, 6 specialists, generalist, router, 6 adapters, policy
 
   // Not trusted yet: refused and quarantined.
   CliRun refused = Run({"install", files[0]});
@@ -79,7 +79,7 @@ TEST_F(RegistryCli, BundledSkillsGoThroughTheWholeLifecycle) {
   CliRun list = Run({"list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   nlohmann::json all = nlohmann::json::parse(list.out);
-  ASSERT_EQ(all.size(), 15u);
+  ASSERT_EQ(all.size(), 16u);
   for (const auto& p : all) {
     EXPECT_EQ(p["state"], "verified") << p["id"];
     EXPECT_EQ(p["signer"], "local");
@@ -121,7 +121,7 @@ TEST_F(RegistryCli, BundledSkillsGoThroughTheWholeLifecycle) {
   nlohmann::json record = nlohmann::json::parse(q.out);
   EXPECT_EQ(record["step"], "artifacts");
   EXPECT_EQ(record["source"], bad);
-  EXPECT_EQ(nlohmann::json::parse(Run({"list", "--json"}).out).size(), 15u);
+  EXPECT_EQ(nlohmann::json::parse(Run({"list", "--json"}).out).size(), 16u);
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ using testing::RunCli;
 
 class RunCommand : public ::testing::Test {
  protected:
-  // One store for the suite: a key, its trust, the 15 bundled packages.
+  // One store for the suite: a key, its trust, the 16 bundled packages (15 and the policy).
   static void SetUpTestSuite() {
     // Per process: ctest runs each test of the suite as its own process, in parallel.
     work_ = ::testing::TempDir() + "tessera-run-cli-" + std::to_string(::getpid());
@@ -93,7 +93,7 @@ TEST_F(RunCommand, BatchStaysWithinTheHostBudget) {
   const nlohmann::json& report = summary["report"];
   EXPECT_EQ(report["budgets"]["host_bytes"], 12'000'000);
   EXPECT_LE(report["in_use"]["host_bytes"].get<std::uint64_t>(), 12'000'000u);
-  EXPECT_EQ(report["counts"]["n_total"], 15);
+  EXPECT_EQ(report["counts"]["n_total"], 16);
   EXPECT_EQ(report["counters"]["evictions"].get<std::size_t>(), evicted);
   // The same stream with room for everything: later requests for a module are hits.
   CliRun roomy = Run({"run", "--batch", TESSERA_SOURCE_DIR "/examples/batch.jsonl", "-t", "1"});

@@ -1,5 +1,6 @@
 // tessera run ID[@VERSION] "prompt" | run --batch REQUESTS.jsonl, and tessera resident: the
 // runtime (include/tessera/runtime.h) on the installed packages, under budgets.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -53,7 +54,16 @@ int Batch(const RunOptions& o, bool print_records) {
   Result<std::unique_ptr<Runtime>> rt = OpenRuntime(o);
   if (!rt.ok()) return ReportError(rt.status());
   const auto t0 = std::chrono::steady_clock::now();
-  std::vector<BatchRecord> records = RunBatch(**rt, *requests, o.clients);
+  std::unique_ptr<Orchestrator> orchestrator;
+  if (std::any_of(requests->begin(), requests->end(),
+                  [](const BatchRequest& r) { return r.package == "auto"; })) {
+    OrchestratorOptions oo;
+    oo.policy = o.policy;
+    Result<std::unique_ptr<Orchestrator>> opened = Orchestrator::Open(**rt, oo);
+    if (!opened.ok()) return ReportError(opened.status());
+    orchestrator = std::move(opened).value();
+  }
+  std::vector<BatchRecord> records = RunBatch(**rt, orchestrator.get(), *requests, o.clients);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const RuntimeReport report = (*rt)->Report();
   if (o.json) {

@@ -34,6 +34,31 @@ std::string Mb(std::uint64_t bytes) {
   return buf;
 }
 
+// An "auto" request: the orchestrator routes it; residency events reach the record as for a
+// named package (they are delivered on this thread).
+void AskRequest(Orchestrator& o, BatchRecord& r) {
+  t_current = &r;
+  const auto t0 = std::chrono::steady_clock::now();
+  AskOptions options;
+  options.request_id = r.request.id;
+  Result<AskResult> a = o.Ask(r.request.prompt, options);
+  r.generate_ms = Ms(std::chrono::steady_clock::now() - t0);
+  t_current = nullptr;
+  if (!a.ok()) {
+    r.status = a.status();
+    return;
+  }
+  if (r.residency.empty()) r.residency = "hit";
+  r.module = a->module;
+  r.route = a->route;
+  r.outcome = a->outcome;
+  r.accepted = a->accepted;
+  r.evidence = a->evidence;
+  r.text = a->outcome == "answered" ? a->answer : "";
+  for (const AskStep& s : a->steps) r.tokens += s.output_tokens;
+  if (a->outcome != "answered") r.text = "";
+}
+
 void RunRequest(Runtime& rt, BatchRecord& r) {
   t_current = &r;
   const auto t0 = std::chrono::steady_clock::now();
@@ -126,13 +151,19 @@ Result<std::vector<BatchRequest>> ReadBatch(const std::string& path, std::int32_
   return out;
 }
 
-std::vector<BatchRecord> RunBatch(Runtime& runtime, const std::vector<BatchRequest>& requests,
-                                  std::int32_t clients) {
+std::vector<BatchRecord> RunBatch(Runtime& runtime, Orchestrator* orchestrator,
+                                  const std::vector<BatchRequest>& requests, std::int32_t clients) {
   std::vector<BatchRecord> records(requests.size());
   for (std::size_t i = 0; i < requests.size(); ++i) records[i].request = requests[i];
   std::atomic<std::size_t> next{0};
   auto client = [&] {
-    for (std::size_t i; (i = next++) < records.size();) RunRequest(runtime, records[i]);
+    for (std::size_t i; (i = next++) < records.size();) {
+      if (records[i].request.package == "auto" && orchestrator != nullptr) {
+        AskRequest(*orchestrator, records[i]);
+      } else {
+        RunRequest(runtime, records[i]);
+      }
+    }
   };
   std::vector<std::thread> threads;
   for (std::int32_t c = 1; c < clients; ++c) threads.emplace_back(client);
@@ -152,6 +183,12 @@ nlohmann::ordered_json RecordJson(const BatchRecord& r) {
   j["generate_ms"] = r.generate_ms;
   j["tokens"] = r.tokens;
   j["text"] = r.text;
+  if (!r.outcome.empty()) {
+    j["route"] = r.route;
+    j["outcome"] = r.outcome;
+    j["accepted"] = r.accepted;
+    j["evidence"] = r.evidence;
+  }
   if (!r.status.ok()) {
     j["error"] = {{"code", std::string(CodeName(r.status.code()))},
                   {"message", r.status.message()}};
@@ -169,6 +206,11 @@ std::string RecordLine(const BatchRecord& r) {
   line += buf;
   for (std::size_t i = 0; i < r.evicted.size(); ++i) {
     line += (i == 0 ? " (evicted " : ", ") + r.evicted[i] + (i + 1 == r.evicted.size() ? ")" : "");
+  }
+  if (!r.outcome.empty()) {
+    line += " route " + (r.route.empty() ? std::string("-") : r.route) + " " + r.outcome +
+            (r.outcome == "answered" && !r.accepted ? " (not confident)" : "") + " [evidence #" +
+            std::to_string(r.evidence) + "]";
   }
   std::snprintf(buf, sizeof(buf), ", generate %.1f ms, %d tokens: ", r.generate_ms, r.tokens);
   return line + buf +

@@ -4,6 +4,9 @@
 // REQUESTS.jsonl: one JSON object per line, {"package": "ID[@VERSION]", "prompt": "...",
 // "max_tokens": N (optional), "id": "..." (optional)}. Blank lines are skipped; anything else
 // that is not such an object is an error naming the line, before any request runs.
+// "package": "auto" sends the prompt, as a request, through the orchestrator (the policy
+// decides which module answers, under its contract; the record says the route and the
+// outcome, and the evidence record).
 //
 // Each request: acquire the module (a hit, a load, or a load shared with another client),
 // open a session, generate greedily, close, release. What it records: the module, hit/load,
@@ -18,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "tessera/orchestrator.h"
 #include "tessera/runtime.h"
 
 namespace tessera::cli {
@@ -39,6 +43,11 @@ struct BatchRecord {
   std::int32_t tokens = 0;
   std::string text;
   Status status;
+  // "auto" requests: what the orchestrator decided.
+  std::string route;
+  std::string outcome;  // "answered", "abstained", "failed"; "" for a named package
+  bool accepted = false;
+  std::int64_t evidence = 0;
 };
 
 // Parses the requests. kNotFound/kIoError for the file, kInvalidArgument naming the line.
@@ -47,8 +56,9 @@ Result<std::vector<BatchRequest>> ReadBatch(const std::string& path, std::int32_
 // Runs `requests` on `clients` threads taking requests in file order. `on_event` must be the
 // runtime's event callback (RuntimeOptions::on_event) for records to learn hits and evictions:
 // make it forward to BatchEvents().
-std::vector<BatchRecord> RunBatch(Runtime& runtime, const std::vector<BatchRequest>& requests,
-                                  std::int32_t clients);
+// `orchestrator` (may be null when no request is "auto") answers the "auto" requests.
+std::vector<BatchRecord> RunBatch(Runtime& runtime, Orchestrator* orchestrator,
+                                  const std::vector<BatchRequest>& requests, std::int32_t clients);
 // The event callback to install in RuntimeOptions for RunBatch.
 void BatchEvents(const RuntimeEvent& event);
 
