@@ -29,7 +29,15 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, std::string messag
   sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db->db_, 1);
   TS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
-  TS_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode=WAL"));
+  // Two connections switching the same new file to WAL at once: SQLite answers SQLITE_BUSY at
+  // once, without calling the busy handler (waiting could deadlock), and documents retrying as
+  // the remedy. Retry for up to the busy timeout, 1 ms apart.
+  for (int waited_ms = 0;; ++waited_ms) {
+    Status wal = db->Exec("PRAGMA journal_mode=WAL");
+    if (wal.ok()) break;
+    if (wal.code() != StatusCode::kUnavailable || waited_ms >= options.busy_timeout_ms) return wal;
+    sqlite3_sleep(1);
+  }
   TS_RETURN_IF_ERROR(db->Exec(options.synchronous == Synchronous::kFull
                                   ? "PRAGMA synchronous=FULL"
                                   : "PRAGMA synchronous=NORMAL"));
