@@ -6,6 +6,7 @@
 #include <string>
 
 #include "orchestrator/routing.h"
+#include "package/safe_regex.h"
 #include "orchestrator/format.h"
 
 namespace tessera::orchestrator {
@@ -17,6 +18,7 @@ struct CascadeRun {
   std::uint64_t steps = 0;
   std::uint64_t loaded_bytes = 0;
   bool load_budget_skipped = false;
+  std::string outside_domain;  // a route whose input_pattern the request does not match
   std::size_t best_index = 0;  // the most confident valid answer so far (in Decision::steps)
   bool have_best = false;
 };
@@ -51,6 +53,9 @@ void Finish(Decision& d, const package::Policy& policy, const CascadeRun& run) {
                    Fixed(best->threshold);
       } else if (ran) {
         d.reason = "no candidate gave a valid answer";
+      } else if (!run.outside_domain.empty()) {
+        d.reason = "the request is outside the declared domain of route " + run.outside_domain +
+                   " (its input_pattern)";
       } else if (!d.stopped_by.empty()) {
         d.reason = "stopped by " + d.stopped_by + " before any candidate ran";
       } else {
@@ -73,6 +78,19 @@ bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Ba
               ThresholdSource& thresholds, const std::string& request, bool dry_run,
               CascadeRun& run, Decision& d) {
   const package::CascadeLimits& limits = policy.cascade;
+  if (!route.input_pattern.empty()) {
+    std::string lowered = request;
+    for (char& c : lowered) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    Result<package::SafeRegex> domain = package::SafeRegex::Compile(route.input_pattern);
+    if (!domain.ok() || !domain->Search(lowered)) {
+      d.fallbacks.push_back("route " + route.name + ": the request does not match its " +
+                            "input_pattern (outside its declared domain)");
+      if (run.outside_domain.empty()) run.outside_domain = route.name;
+      return false;
+    }
+  }
   for (std::size_t step = 0; step < route.cascade.size(); ++step) {
     std::vector<Ranked> ranked = RankStep(policy, route, step, backend);
     for (const Ranked& r : ranked) d.candidates.push_back(r.view);
@@ -148,6 +166,12 @@ bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Ba
     }
     s.answer = std::move(answer).value();
     run.loaded_bytes += s.answer.loaded_bytes;
+    if (route.output && s.answer.valid) {  // the route's type, beyond the module's contract
+      if (Status st = package::CheckOutputType(*route.output, s.answer.text); !st.ok()) {
+        s.answer.valid = false;
+        s.answer.failure = "not the route's output type: " + st.message();
+      }
+    }
     const std::optional<Threshold> calibrated =
         policy.cascade.use_calibration ? thresholds.For(m) : std::nullopt;
     const Threshold t = calibrated ? *calibrated : Threshold{limits.min_confidence, "policy"};

@@ -8,7 +8,10 @@
 //  2. Routing: each prepared router says route, out of domain, abstain or error (router_outcome.h).
 //     A route ends routing; out of domain ends the request (abstained); abstain and error pass
 //     to the next router. Every router abstaining: abstained ("no router was confident").
-//  3. Eligibility, per candidate of each cascade step (a package id, an exact version, or every
+//  3. A route with an input_pattern (its declared domain) whose ASCII-lower-cased request does
+//     not match it runs nothing: its fallback, if any, is tried; else the request is abstained
+//     ("outside the declared domain of route X").
+//     Eligibility, per candidate of each cascade step (a package id, an exact version, or every
 //     package with a contract role): installed; a usable state (and "verified" when the policy
 //     requires it); a model or adapter; its licence allowed by the policy; every capability the
 //     route requires granted by the trust policy; its contract's input type the route's input;
@@ -17,7 +20,8 @@
 //  4. Ranking inside a step: cost = parameters (millions) + load_cost_per_mb x MB to load; the
 //     cheapest wins, except that a resident alternative whose cost is within `hysteresis` of the
 //     cheapest cold one is kept (routing does not flap between equivalent modules).
-//  5. Cascade: run the step's choice (Backend::Invoke); accept when the answer is valid and its
+//  5. Cascade: run the step's choice (Backend::Invoke); an answer is valid when it passes its
+//     module's contract and the route's output type, if the route declares one; accept when it is valid and its
 //     confidence reaches the module's threshold (ThresholdSource: a calibration, else the
 //     policy's min_confidence); otherwise escalate to the next step, then to the route's
 //     fallback route. Bounds: max_steps invocations, no step started after max_wall_ms, no

@@ -125,6 +125,19 @@ Policy FromJson(const Json& doc) {
       route.cascade.push_back(std::move(alternatives));
     }
     route.fallback = Str(rj, "fallback");
+    route.input_pattern = Str(rj, "input_pattern");
+    if (auto out = rj.find("output"); out != rj.end()) {
+      IoType t;
+      const std::string kind = Str(*out, "type");
+      t.kind = kind == "enum" ? IoKind::kEnum
+               : kind == "number" ? IoKind::kNumber
+               : kind == "json"   ? IoKind::kJson
+                                  : IoKind::kText;
+      t.labels = Strings(*out, "labels");
+      t.pattern = Str(*out, "pattern");
+      if (auto schema = out->find("schema"); schema != out->end()) t.json_schema = schema->dump();
+      route.output = std::move(t);
+    }
     p.routes[route.name] = std::move(route);
   }
   if (auto it = doc.find("cascade"); it != doc.end()) {
@@ -191,6 +204,26 @@ Status CheckRouters(const Policy& p) {
   return Status::Ok();
 }
 
+// Routes' domain patterns and output types compile.
+Status CheckRouteTypes(const Policy& p) {
+  for (const auto& [name, route] : p.routes) {
+    const std::string at = "/routes/" + name;
+    for (const auto& [what, pattern] :
+         {std::pair<const char*, std::string>{"/input_pattern", route.input_pattern},
+          {"/output/pattern", route.output ? route.output->pattern : std::string()}}) {
+      if (pattern.empty()) continue;
+      Result<SafeRegex> re = SafeRegex::Compile(pattern);
+      if (!re.ok()) return re.status().WithContext(Prefix() + at + what);
+    }
+    if (route.output && route.output->kind == IoKind::kJson) {
+      Json schema = Json::parse(route.output->json_schema, nullptr, /*allow_exceptions=*/false);
+      Result<JsonSchema> compiled = JsonSchema::Compile(schema, Prefix() + at + "/output/schema");
+      if (!compiled.ok()) return compiled.status();
+    }
+  }
+  return Status::Ok();
+}
+
 // Fallback chains end: following "fallback" from any route never returns to a route seen.
 Status CheckFallbacks(const Policy& p) {
   for (const auto& [name, route] : p.routes) {
@@ -251,6 +284,7 @@ Result<Policy> ParsePolicy(std::string_view bytes) {
   TS_RETURN_IF_ERROR(schema->Validate(doc, "policy"));
   Policy p = FromJson(doc);
   TS_RETURN_IF_ERROR(CheckRouters(p));
+  TS_RETURN_IF_ERROR(CheckRouteTypes(p));
   TS_RETURN_IF_ERROR(CheckFallbacks(p));
   return p;
 }

@@ -16,7 +16,10 @@
 //      package), labels, abstain_labels?, top_k? 5, threshold? 0.5, min_margin? 0}
 //   routes {name: {description?, input? "text", capabilities? [...],
 //                  cascade [step, ...] (a step: a candidate or [alternatives]),
-//                  fallback? route}}
+//                  fallback? route, input_pattern? regex, output? type}}
+//     input_pattern: the route's domain; a request it does not match (searched in the
+//     ASCII-lower-cased request) is abstained rather than answered. output: a type every
+//     answer on this route must also pass ({"type": "text", "pattern"}, number, enum, json).
 //     a candidate: "id" or "id@version", or {"role": contract role}
 //   cascade? {max_steps 3, max_wall_ms 30000, max_load_bytes (none), min_confidence -1.0,
 //             use_calibration true, on_exhausted "abstain"|"best"}
@@ -25,7 +28,8 @@
 //
 // Semantic checks after the schema (kMalformed naming the JSON Pointer): router names unique;
 // every route a rule, a label map, a default or a fallback names exists; a label is not both
-// mapped and abstained; patterns compile (safe_regex.h); fallbacks never form a cycle (a route
+// mapped and abstained; patterns (rules', routes' input_pattern and output pattern) compile
+// (safe_regex.h), an output JSON Schema compiles; fallbacks never form a cycle (a route
 // that falls back, directly or through others, to itself: the message names the cycle);
 // max_chars >= min_chars.
 //
@@ -36,6 +40,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +100,8 @@ struct RouteSpec {
   std::vector<std::string> capabilities;  // every candidate must be granted them
   std::vector<std::vector<CandidateRef>> cascade;  // steps; each step's alternatives
   std::string fallback;                            // "" or another route
+  std::string input_pattern;                       // "" or the route's domain (safe_regex.h)
+  std::optional<IoType> output;                    // every answer must also pass it
 };
 
 struct CascadeLimits {

@@ -296,6 +296,29 @@ TEST_F(OrchestrateTest, RoleCandidates) {
   EXPECT_EQ(d.candidates.back().reason, "no installed package has this contract role");
 }
 
+TEST_F(OrchestrateTest, RouteDomainsAndOutputTypes) {
+  // date's domain: a month name; its answers must look like ISO dates.
+  policy_.routes["date"].input_pattern = "\\b(january|february|march)\\b";
+  package::IoType iso;
+  iso.pattern = "^\\d{4}-\\d{2}-\\d{2}$";
+  policy_.routes["date"].output = iso;
+  policy_.routes["date"].fallback.clear();
+  Decision d = Ask("date: 3/5/2021");  // routed to date by the classifier, outside its domain
+  EXPECT_EQ(d.route, "date");
+  EXPECT_TRUE(Invoked().empty());
+  EXPECT_EQ(d.outcome, Outcome::kAbstained);
+  EXPECT_EQ(d.reason, "the request is outside the declared domain of route date (its input_pattern)");
+  backend_.calls.clear();
+  backend_.SetAnswer("dev.t.date", Answer("202-03-05", -0.01));  // valid for its own contract
+  d = Ask("date: 5th of MARCH, 2021");  // the domain is matched ignoring ASCII case
+  EXPECT_EQ(Invoked(), (std::vector<std::string>{"dev.t.date", "dev.t.general"}));
+  EXPECT_FALSE(d.steps[0].answer.valid);
+  EXPECT_NE(d.steps[0].answer.failure.find("not the route's output type: \"202-03-05\""),
+            std::string::npos)
+      << d.steps[0].answer.failure;
+  EXPECT_EQ(d.answer, "2021-03-05");
+}
+
 TEST_F(OrchestrateTest, DryRunInvokesNothing) {
   Decision d = Ask("date: 5th of March, 2021", {.dry_run = true});
   EXPECT_TRUE(Invoked().empty());

@@ -81,6 +81,8 @@ TEST(PolicyTest, ReadsEveryMember) {
   EXPECT_EQ(date.cascade[1][0].id, "dev.t.generalist");
   EXPECT_EQ(date.cascade[1][0].version, "2.1.0");
   EXPECT_EQ(date.fallback, "arith");
+  EXPECT_TRUE(date.input_pattern.empty());
+  EXPECT_FALSE(date.output.has_value());
   EXPECT_EQ(p->cascade.max_steps, 2u);
   EXPECT_EQ(p->cascade.max_load_bytes, 64000000u);
   EXPECT_DOUBLE_EQ(p->cascade.min_confidence, -0.8);
@@ -163,6 +165,16 @@ TEST(PolicyTest, RefusesBrokenPolicies) {
        "/cascade/max_steps"},
       {"threshold above one", [](Json& j) { j["routers"][1]["threshold"] = 1.5; },
        StatusCode::kMalformed, "/routers/1"},
+      {"a route domain with lookahead", [](Json& j) { j["routes"]["date"]["input_pattern"] = "(?=a)"; },
+       StatusCode::kUnsupported, "policy: /routes/date/input_pattern"},
+      {"a pattern on a number output",
+       [](Json& j) { j["routes"]["date"]["output"] = {{"type", "number"}, {"pattern", "x"}}; },
+       StatusCode::kMalformed, "/routes/date/output"},
+      {"an output schema that does not compile",
+       [](Json& j) {
+         j["routes"]["date"]["output"] = {{"type", "json"}, {"schema", {{"maxLenght", 3}}}};
+       },
+       StatusCode::kUnsupported, "/routes/date/output/schema"},
   };
   for (const Broken& c : cases) {
     SCOPED_TRACE(c.what);
