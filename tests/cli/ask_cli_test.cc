@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bundled_store.h"
 #include "run_cli.h"
 
 namespace tessera {
@@ -27,19 +28,7 @@ class AskCommand : public ::testing::Test {
     work_ = ::testing::TempDir() + "tessera-ask-cli-" + std::to_string(::getpid());
     home_ = work_ + "/home";
     ASSERT_EQ(std::system(("rm -rf '" + work_ + "' && mkdir -p '" + work_ + "'").c_str()), 0);
-    ASSERT_EQ(Run({"key", "generate", "local"}).exit_code, 0);
-    ASSERT_EQ(Run({"trust", "add", "local", "--prefix", "dev.tessera.", "--capability", "emit:*",
-                   "--capability", "route:skills"})
-                  .exit_code,
-              0);
-    const std::string list = work_ + "/packages.txt";
-    const std::string cmd = "python3 '" TESSERA_SOURCE_DIR "/scripts/package-models' --tessera '" +
-                            std::string(TESSERA_CLI_PATH) + "' --out '" + work_ +
-                            "/pk' --key local --home '" + home_ + "' > '" + list + "'";
-    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
-    std::ifstream in(list);
-    for (std::string f; std::getline(in, f);) ASSERT_EQ(Run({"install", f}).exit_code, 0) << f;
-    ASSERT_EQ(Run({"verify", "--all"}).exit_code, 0);
+    testing::MakeBundledStore(work_, home_);
   }
 
   static void TearDownTestSuite() { std::system(("rm -rf '" + work_ + "'").c_str()); }
