@@ -37,8 +37,8 @@
 // scores, every candidate with its exclusion reason, every step's module and artifact sha256,
 // loads and evictions, and the outcome.
 //
-// Thread safety: an Orchestrator serves one request at a time per thread; Ask and Replay may be
-// called from several threads (each request runs on its own sessions).
+// Thread safety: Ask and Replay may be called from any thread; an Orchestrator runs one request
+// at a time (callers on other threads wait). Runtimes may be shared by several orchestrators.
 #ifndef TESSERA_ORCHESTRATOR_H_
 #define TESSERA_ORCHESTRATOR_H_
 
@@ -82,7 +82,7 @@ struct AskStep {
 };
 
 struct AskResult {
-  std::string outcome;  // "answered", "abstained", "failed"
+  std::string outcome;  // "answered", "abstained", "failed"; "dry_run" for a dry run
   bool accepted = false;  // the answer reached its module's threshold
   std::string answer;
   std::string route;   // "" when no router chose one

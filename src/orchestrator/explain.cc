@@ -114,6 +114,10 @@ std::string ExplainDecision(const Decision& d, const ExplainContext& context) {
     for (const std::string& f : d.fallbacks) out += "  " + f + "\n";
   }
   if (d.dry_run) out += "Plan: " + (d.plan.empty() ? std::string("nothing would run") : d.plan) + "\n";
+  if (d.dry_run) {
+    out += "Outcome: dry run (nothing was loaded, evicted, run or recorded)\n";
+    return out;
+  }
   out += "Outcome: " + std::string(OutcomeName(d.outcome));
   if (d.outcome == Outcome::kAnswered) {
     out += " " + Quote(d.answer) + " by " + d.module + " (sha256 " + Short(d.module_sha256) +

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
+#include "base/utf8.h"
 #include "evidence/ledger.h"
 #include "orchestrator/decision_json.h"
 #include "orchestrator/explain.h"
@@ -76,6 +77,18 @@ Result<registry::PackageRecord> FindPolicy(registry::Registry& store, const std:
 // JSON text; invalid UTF-8 in a model's output is replaced (U+FFFD), never a throw.
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
+// A request id is an evidence subject: at most 512 bytes of UTF-8 without control characters.
+Status CheckRequestId(std::string_view id) {
+  if (id.size() > 512) return OutOfRange("request id: more than 512 bytes");
+  TS_RETURN_IF_ERROR(base::ValidateUtf8(id).WithContext("request id"));
+  for (char c : id) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return InvalidArgument("request id: holds a control character");
+    }
+  }
+  return Status::Ok();
+}
+
 std::string Sha256Of(std::string_view text) {
   return base::Sha256Hex(std::span<const std::uint8_t>(
       reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
@@ -93,8 +106,10 @@ struct Orchestrator::Impl {
   std::vector<orchestrator::PreparedRouter> routers;
   std::unique_ptr<evidence::Ledger> ledger;
   std::unique_ptr<runtime::LedgerThresholds> thresholds;
+  // Kept across requests: candidates' manifests are read and parsed once per version.
+  std::unique_ptr<runtime::RuntimeBackend> backend;
   OrchestratorOptions options;
-  std::mutex mu;  // one request at a time through the backend's caches and the routers' pins
+  std::mutex mu;  // one request at a time: guards `backend` (its caches)
 
   Json PolicyJson() const {
     return {{"id", record.id},
@@ -156,9 +171,9 @@ Result<std::unique_ptr<Orchestrator>> Orchestrator::Open(Runtime& runtime,
     }
     return package::ParseExemplars(text);
   };
-  runtime::RuntimeBackend backend(runtime);
+  impl->backend = std::make_unique<runtime::RuntimeBackend>(runtime);
   Result<std::vector<orchestrator::PreparedRouter>> routers =
-      orchestrator::PrepareRouters(impl->policy, backend, *impl->thresholds, exemplars);
+      orchestrator::PrepareRouters(impl->policy, *impl->backend, *impl->thresholds, exemplars);
   if (!routers.ok()) return routers.status().WithContext("orchestrator: " + impl->policy_key);
   impl->routers = std::move(routers).value();
   // The routers' own modules are resident and pinned: routing never loads, and never evicts
@@ -180,11 +195,11 @@ Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOpt
                                           std::int64_t replay_of) {
   std::lock_guard<std::mutex> lock(mu);
   const auto t0 = std::chrono::steady_clock::now();
-  runtime::RuntimeBackend backend(*runtime);
+  TS_RETURN_IF_ERROR(CheckRequestId(ask.request_id));
   orchestrator::OrchestrateOptions o;
   o.dry_run = ask.dry_run;
   Result<orchestrator::Decision> decided =
-      orchestrator::Orchestrate(policy, routers, backend, *thresholds, request, o);
+      orchestrator::Orchestrate(policy, routers, *backend, *thresholds, request, o);
   const bool record_it = options.record_evidence && !ask.dry_run;
   if (!decided.ok()) {
     if (record_it) {  // a refused request is a decision too: what arrived, and why not
@@ -204,6 +219,7 @@ Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOpt
   body["policy"] = PolicyJson();
   body["runtime_version"] = std::string(kRuntimeVersion);
   if (replay_of != 0) body["replay_of"] = replay_of;
+  if (ask.dry_run) body["outcome"]["outcome"] = "dry_run";
   AskResult out;
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   body["observed"]["seconds"] = out.seconds;
@@ -212,7 +228,7 @@ Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOpt
                         ledger->Append("decision", ask.request_id, Dump(body)));
     out.evidence = rec.seq;
   }
-  out.outcome = std::string(orchestrator::OutcomeName(d.outcome));
+  out.outcome = ask.dry_run ? "dry_run" : std::string(orchestrator::OutcomeName(d.outcome));
   out.accepted = d.accepted;
   out.answer = d.answer;
   out.route = d.route;

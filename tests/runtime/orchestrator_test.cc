@@ -220,6 +220,9 @@ TEST_F(OrchestratorTest, BadRequestsAreClearErrorsAndNothingIsLost) {
   EXPECT_EQ(r.status().message(), "request: 1048576 bytes, more than the 65536-byte limit");
   r = o->Ask("convert 250 g to \xff\xfe kg");
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidUtf8);
+  r = o->Ask("convert 250 g to kg", {.request_id = "two\nlines"});  // refused before it runs
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), "request id: holds a control character");
   // Each refusal is on the record, and the chain still verifies.
   std::unique_ptr<evidence::Ledger> ledger = Ledger();
   evidence::ListFilter f;

@@ -87,6 +87,7 @@ std::string AskSummary(const AskResult& r) {
            std::to_string(r.steps.size()) + " step" + (r.steps.size() == 1 ? "" : "s") + ", " +
            Fixed(r.seconds * 1e3) + " ms]" + Evidence(r);
   }
+  if (r.outcome == "dry_run") return "tessera: dry run: nothing was loaded, evicted, run or recorded";
   if (r.outcome == "answered") return "tessera: not confident: " + r.reason + Evidence(r);
   return "tessera: " + r.outcome + ": " + r.reason + Evidence(r);
 }

@@ -2,7 +2,7 @@
 // batch file of requests.
 //
 // `ask --json` (and each line of `ask --batch --json`):
-//   {"id", "outcome": "answered"|"abstained"|"failed", "accepted", "answer"|null, "route"|null,
+//   {"id", "outcome": "answered"|"abstained"|"failed"|"dry_run", "accepted", "answer"|null, "route"|null,
 //    "module"|null, "sha256"|null, "confidence"|null, "measure"|null, "reason",
 //    "stopped_by"|null, "escalations" (steps after the first),
 //    "steps": [{"module", "sha256", "parameters", "prompt_tokens", "output_tokens", "accepted",
