@@ -38,7 +38,9 @@
 // loads and evictions, and the outcome.
 //
 // Thread safety: Ask and Replay may be called from any thread; an Orchestrator runs one request
-// at a time (callers on other threads wait). Runtimes may be shared by several orchestrators.
+// at a time (callers on other threads wait). A runtime may serve several orchestrators, but
+// pins are not counted: closing one unpins the router modules it pinned, even if another
+// orchestrator on the same runtime routes with them too.
 #ifndef TESSERA_ORCHESTRATOR_H_
 #define TESSERA_ORCHESTRATOR_H_
 
@@ -92,6 +94,7 @@ struct AskResult {
   std::string measure;
   std::string reason;      // why this outcome, one sentence
   std::string stopped_by;  // "", "max_steps", "max_wall_ms", "max_load_bytes"
+  std::string plan;        // a dry run: what would run, load and be evicted
   std::vector<AskStep> steps;
   std::string router;            // the router that decided ("" when none did)
   double router_confidence = 0;

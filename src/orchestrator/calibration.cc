@@ -1,6 +1,7 @@
 #include "orchestrator/calibration.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tessera::orchestrator {
 
@@ -11,7 +12,7 @@ Calibration Calibrate(const std::vector<ScoredCase>& cases, double target,
   c.cases = cases.size();
   std::vector<ScoredCase> valid;
   for (const ScoredCase& s : cases) {
-    if (s.valid) valid.push_back(s);
+    if (s.valid && std::isfinite(s.confidence)) valid.push_back(s);  // NaN would break the sort
   }
   std::stable_sort(valid.begin(), valid.end(),
                    [](const ScoredCase& a, const ScoredCase& b) { return a.confidence > b.confidence; });

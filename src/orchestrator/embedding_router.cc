@@ -93,10 +93,10 @@ Result<RouterOutcome> EmbeddingIndex::Route(std::span<const float> query) const 
   const bool abstained = std::find(spec_.abstain_labels.begin(), spec_.abstain_labels.end(),
                                    label) != spec_.abstain_labels.end();
   const auto mapped = spec_.labels.find(label);
-  if (out.confidence < spec_.threshold) {
+  if (!(out.confidence >= spec_.threshold)) {
     out.verdict = Verdict::kAbstain;
     out.reason = said + ": below the threshold " + Fixed(spec_.threshold);
-  } else if (out.margin < spec_.min_margin) {
+  } else if (!(out.margin >= spec_.min_margin)) {
     out.verdict = Verdict::kAbstain;
     out.reason = said + ": margin below " + Fixed(spec_.min_margin);
   } else if (abstained) {

@@ -33,18 +33,18 @@ RouterOutcome DecideByLabels(const package::RouterSpec& spec, const LabelScores&
                                    label) != spec.abstain_labels.end();
   const auto mapped = spec.labels.find(label);
   const std::string said = "label \"" + label + "\" p=" + Fixed(p) + ", margin " + Fixed(out.margin);
-  if (p < threshold) {
+  if (!(p >= threshold)) {  // NaN: never confident
     out.verdict = Verdict::kAbstain;
     out.reason = said + ": below the threshold " + Fixed(threshold);
+  } else if (!(out.margin >= spec.min_margin)) {
+    out.verdict = Verdict::kAbstain;
+    out.reason = said + ": margin below " + Fixed(spec.min_margin);
   } else if (abstained) {
     out.verdict = Verdict::kOutOfDomain;
     out.reason = said + ": out of domain";
   } else if (mapped == spec.labels.end()) {
     out.verdict = Verdict::kAbstain;
     out.reason = said + ": the policy maps this label to no route";
-  } else if (out.margin < spec.min_margin) {
-    out.verdict = Verdict::kAbstain;
-    out.reason = said + ": margin below " + Fixed(spec.min_margin);
   } else {
     out.verdict = Verdict::kRoute;
     out.route = mapped->second;

@@ -2,6 +2,7 @@
 #include "orchestrator/orchestrate.h"
 
 #include <cstdio>
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -75,8 +76,9 @@ void Finish(Decision& d, const package::Policy& policy, const CascadeRun& run) {
 
 // Runs `route`'s steps. Returns true when an answer was accepted (the decision is complete).
 bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Backend& backend,
-              ThresholdSource& thresholds, const std::string& request, bool dry_run,
-              CascadeRun& run, Decision& d) {
+              ThresholdSource& thresholds, const std::string& request,
+              const OrchestrateOptions& options, CascadeRun& run, Decision& d) {
+  const bool dry_run = options.dry_run;
   const package::CascadeLimits& limits = policy.cascade;
   if (!route.input_pattern.empty()) {
     std::string lowered = request;
@@ -97,6 +99,23 @@ bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Ba
     const std::size_t first_view = d.candidates.size() - ranked.size();
     const Ranked* choice = nullptr;
     std::size_t choice_index = 0;
+    // A replay: the recorded module first, when it is still eligible.
+    for (const ForcedStep& f : options.forced) {
+      if (f.route != route.name || f.step != static_cast<std::int32_t>(step + 1)) continue;
+      for (std::size_t i = 0; i < ranked.size(); ++i) {
+        if (ranked[i].view.module == f.module && ranked[i].view.eligible) {
+          std::rotate(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(i),
+                      ranked.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+          std::rotate(d.candidates.begin() + static_cast<std::ptrdiff_t>(first_view),
+                      d.candidates.begin() + static_cast<std::ptrdiff_t>(first_view + i),
+                      d.candidates.begin() + static_cast<std::ptrdiff_t>(first_view + i) + 1);
+        }
+      }
+      if (ranked.empty() || ranked.front().view.module != f.module) {
+        d.fallbacks.push_back("replay: " + f.module + " is not eligible now for route " +
+                              route.name + " step " + std::to_string(step + 1));
+      }
+    }
     for (std::size_t i = 0; i < ranked.size(); ++i) {
       const Ranked& r = ranked[i];
       if (!r.view.eligible) continue;
@@ -179,7 +198,7 @@ bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Ba
     s.threshold_source = t.source;
     if (!s.answer.valid) {
       s.verdict = "invalid: " + s.answer.failure;
-    } else if (s.answer.confidence < t.value) {
+    } else if (!(s.answer.confidence >= t.value)) {  // a NaN confidence is never enough
       s.verdict = "confidence " + Fixed(s.answer.confidence) + " below the threshold " +
                   Fixed(t.value) + " (" + t.source + ")";
     } else {
@@ -261,7 +280,7 @@ Result<Decision> Orchestrate(const package::Policy& policy,
   while (!route.empty()) {
     d.route_path.push_back(route);
     const package::RouteSpec& spec = policy.routes.at(route);
-    if (RunRoute(policy, spec, backend, thresholds, text, options.dry_run, run, d)) return d;
+    if (RunRoute(policy, spec, backend, thresholds, text, options, run, d)) return d;
     if (!d.stopped_by.empty()) break;
     route = spec.fallback;
     if (!route.empty()) d.fallbacks.push_back("route " + spec.name + " exhausted; falling back to " + route);

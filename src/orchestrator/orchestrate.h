@@ -30,6 +30,7 @@
 //     with a valid answer in hand, or when the policy says on_exhausted "best"; failed when
 //     every invocation was an error; otherwise abstained, with the best rejected answer named.
 // A dry run does 1-4 and stops before the first invocation, describing it in Decision::plan.
+// A replay forces the recorded modules (OrchestrateOptions::forced).
 //
 // Thread safety: Orchestrate touches only its arguments; routers are immutable.
 #ifndef TESSERA_ORCHESTRATOR_ORCHESTRATE_H_
@@ -78,8 +79,19 @@ Result<std::vector<PreparedRouter>> PrepareRouters(
     const package::Policy& policy, Backend& backend, ThresholdSource& thresholds,
     const std::function<Result<std::vector<package::Exemplar>>(const std::string&)>& exemplars);
 
+// A module a step must run (a replay forces what the recorded decision ran, so that residency,
+// which ranks equivalent alternatives, cannot change the plan).
+struct ForcedStep {
+  std::string route;
+  std::int32_t step = 0;  // 1-based
+  std::string module;     // "id@version"
+};
+
 struct OrchestrateOptions {
   bool dry_run = false;
+  // Steps whose module is given: that module runs when it is eligible (its ranking is recorded
+  // as observed); when it is not, the step ranks as usual and a fallback line says why.
+  std::vector<ForcedStep> forced;
 };
 
 // The trimmed request, or the error of step 1.

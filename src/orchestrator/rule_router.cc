@@ -146,7 +146,7 @@ RouterOutcome RuleRouter::Route(std::string_view request) const {
   out.margin = best_weight - second;
   out.confidence = best_weight / total;
   out.label = best;
-  if (out.scores.size() > 1 && out.margin < spec_.min_margin) {
+  if (out.scores.size() > 1 && (out.margin <= 0 || out.margin < spec_.min_margin)) {
     out.verdict = Verdict::kAbstain;
     out.reason = "rules disagree: " + best + " (" + std::to_string(best_weight) + ") and " +
                  out.scores[1].first + " (" + std::to_string(second) + "), margin below " +

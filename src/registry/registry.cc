@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <utility>
 
+#include "base/sha256.h"
 #include "package/file_io.h"
 #include "tessera/version.h"
 
@@ -121,6 +122,11 @@ Result<package::Manifest> Registry::LoadManifest(const PackageRecord& record) {
   TS_ASSIGN_OR_RETURN(
       std::vector<std::uint8_t> bytes,
       package::ReadSmallFile(BlobPath(record.manifest_sha256), package::kMaxManifestBytes));
+  if (base::Sha256Hex(bytes) != record.manifest_sha256) {
+    return Status(StatusCode::kIntegrity, "registry: the stored manifest of " +
+                                              PackageName(record.id, record.version) +
+                                              " does not match its sha256 (run tessera verify)");
+  }
   return package::ParseManifest(
       std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }

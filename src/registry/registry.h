@@ -110,6 +110,8 @@ class Registry {
   Result<std::vector<PackageRecord>> List();
   // `version` empty: the current version (the highest usable, else the highest installed).
   Result<PackageRecord> Show(const std::string& id, const std::string& version = "");
+  // The manifest blob, checked against the record's manifest_sha256 (kIntegrity: changed on
+  // disk) and parsed.
   Result<package::Manifest> LoadManifest(const PackageRecord& record);
   Result<std::vector<Transition>> History(const std::string& id, const std::string& version);
 

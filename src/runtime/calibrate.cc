@@ -25,10 +25,15 @@ struct EvalCase {
   std::string answer;
 };
 
-// JSONL: one object per line with string "prompt" and "answer" (other members ignored).
+// JSONL: one object per line with string "prompt" and "answer" (other members ignored). The
+// bytes must be the ones the manifest names (`sha256`): a calibration signs what it ran on.
 Result<std::vector<EvalCase>> ReadEvalSet(const std::string& path, const std::string& name,
-                                          std::size_t limit) {
+                                          const std::string& sha256, std::size_t limit) {
   TS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, package::ReadSmallFile(path, kMaxEvalSetBytes));
+  if (base::Sha256Hex(bytes) != sha256) {
+    return Status(StatusCode::kIntegrity, "calibrate: the stored bytes of " + name +
+                                              " do not match their sha256 (run tessera verify)");
+  }
   std::vector<EvalCase> out;
   std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   std::size_t line_no = 0;
@@ -62,14 +67,17 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   TS_ASSIGN_OR_RETURN(runtime::PackageInfo package, rt.Resolve(ref));
   const package::Manifest& m = *package.manifest;
   std::string home;
-  std::vector<std::pair<std::string, std::string>> sets;  // (name, blob path)
+  struct Set {
+    std::string name, path, sha256;
+  };
+  std::vector<Set> sets;
   std::vector<std::string> set_shas;
   {
     std::lock_guard<std::mutex> lock(rt.registry_mu);
     home = rt.registry->home();
     for (const package::Artifact& a : m.artifacts) {
       if (a.role != package::ArtifactRole::kEvalSet) continue;
-      sets.push_back({a.name, rt.registry->BlobPath(a.sha256)});
+      sets.push_back({a.name, rt.registry->BlobPath(a.sha256), a.sha256});
       set_shas.push_back(a.sha256);
     }
   }
@@ -83,14 +91,21 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
     key = std::move(k).value();
   }
   TS_ASSIGN_OR_RETURN(ModuleHandle module, runtime.Acquire(package.spec.key));
+  if (Result<ModuleInfo> info = runtime.Describe(module);
+      !info.ok() || info->id + "@" + info->version != package.spec.key) {
+    (void)runtime.Release(module);
+    return Status(StatusCode::kFailedPrecondition,
+                  "calibrate: " + package.spec.key +
+                      " could not be loaded (the runtime fell back to another version)");
+  }
   Result<SessionHandle> session = runtime.OpenSession(module);
   (void)runtime.Release(module);
   if (!session.ok()) return session.status();
   std::vector<orchestrator::ScoredCase> scored;
   std::string measure;
   Status failed;
-  for (const auto& [name, path] : sets) {
-    Result<std::vector<EvalCase>> cases = ReadEvalSet(path, name, options.limit);
+  for (const Set& set : sets) {
+    Result<std::vector<EvalCase>> cases = ReadEvalSet(set.path, set.name, set.sha256, options.limit);
     if (!cases.ok()) {
       failed = cases.status();
       break;
@@ -109,7 +124,9 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
         break;
       }
       measure = a->measure;
-      scored.push_back({a->confidence, a->valid, a->valid && a->text == c.answer});
+      const bool finite = std::isfinite(a->confidence);  // a non-finite score is no answer
+      scored.push_back({finite ? a->confidence : 0.0, a->valid && finite,
+                        a->valid && finite && a->text == c.answer});
     }
     if (!failed.ok()) break;
   }

@@ -3,6 +3,8 @@
 #include "package/base64.h"
 #include "package/canonical_json.h"
 
+#include <cmath>
+
 namespace tessera::runtime {
 namespace {
 
@@ -17,6 +19,31 @@ Result<std::string> SignedBytes(Json body) {
 
 std::span<const std::uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const std::uint8_t*>(s.data()), s.size()};
+}
+
+// The measure a calibration of `m` must have been made with.
+std::string MeasureOf(const orchestrator::ModuleFacts& m) {
+  if (m.contract.output.kind == package::IoKind::kEnum) return "label-probability";
+  return std::string(package::ConfidenceKindName(m.contract.confidence));
+}
+
+bool IsString(const Json& body, const char* key, const std::string& want) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_string() && it->get<std::string>() == want;
+}
+
+// A calibration of exactly `m` (its id@version, its bytes, its measure), with a finite
+// threshold, signed by a key trusted for its id. Never throws, whatever the body holds.
+bool Usable(const evidence::Record& r, const orchestrator::ModuleFacts& m,
+            const registry::TrustPolicy& trust) {
+  Json body = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !IsString(body, "module", m.key()) ||
+      !IsString(body, "sha256", m.sha256) || !IsString(body, "measure", MeasureOf(m))) {
+    return false;
+  }
+  auto t = body.find("threshold");
+  if (t == body.end() || !t->is_number() || !std::isfinite(t->get<double>())) return false;
+  return CheckCalibrationSignature(body, m.id, trust).ok();
 }
 
 }  // namespace
@@ -68,20 +95,22 @@ std::optional<orchestrator::Threshold> LedgerThresholds::For(
   evidence::ListFilter filter;
   filter.kind = std::string(kCalibrationKind);
   filter.subject = m.key();
-  filter.limit = 32;
-  Result<std::vector<evidence::Record>> records = ledger_->List(filter);
-  if (records.ok()) {
-    for (const evidence::Record& r : *records) {  // newest first
-      Json body = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
-      if (!body.is_object() || body.value("sha256", "") != m.sha256 ||
-          !body.contains("threshold") || !body["threshold"].is_number()) {
-        continue;
+  filter.limit = 100;
+  // Newest first, page by page, until a usable record: unsigned or untrusted calibrations
+  // (anyone may append them) never hide a signed one.
+  for (;;) {
+    Result<std::vector<evidence::Record>> records = ledger_->List(filter);
+    if (!records.ok() || records->empty()) break;
+    for (const evidence::Record& r : *records) {
+      if (Usable(r, m, trust_)) {
+        Json body = Json::parse(r.body, nullptr, /*allow_exceptions=*/false);
+        found = orchestrator::Threshold{body["threshold"].get<double>(),
+                                        "calibration #" + std::to_string(r.seq)};
+        break;
       }
-      if (!CheckCalibrationSignature(body, m.id, trust_).ok()) continue;
-      found = orchestrator::Threshold{body["threshold"].get<double>(),
-                                      "calibration #" + std::to_string(r.seq)};
-      break;
     }
+    if (found || records->size() < filter.limit) break;
+    filter.before_seq = records->back().seq;
   }
   cache_[cache_key] = found;
   return found;

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
-#include "base/utf8.h"
 #include "evidence/ledger.h"
+#include "evidence/record_rules.h"
 #include "orchestrator/decision_json.h"
 #include "orchestrator/explain.h"
 #include "orchestrator/orchestrate.h"
@@ -77,17 +77,8 @@ Result<registry::PackageRecord> FindPolicy(registry::Registry& store, const std:
 // JSON text; invalid UTF-8 in a model's output is replaced (U+FFFD), never a throw.
 std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
 
-// A request id is an evidence subject: at most 512 bytes of UTF-8 without control characters.
-Status CheckRequestId(std::string_view id) {
-  if (id.size() > 512) return OutOfRange("request id: more than 512 bytes");
-  TS_RETURN_IF_ERROR(base::ValidateUtf8(id).WithContext("request id"));
-  for (char c : id) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-      return InvalidArgument("request id: holds a control character");
-    }
-  }
-  return Status::Ok();
-}
+// A request id is an evidence subject: the ledger's rule, checked before anything runs.
+Status CheckRequestId(std::string_view id) { return evidence::ValidateText("request id", id); }
 
 std::string Sha256Of(std::string_view text) {
   return base::Sha256Hex(std::span<const std::uint8_t>(
@@ -117,11 +108,18 @@ struct Orchestrator::Impl {
             {"manifest_sha256", record.manifest_sha256},
             {"artifact_sha256", policy_artifact_sha256}};
   }
-  Result<AskResult> Run(std::string_view request, const AskOptions& options, std::int64_t replay_of);
+  // `plan`: a replay's recorded modules, forced again where they are still eligible.
+  Result<AskResult> Run(std::string_view request, const AskOptions& options, std::int64_t replay_of,
+                        std::vector<orchestrator::ForcedStep> plan = {});
 };
 
 Orchestrator::Orchestrator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Orchestrator::~Orchestrator() = default;
+Orchestrator::~Orchestrator() {
+  // The routers' pins go with the orchestrator (a runtime outlives it, and may open another).
+  for (const orchestrator::PreparedRouter& r : impl_->routers) {
+    if (!r.module.id.empty()) (void)impl_->runtime->Pin(r.module.key(), false);
+  }
+}
 
 const std::string& Orchestrator::policy() const { return impl_->policy_key; }
 const std::string& Orchestrator::policy_sha256() const { return impl_->record.manifest_sha256; }
@@ -178,11 +176,17 @@ Result<std::unique_ptr<Orchestrator>> Orchestrator::Open(Runtime& runtime,
   impl->routers = std::move(routers).value();
   // The routers' own modules are resident and pinned: routing never loads, and never evicts
   // the candidates it routes to.
+  std::vector<std::string> pinned;
   for (const orchestrator::PreparedRouter& r : impl->routers) {
     if (r.module.id.empty()) continue;
     const std::string key = r.module.key();
-    TS_RETURN_IF_ERROR(runtime.Activate(std::span<const std::string>(&key, 1)));
-    TS_RETURN_IF_ERROR(runtime.Pin(key, true));
+    Status st = runtime.Activate(std::span<const std::string>(&key, 1));
+    if (st.ok()) st = runtime.Pin(key, true);
+    if (!st.ok()) {
+      for (const std::string& k : pinned) (void)runtime.Pin(k, false);
+      return st.WithContext("orchestrator: router module " + key);
+    }
+    pinned.push_back(key);
   }
   return std::unique_ptr<Orchestrator>(new Orchestrator(std::move(impl)));
 }
@@ -192,12 +196,14 @@ Result<AskResult> Orchestrator::Ask(std::string_view request, const AskOptions& 
 }
 
 Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOptions& ask,
-                                          std::int64_t replay_of) {
+                                          std::int64_t replay_of,
+                                          std::vector<orchestrator::ForcedStep> plan) {
   std::lock_guard<std::mutex> lock(mu);
   const auto t0 = std::chrono::steady_clock::now();
   TS_RETURN_IF_ERROR(CheckRequestId(ask.request_id));
   orchestrator::OrchestrateOptions o;
   o.dry_run = ask.dry_run;
+  o.forced = std::move(plan);
   Result<orchestrator::Decision> decided =
       orchestrator::Orchestrate(policy, routers, *backend, *thresholds, request, o);
   const bool record_it = options.record_evidence && !ask.dry_run;
@@ -238,6 +244,7 @@ Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOpt
   out.measure = d.measure;
   out.reason = d.reason;
   out.stopped_by = d.stopped_by;
+  out.plan = d.plan;
   for (const orchestrator::StepRecord& s : d.steps) {
     out.steps.push_back({s.module, s.sha256, s.answer.text, s.answer.valid, s.accepted,
                          s.answer.confidence, s.threshold, s.verdict, s.answer.prompt_tokens,
@@ -259,42 +266,75 @@ Result<AskResult> Orchestrator::Impl::Run(std::string_view request, const AskOpt
   return out;
 }
 
+namespace {
+
+// Members of a record body read without trusting its shape (the ledger holds any JSON object).
+std::string StrOr(const Json& j, const char* key, const std::string& fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+const Json& MemberOr(const Json& j, const char* key) {
+  static const Json* const kNull = new Json();  // an immutable null, for absent members
+  if (!j.is_object()) return *kNull;
+  auto it = j.find(key);
+  return it != j.end() ? *it : *kNull;
+}
+
+// The module each step of a recorded decision ran, to be forced again by a replay.
+std::vector<orchestrator::ForcedStep> RecordedPlan(const Json& body) {
+  std::vector<orchestrator::ForcedStep> plan;
+  const Json& steps = MemberOr(body, "steps");
+  if (!steps.is_array()) return plan;
+  for (const Json& s : steps) {
+    const Json& step = MemberOr(s, "step");
+    if (!step.is_number_integer()) continue;
+    plan.push_back({StrOr(s, "route", ""), step.get<std::int32_t>(), StrOr(s, "module", "")});
+  }
+  return plan;
+}
+
+}  // namespace
+
 Result<ReplayResult> Orchestrator::Replay(std::int64_t seq) {
   TS_ASSIGN_OR_RETURN(evidence::Record rec, impl_->ledger->Get(seq));
   if (rec.kind != "decision") {
     return Status(StatusCode::kFailedPrecondition, "replay: record " + std::to_string(seq) +
                                                        " is a " + rec.kind + ", not a decision");
   }
-  Json original = Json::parse(rec.body, nullptr, /*allow_exceptions=*/false);
-  if (!original.is_object() || !original.contains("request") || !original.contains("policy") ||
-      !original["request"].contains("text") || !original["request"]["text"].is_string()) {
+  const Json original = Json::parse(rec.body, nullptr, /*allow_exceptions=*/false);
+  const Json& request = MemberOr(original, "request");
+  const Json& policy = MemberOr(original, "policy");
+  if (!MemberOr(request, "text").is_string() || !policy.is_object()) {
     return Status(StatusCode::kMalformed, "replay: record " + std::to_string(seq) +
                                               " is not a decision this runtime can read");
   }
-  if (original["policy"] != impl_->PolicyJson()) {
+  if (policy != impl_->PolicyJson()) {
     return Status(StatusCode::kFailedPrecondition,
                   "replay: record " + std::to_string(seq) + " was decided by policy " +
-                      original["policy"].value("id", "?") + "@" +
-                      original["policy"].value("version", "?") + " (manifest " +
-                      original["policy"].value("manifest_sha256", "?").substr(0, 12) +
+                      StrOr(policy, "id", "?") + "@" + StrOr(policy, "version", "?") +
+                      " (manifest " + StrOr(policy, "manifest_sha256", "?").substr(0, 12) +
                       "…), not by " + impl_->policy_key + ": open that policy to replay it");
   }
   AskOptions ask;
-  ask.request_id = original["request"].value("id", "");
+  ask.request_id = StrOr(request, "id", "");
   ReplayResult out;
   out.original = seq;
-  TS_ASSIGN_OR_RETURN(out.replayed,
-                      impl_->Run(original["request"]["text"].get<std::string>(), ask, seq));
-  Json again = Json::parse(out.replayed.decision_json, nullptr, false);
+  TS_ASSIGN_OR_RETURN(out.replayed, impl_->Run(request["text"].get<std::string>(), ask, seq,
+                                               RecordedPlan(original)));
+  const Json again = Json::parse(out.replayed.decision_json, nullptr, false);
   const Json a = orchestrator::DeterministicPart(original);
   const Json b = orchestrator::DeterministicPart(again);
   out.same_decision = a == b;
-  out.same_answer = original["outcome"]["answer"] == again["outcome"]["answer"] &&
-                    original["outcome"]["outcome"] == again["outcome"]["outcome"];
+  const Json& was_outcome = MemberOr(original, "outcome");
+  const Json& now_outcome = MemberOr(again, "outcome");
+  out.same_answer = MemberOr(was_outcome, "answer") == MemberOr(now_outcome, "answer") &&
+                    MemberOr(was_outcome, "outcome") == MemberOr(now_outcome, "outcome");
   for (const Json& op : Json::diff(a, b)) {
-    const std::string path = op.value("path", "");
-    const Json was = a.contains(Json::json_pointer(path)) ? a.at(Json::json_pointer(path)) : Json();
-    const Json now = b.contains(Json::json_pointer(path)) ? b.at(Json::json_pointer(path)) : Json();
+    const std::string path = StrOr(op, "path", "");
+    Json::json_pointer pointer(path);  // made by diff: a valid pointer
+    const Json was = a.contains(pointer) ? a.at(pointer) : Json();
+    const Json now = b.contains(pointer) ? b.at(pointer) : Json();
     out.differences.push_back(path + ": " + Dump(was) + " -> " + Dump(now));
   }
   return out;

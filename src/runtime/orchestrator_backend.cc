@@ -38,6 +38,13 @@ class Borrowed {
     if (!session.ok()) return session.status();
     Borrowed b(runtime, *session);
     if (info.ok()) b.served_by = info->id + "@" + info->version;
+    // A load that failed falls back to the known-good version: that is not the module the
+    // decision names, so the decision must not use it under this name.
+    if (b.served_by != key) {
+      return Status(StatusCode::kFailedPrecondition,
+                    "runtime: " + key + " could not be loaded; the runtime fell back to " +
+                        b.served_by);
+    }
     return b;
   }
   Borrowed(Borrowed&& other) noexcept
@@ -154,11 +161,6 @@ Result<orchestrator::SkillAnswer> RuntimeBackend::Invoke(const orchestrator::Mod
   Capture capture;
   Scoped scoped(&capture);
   TS_ASSIGN_OR_RETURN(Borrowed b, Borrowed::Open(runtime_, m.key()));
-  if (b.served_by != m.key()) {
-    return Status(StatusCode::kFailedPrecondition,
-                  "runtime: " + m.key() + " could not be loaded; the runtime fell back to " +
-                      b.served_by);
-  }
   TS_ASSIGN_OR_RETURN(SkillAnswer a, runtime_.Answer(b.session(), input));
   orchestrator::SkillAnswer out;
   out.text = std::move(a.text);

@@ -118,6 +118,12 @@ Result<LabelScores> Score(Runtime::Impl& impl, SessionState& s, const Prompt& p)
     r.scored_tokens += static_cast<std::int32_t>(c.labels[i].size());
     max = std::max(max, results[i].sum_logprob);
   }
+  const bool nan = std::any_of(r.logprobs.begin(), r.logprobs.end(),
+                               [](double lp) { return std::isnan(lp); });
+  if (nan || !std::isfinite(max)) {  // a NaN, or every label impossible: no distribution
+    return Status(StatusCode::kInternal, "runtime: " + s.manifest->id +
+                                             " gave no finite score to any of its labels");
+  }
   double sum = 0;
   for (double lp : r.logprobs) sum += std::exp(lp - max);
   for (double lp : r.logprobs) r.probabilities.push_back(std::exp(lp - max) / sum);

@@ -149,6 +149,13 @@ TEST_F(AskCommand, BadInputIsAClearErrorAndNothingIsLost) {
   EXPECT_EQ(out[1]["error"]["code"], "out_of_range");
   EXPECT_EQ(out[1]["error"]["message"], "request: 1048576 bytes, more than the 65536-byte limit");
   EXPECT_EQ(out[2]["answer"], "2021-03-05");
+  // An error outranks an abstention whatever their order.
+  const std::string late = WriteFile(
+      "late.jsonl", "{\"request\":\"tell me a joke about trains\"}\n{\"request\":\"\"}\n");
+  EXPECT_EQ(Run({"ask", "--batch", late, "--json"}).exit_code, 1);
+  const std::string early = WriteFile(
+      "early.jsonl", "{\"request\":\"\"}\n{\"request\":\"tell me a joke about trains\"}\n");
+  EXPECT_EQ(Run({"ask", "--batch", early, "--json"}).exit_code, 1);
   // A line that is not JSON refuses the whole batch before anything runs.
   const std::size_t before = EvidenceCount();
   CliRun broken = Run({"ask", "--batch", WriteFile("broken.jsonl", "{\"request\":\"x\"}\nnope\n")});

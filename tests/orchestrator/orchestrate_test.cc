@@ -319,6 +319,35 @@ TEST_F(OrchestrateTest, RouteDomainsAndOutputTypes) {
   EXPECT_EQ(d.answer, "2021-03-05");
 }
 
+TEST_F(OrchestrateTest, AReplayForcesTheRecordedModules) {
+  Decision first = Ask("date: x");
+  EXPECT_EQ(first.module, "dev.t.date@1.0.0");
+  // Residency changes: the adapter is resident and now the cheaper choice...
+  ResidencyPreview resident;
+  resident.resident = true;
+  backend_.SetResidency("dev.t.date-lora", resident);
+  policy_.load_cost_per_mb = 100;
+  backend_.calls.clear();
+  EXPECT_EQ(Ask("date: x").module, "dev.t.date-lora@1.0.0");
+  // ...but a replay runs what the decision ran.
+  backend_.calls.clear();
+  OrchestrateOptions replay;
+  replay.forced = {{"date", 1, "dev.t.date@1.0.0"}};
+  Decision again = Ask("date: x", replay);
+  EXPECT_EQ(again.module, "dev.t.date@1.0.0");
+  EXPECT_EQ(DeterministicPart(DecisionJson(again)), DeterministicPart(DecisionJson(first)));
+  // A forced module that is no longer eligible is said, and the step ranks as usual.
+  ModuleFacts gone = Module("dev.t.date", 500000, "date-normalise");
+  gone.state = "suspended";
+  gone.usable = false;
+  backend_.Add(gone);
+  again = Ask("date: x", replay);
+  EXPECT_EQ(again.module, "dev.t.date-lora@1.0.0");
+  EXPECT_NE(std::find(again.fallbacks.begin(), again.fallbacks.end(),
+                      "replay: dev.t.date@1.0.0 is not eligible now for route date step 1"),
+            again.fallbacks.end());
+}
+
 TEST_F(OrchestrateTest, DryRunInvokesNothing) {
   Decision d = Ask("date: 5th of March, 2021", {.dry_run = true});
   EXPECT_TRUE(Invoked().empty());

@@ -8,6 +8,7 @@
 #include "fake_backend.h"
 #include "orchestrator/embedding_router.h"
 #include "orchestrator/label_router.h"
+#include "orchestrator/calibration.h"
 #include "orchestrator/rule_router.h"
 #include "package/policy.h"
 
@@ -82,6 +83,13 @@ TEST(RuleRouterTest, ScoredModeWeighsAndAbstainsOnTies) {
   EXPECT_EQ(o.scores[1].first, "reverse");
 }
 
+TEST(RuleRouterTest, ATieAbstainsEvenWithoutAMargin) {
+  RouterSpec s = Rules(package::RuleMode::kScored);  // min_margin 0
+  RouterOutcome o = RouteRules(s, "reverse 12+7");
+  EXPECT_EQ(o.verdict, Verdict::kAbstain);
+  EXPECT_NE(o.reason.find("rules disagree"), std::string::npos) << o.reason;
+}
+
 TEST(RuleRouterTest, DefaultRoute) {
   RouterSpec s = Rules(package::RuleMode::kFirst);
   s.default_route = "general";
@@ -120,6 +128,17 @@ TEST(LabelRouterTest, AbstainsBelowTheThresholdOrMargin) {
   o = DecideByLabels(Classifier(), Scores({"arith", "date", "none"}, {0.55, 0.40, 0.05}), 0.5);
   EXPECT_EQ(o.verdict, Verdict::kAbstain);
   EXPECT_NE(o.reason.find("margin below 0.200"), std::string::npos) << o.reason;
+}
+
+TEST(LabelRouterTest, NotConfidentIsNeverOutOfDomain) {
+  // "none" on top but too close to "date": abstain (a later router may know), not out of domain.
+  RouterOutcome o =
+      DecideByLabels(Classifier(), Scores({"arith", "date", "none"}, {0.0, 0.45, 0.55}), 0.5);
+  EXPECT_EQ(o.verdict, Verdict::kAbstain);
+  EXPECT_NE(o.reason.find("margin below"), std::string::npos) << o.reason;
+  // A NaN probability is never confident.
+  o = DecideByLabels(Classifier(), Scores({"arith", "date"}, {NAN, 0.5}), 0.5);
+  EXPECT_NE(o.verdict, Verdict::kRoute);
 }
 
 TEST(LabelRouterTest, OutOfDomainAndUnmappedLabels) {
@@ -183,6 +202,26 @@ TEST(EmbeddingRouterTest, RefusesBadVectors) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(index.Route(std::vector<float>{NAN, 0, 0}).status().code(),
             StatusCode::kInvalidArgument);
+}
+
+TEST(CalibrationTest, ChoosesTheLowestThresholdThatReachesTheTarget) {
+  std::vector<ScoredCase> cases = {{-0.01, true, true},  {-0.02, true, true},
+                                   {-0.05, true, false}, {-0.10, true, true},
+                                   {-0.50, true, false}, {0, false, false},
+                                   {NAN, true, true}};  // a NaN score is ignored, not sorted
+  Calibration c = Calibrate(cases, 0.75);
+  EXPECT_TRUE(c.reached);
+  EXPECT_DOUBLE_EQ(c.threshold, -0.10);  // 3 of the 4 most confident are right
+  EXPECT_DOUBLE_EQ(c.coverage, 4.0 / 7.0);
+  EXPECT_DOUBLE_EQ(c.accuracy, 0.75);
+  EXPECT_DOUBLE_EQ(c.accuracy_all, 3.0 / 5.0);
+  EXPECT_EQ(c.curve.front().threshold, -0.01);
+  EXPECT_EQ(c.curve.back().threshold, -0.50);
+  c = Calibrate(cases, 1.0);
+  EXPECT_DOUBLE_EQ(c.threshold, -0.02);
+  c = Calibrate({{-0.3, true, false}}, 0.9);
+  EXPECT_FALSE(c.reached);  // nothing reaches it: only the most confident answer is accepted
+  EXPECT_FALSE(Calibrate({}, 0.9).reached);
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 // routers, or it names a package that is not installed.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -143,6 +145,23 @@ TEST_F(PolicyPackage, PacksAndInstalls) {
   EXPECT_EQ(m->primary_artifact().name, "policy.json");
   EXPECT_EQ(fixture::ReadAll(store_->BlobPath(m->primary_artifact().sha256)),
             fixture::ReadAll(dir + "/policy.json"));
+}
+
+TEST_F(PolicyPackage, AManifestChangedOnDiskIsRefusedWhenRead) {
+  Result<PackageRecord> r = store_->Show("dev.test.skills.date");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(store_->LoadManifest(*r).ok());
+  const std::string blob = store_->BlobPath(r->manifest_sha256);
+  std::vector<std::uint8_t> bytes = fixture::ReadAll(blob);
+  bytes.back() = ' ';  // still JSON, other bytes
+  ASSERT_EQ(::chmod(blob.c_str(), 0644), 0);
+  fixture::WriteAll(blob, bytes);
+  Result<package::Manifest> m = store_->LoadManifest(*r);
+  EXPECT_EQ(m.status().code(), StatusCode::kIntegrity);
+  EXPECT_NE(m.status().message().find("the stored manifest of dev.test.skills.date@1.0.0 does "
+                                      "not match its sha256"),
+            std::string::npos)
+      << m.status().message();
 }
 
 TEST_F(PolicyPackage, NamingAMissingPackageIsRefused) {

@@ -132,6 +132,34 @@ TEST_F(OrchestratorTest, CalibratedThresholdsAreSignedEvidence) {
             StatusCode::kInvalidArgument);
 }
 
+TEST_F(OrchestratorTest, OnlyTrustedCalibrationsOfTheseBytesCountAndNoneCrashes) {
+  std::unique_ptr<Runtime> rt = Open();
+  std::filesystem::create_directories(home_ + "/keys");
+  ASSERT_TRUE(key_.Save(home_ + "/keys/tester.key").ok());
+  Result<CalibrateResult> cal =
+      Calibrate(*rt, "dev.test.skills.date", {.limit = 20, .key = "tester"});
+  ASSERT_TRUE(cal.ok()) << cal.status().ToString();
+  // Anyone may append: 150 unsigned calibrations with a lax threshold, one for other bytes,
+  // one with a body of the wrong shape, one naming another version.
+  std::unique_ptr<evidence::Ledger> ledger = Ledger();
+  Json lax = {{"module", cal->module}, {"sha256", cal->sha256}, {"measure", cal->measure},
+              {"threshold", -100.0}};
+  for (int i = 0; i < 150; ++i) {
+    ASSERT_TRUE(ledger->Append("calibration", cal->module, lax.dump()).ok());
+  }
+  Json other = lax;
+  other["sha256"] = std::string(64, 'a');
+  ASSERT_TRUE(ledger->Append("calibration", cal->module, other.dump()).ok());
+  ASSERT_TRUE(ledger->Append("calibration", cal->module,
+                             R"({"sha256": 1, "threshold": "x", "signature": 7})")
+                  .ok());
+  ASSERT_TRUE(ledger->Append("calibration", "dev.test.skills.date@9.9.9", lax.dump()).ok());
+  std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
+  AskResult r = Ask(*o, "date: March 3, 2021");
+  Json body = Json::parse(r.decision_json);
+  EXPECT_EQ(body["steps"][0]["threshold_source"], "calibration #" + std::to_string(cal->evidence));
+}
+
 TEST_F(OrchestratorTest, AdaptersAnswerPerRequestOnOneBase) {
   Json policy = SkillsPolicy();
   policy["routes"]["date"]["cascade"] = {"dev.test.date-lora"};
@@ -222,7 +250,11 @@ TEST_F(OrchestratorTest, BadRequestsAreClearErrorsAndNothingIsLost) {
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidUtf8);
   r = o->Ask("convert 250 g to kg", {.request_id = "two\nlines"});  // refused before it runs
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(r.status().message(), "request id: holds a control character");
+  EXPECT_NE(r.status().message().find("request id has the control character U+000A"),
+            std::string::npos)
+      << r.status().message();
+  r = o->Ask("convert 250 g to kg", {.request_id = "c1\xc2\x85"});  // U+0085, a C1 control
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   // Each refusal is on the record, and the chain still verifies.
   std::unique_ptr<evidence::Ledger> ledger = Ledger();
   evidence::ListFilter f;

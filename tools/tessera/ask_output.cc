@@ -51,6 +51,7 @@ Json AskJson(const std::string& id, const AskResult& r, bool with_decision) {
               {"measure", OrNull(r.measure)},
               {"reason", r.reason},
               {"stopped_by", OrNull(r.stopped_by)},
+              {"plan", OrNull(r.plan)},
               {"escalations", r.steps.empty() ? 0 : static_cast<int>(r.steps.size()) - 1},
               {"steps", steps},
               {"router",

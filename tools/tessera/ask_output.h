@@ -4,7 +4,8 @@
 // `ask --json` (and each line of `ask --batch --json`):
 //   {"id", "outcome": "answered"|"abstained"|"failed"|"dry_run", "accepted", "answer"|null, "route"|null,
 //    "module"|null, "sha256"|null, "confidence"|null, "measure"|null, "reason",
-//    "stopped_by"|null, "escalations" (steps after the first),
+//    "stopped_by"|null, "plan"|null (a dry run: what would run, load, be evicted),
+//    "escalations" (steps after the first),
 //    "steps": [{"module", "sha256", "parameters", "prompt_tokens", "output_tokens", "accepted",
 //               "valid", "confidence", "threshold", "answer", "reason"}],
 //    "router": {"name"|null, "route"|null, "confidence"|null, "margin"|null, "parameters",

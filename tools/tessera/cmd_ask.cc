@@ -94,12 +94,21 @@ int AskBatch(Orchestrator& orchestrator, const AskFlags& f) {
                     r->outcome == "answered" ? r->answer.c_str() : r->reason.c_str());
       }
     }
-    if (status == 1 || worst == 0) worst = std::max(worst, status);
+    if (status == 1) {
+      worst = 1;  // an error outranks an abstention, whatever the order
+    } else if (worst == 0) {
+      worst = status;
+    }
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::fprintf(stderr, "ask: %zu of %zu requests answered with confidence, %.2f s\n", answered,
-               requests->size(), seconds);
+  if (f.dry_run) {
+    std::fprintf(stderr, "ask: %zu requests planned (a dry run: nothing ran), %.2f s\n",
+                 requests->size(), seconds);
+  } else {
+    std::fprintf(stderr, "ask: %zu of %zu requests answered with confidence, %.2f s\n", answered,
+                 requests->size(), seconds);
+  }
   return worst;
 }
 
