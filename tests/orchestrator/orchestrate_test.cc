@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "fake_backend.h"
@@ -141,6 +142,18 @@ TEST_F(OrchestrateTest, CalibratedThresholdsWin) {
   backend_.calls.clear();
   d = Ask("date: 5th of March, 2021");
   EXPECT_EQ(d.module, "dev.t.date@1.0.0");
+}
+
+TEST_F(OrchestrateTest, TheClassifierAbstainsBelowItsCalibratedThreshold) {
+  // The router's calibration is on the log of its label probability: log(0.95).
+  thresholds_.by_id["dev.t.router"] = {std::log(0.95), "calibration #3"};
+  Decision d = Ask("date: 5th of March, 2021");  // p(date) = 0.9 < 0.95
+  ASSERT_EQ(d.routers.size(), 2u);
+  EXPECT_EQ(d.routers[1].verdict, Verdict::kAbstain);
+  EXPECT_NEAR(d.routers[1].threshold, 0.95, 1e-12);
+  EXPECT_EQ(d.reason, "no router was confident enough to choose a route");
+  backend_.SetScores("dev.t.router", Scores({"arith", "date", "none"}, {0.01, 0.98, 0.01}));
+  EXPECT_EQ(Ask("date: 5th of March, 2021").route, "date");
 }
 
 TEST_F(OrchestrateTest, AbstainsAndFallsBack) {
