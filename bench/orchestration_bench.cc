@@ -9,6 +9,7 @@
 //   - adapter switch: a request for one resident adapter after a request for another on the
 //     same base (acquire, open a session, close; no generation), against the engine's own
 //     Session::SetAdapters (engine_session_bench);
+//     its two halves: acquiring the resident module, and opening and closing a session on it;
 //   - a whole Ask (routing + one cascade step + evidence append) with every module resident.
 //   scripts/bench-orchestration   (builds the store, runs this and the evidence benchmark)
 #include <benchmark/benchmark.h>
@@ -163,6 +164,30 @@ void BM_AdapterSwitch(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_AdapterSwitch)->Unit(benchmark::kMicrosecond);
+
+// The two halves of a switch: acquiring a resident module (a registry lookup and a lease), and
+// a session opened and closed on a module already leased.
+void BM_AcquireResident(benchmark::State& state) {
+  if (!Ready(state)) return;
+  Runtime& rt = *Shared().runtime;
+  for (auto _ : state) {
+    Result<ModuleHandle> m = rt.Acquire("dev.tessera.adapters.date");
+    (void)rt.Release(*m);
+  }
+}
+BENCHMARK(BM_AcquireResident)->Unit(benchmark::kMicrosecond);
+
+void BM_SessionOpenClose(benchmark::State& state) {
+  if (!Ready(state)) return;
+  Runtime& rt = *Shared().runtime;
+  Result<ModuleHandle> m = rt.Acquire("dev.tessera.adapters.date");
+  for (auto _ : state) {
+    Result<SessionHandle> s = rt.OpenSession(*m);
+    (void)rt.CloseSession(*s);
+  }
+  (void)rt.Release(*m);
+}
+BENCHMARK(BM_SessionOpenClose)->Unit(benchmark::kMicrosecond);
 
 void BM_AskResident(benchmark::State& state) {
   if (!Ready(state)) return;

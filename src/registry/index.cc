@@ -205,9 +205,13 @@ Result<std::vector<PackageRecord>> Index::Query(const std::string& where,
     }
   }
   if (out.empty()) return out;
-  // Artifacts and dependencies in one query each, not one per package.
+  // Artifacts and dependencies in one query each, not one per package, and only of the
+  // packages found (a lookup of one version reads its own rows, not every package's).
+  const std::string of_found = " WHERE (id, version) IN (SELECT id, version FROM packages " +
+                               where + ") ORDER BY rowid";
   TS_ASSIGN_OR_RETURN(Stmt a, db_->Prepare("SELECT id, version, name, role, media_type, size, "
-                                           "sha256 FROM artifacts ORDER BY rowid"));
+                                           "sha256 FROM artifacts" + of_found));
+  for (std::size_t i = 0; i < args.size(); ++i) a.Bind(static_cast<int>(i + 1), args[i]);
   while (true) {
     TS_ASSIGN_OR_RETURN(bool row, a.Step());
     if (!row) break;
@@ -217,7 +221,8 @@ Result<std::vector<PackageRecord>> Index::Query(const std::string& where,
         {a.Text(2), a.Text(3), a.Text(4), static_cast<std::uint64_t>(a.Int(5)), a.Text(6)});
   }
   TS_ASSIGN_OR_RETURN(Stmt d, db_->Prepare("SELECT id, version, kind, dep_id, range FROM "
-                                           "dependencies ORDER BY rowid"));
+                                           "dependencies" + of_found));
+  for (std::size_t i = 0; i < args.size(); ++i) d.Bind(static_cast<int>(i + 1), args[i]);
   while (true) {
     TS_ASSIGN_OR_RETURN(bool row, d.Step());
     if (!row) break;
@@ -229,6 +234,19 @@ Result<std::vector<PackageRecord>> Index::Query(const std::string& where,
 }
 
 Result<std::vector<PackageRecord>> Index::ListPackages() { return Query("ORDER BY id", {}); }
+
+Result<std::int64_t> Index::DataVersion() {
+  if (data_version_ == nullptr) {
+    TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("PRAGMA data_version"));
+    data_version_ = std::make_unique<Stmt>(std::move(s));
+  }
+  data_version_->Reset();
+  TS_ASSIGN_OR_RETURN(bool row, data_version_->Step());
+  if (!row) return Internal("registry: PRAGMA data_version returned no row");
+  const std::int64_t v = data_version_->Int(0);
+  data_version_->Reset();
+  return v;
+}
 
 Result<std::optional<PackageRecord>> Index::GetPackage(const std::string& id,
                                                        const std::string& version) {

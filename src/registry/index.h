@@ -41,6 +41,9 @@ class Index {
 
   // Every package version, artifacts and dependencies included.
   Result<std::vector<PackageRecord>> ListPackages();
+  // SQLite's data_version: it changes when another connection commits a change to the store
+  // (this connection's own writes do not change it). One prepared statement, reused.
+  Result<std::int64_t> DataVersion();
   Result<std::optional<PackageRecord>> GetPackage(const std::string& id,
                                                   const std::string& version);
   // Every version of one id (any state).
@@ -70,6 +73,7 @@ class Index {
   Result<std::vector<PackageRecord>> Query(const std::string& where,
                                            const std::vector<std::string>& args);
   std::unique_ptr<Db> db_;
+  std::unique_ptr<Stmt> data_version_;  // prepared once; destroyed before db_
 };
 
 // Words joined by single spaces, and back (capabilities, prefixes, licences hold no spaces).

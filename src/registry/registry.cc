@@ -114,6 +114,8 @@ Result<PackageRecord> Registry::Resolve(const std::string& id, const std::string
   return *best;
 }
 
+Result<std::int64_t> Registry::DataVersion() { return index_->DataVersion(); }
+
 Result<PackageRecord> Registry::Show(const std::string& id, const std::string& version) {
   return Resolve(id, version);
 }

@@ -108,6 +108,10 @@ class Registry {
   Result<InstallResult> Install(const std::string& package_file);
 
   Result<std::vector<PackageRecord>> List();
+  // A number that changes whenever another connection (another process, or another Registry
+  // object) commits a change to this store: what a reader caches from the index stays valid
+  // while it does not change and this Registry object writes nothing itself.
+  Result<std::int64_t> DataVersion();
   // `version` empty: the current version (the highest usable, else the highest installed).
   Result<PackageRecord> Show(const std::string& id, const std::string& version = "");
   // The manifest blob, checked against the record's manifest_sha256 (kIntegrity: changed on

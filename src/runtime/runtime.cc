@@ -136,6 +136,12 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
   runtime::PackageInfo p;
   {
     std::lock_guard<std::mutex> lock(registry_mu);
+    TS_ASSIGN_OR_RETURN(const std::int64_t data_version, registry->DataVersion());
+    const std::string reference(ref);
+    if (auto it = recent.find(reference);
+        it != recent.end() && it->second.data_version == data_version) {
+      return it->second.package;  // nothing in the store changed since it was resolved
+    }
     TS_ASSIGN_OR_RETURN(registry::PackageRecord r, registry->Show(id, version));
     if (!registry::IsUsable(r.state)) {
       return Status(StatusCode::kFailedPrecondition, "runtime: " + r.id + "@" + r.version + " is " +
@@ -147,6 +153,7 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
     const std::string key = r.id + "@" + r.version;
     if (auto it = resolved.find(key);
         it != resolved.end() && it->second.manifest_sha256 == r.manifest_sha256) {
+      recent[reference] = {data_version, it->second.package};
       return it->second.package;
     }
     TS_ASSIGN_OR_RETURN(package::Manifest m, registry->LoadManifest(r));
@@ -185,6 +192,7 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
     p.manifest = std::make_shared<const package::Manifest>(std::move(m));
     loader->Register(p);
     resolved[key] = {r.manifest_sha256, p};
+    recent[reference] = {data_version, p};
   }
   return p;
 }
@@ -212,6 +220,7 @@ Result<std::shared_ptr<ModuleLeaseState>> Runtime::Impl::Lease(const runtime::Pa
   if (fallback.empty() || fallback == package.info.version) return lease.status();
   {
     std::lock_guard<std::mutex> lock(registry_mu);
+    recent.clear();  // this connection's own write: data_version does not show it
     TS_RETURN_IF_ERROR(registry->Suspend(package.info.id, package.info.version,
                                          "runtime: " + lease.status().message()));
   }

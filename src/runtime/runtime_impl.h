@@ -77,6 +77,14 @@ struct Runtime::Impl {
     runtime::PackageInfo package;
   };
   std::map<std::string, Resolved> resolved;
+  // What each reference ("id" or "id@version") resolved to, and the registry's data version
+  // then: reused while no other connection has changed the store (a resident module's
+  // acquire then costs no index query). Cleared when this runtime writes to the registry.
+  struct Recent {
+    std::int64_t data_version = 0;
+    runtime::PackageInfo package;
+  };
+  std::map<std::string, Recent> recent;
   std::unique_ptr<runtime::ModuleLoader> loader;
   std::unique_ptr<resident::ResidentSet> set;
   std::unique_ptr<runtime::StateSync> sync;

@@ -51,7 +51,10 @@ void StateSync::MarkMeasured(const std::string& key) {
 
 void StateSync::Flush() {
   std::unique_lock<std::mutex> lock(mu_);
+  ++flushing_;  // cuts the worker's settling short
+  cv_.notify_all();
   cv_.wait(lock, [&] { return !changed_ && measured_.empty() && !busy_; });
+  --flushing_;
 }
 
 std::string StateSync::last_error() const {
@@ -64,6 +67,11 @@ void StateSync::Run() {
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || changed_ || !measured_.empty(); });
     if (!changed_ && measured_.empty()) return;  // stop_
+    // Let a burst of changes settle (a request's lease and release come in pairs), so that a
+    // stream of requests publishes a few times a second rather than twice per request.
+    if (changed_ && measured_.empty()) {
+      cv_.wait_for(lock, kSettle, [&] { return stop_ || flushing_ > 0; });
+    }
     const bool changed = changed_;
     changed_ = false;
     std::set<std::string> measured;

@@ -269,6 +269,26 @@ TEST_F(RuntimeTest, UnknownAndUnusablePackagesAreNamed) {
   EXPECT_NE(m.status().message().find("suspended"), std::string::npos);
 }
 
+TEST_F(RuntimeTest, AChangeByAnotherProcessIsSeenByTheNextAcquire) {
+  std::unique_ptr<Runtime> rt = Open();
+  Result<ModuleHandle> m = rt->Acquire("dev.test.skills.date");  // resolved, and remembered
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(rt->Release(*m).ok());
+  {
+    Result<std::unique_ptr<registry::Registry>> store = registry::Registry::Open(home_);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Suspend("dev.test.skills.date", "", "test").ok());
+  }
+  EXPECT_EQ(rt->Acquire("dev.test.skills.date").status().code(), StatusCode::kFailedPrecondition);
+  {
+    Result<std::unique_ptr<registry::Registry>> store = registry::Registry::Open(home_);
+    ASSERT_TRUE((*store)->Resume("dev.test.skills.date", "", "test").ok());
+  }
+  m = rt->Acquire("dev.test.skills.date");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  ASSERT_TRUE(rt->Release(*m).ok());
+}
+
 TEST_F(RuntimeTest, AFailedUpgradeFallsBackToTheKnownGoodVersion) {
   // 1.1.0 of the date skill declares 1.0.0 known good; its weights (other bytes) are then
   // damaged on disk, so its load fails the integrity check.
