@@ -65,6 +65,7 @@ struct SkillAnswer {
   std::vector<std::string> evicted;
   double load_seconds = 0;
   std::uint64_t loaded_bytes = 0;
+  std::uint64_t evicted_bytes = 0;  // host bytes the evictions freed
 };
 
 // A classifier's scores over its labels.

@@ -82,6 +82,7 @@ Json DecisionJson(const Decision& d) {
                           {"chosen_because", s.chosen_because},
                           {"loaded", s.answer.loaded},
                           {"evicted", s.answer.evicted},
+                          {"evicted_bytes", s.answer.evicted_bytes},
                           {"load_seconds", s.answer.load_seconds},
                           {"loaded_bytes", s.answer.loaded_bytes}});
   }

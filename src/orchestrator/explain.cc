@@ -90,7 +90,8 @@ void Steps(const Decision& d, std::string& out) {
            (s.accepted ? "accepted" : "rejected") + "\n";
     if (!a.loaded.empty() || !a.evicted.empty()) {
       out += "      loaded " + Join(a.loaded, "nothing") + " (" + Mb(a.loaded_bytes) + ", " +
-             Seconds(a.load_seconds) + "); evicted " + Join(a.evicted, "nothing") + "\n";
+             Seconds(a.load_seconds) + "); evicted " + Join(a.evicted, "nothing") +
+             (a.evicted.empty() ? "" : " (" + Mb(a.evicted_bytes) + ")") + "\n";
     }
   }
 }

@@ -14,6 +14,7 @@ struct Capture {
   std::vector<std::string> loaded;
   std::vector<std::string> evicted;
   double load_seconds = 0;
+  std::uint64_t evicted_bytes = 0;
 };
 
 thread_local Capture* t_capture = nullptr;
@@ -76,6 +77,7 @@ void CaptureEvent(const RuntimeEvent& e) {
     c->load_seconds += e.seconds;
   } else if (e.kind == RuntimeEventKind::kEvicted) {
     c->evicted.push_back(e.module);
+    c->evicted_bytes += e.host_bytes;
   } else if (e.kind == RuntimeEventKind::kRolledBack) {
     c->loaded.push_back("fallback: " + e.detail);
   }
@@ -176,6 +178,7 @@ Result<orchestrator::SkillAnswer> RuntimeBackend::Invoke(const orchestrator::Mod
   out.min_margin = a.min_margin;
   out.seconds = a.seconds;
   out.loaded_bytes = capture.loaded.empty() ? 0 : load_bytes;
+  out.evicted_bytes = capture.evicted_bytes;
   out.loaded = std::move(capture.loaded);
   out.evicted = std::move(capture.evicted);
   out.load_seconds = capture.load_seconds;

@@ -70,6 +70,22 @@ TEST_F(OrchestratorTest, RoutesAnswersAndRecordsEvidence) {
   EXPECT_TRUE(pinned);
 }
 
+TEST_F(OrchestratorTest, EvictionsAreEvidence) {
+  RuntimeBudgets budgets;
+  budgets.max_active = 2;  // the pinned router and one skill
+  std::unique_ptr<Runtime> rt = Open(budgets);
+  std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
+  ASSERT_EQ(Ask(*o, "convert 250 g to kg").module, "dev.test.skills.unit@1.0.0");
+  AskResult r = Ask(*o, "review: the staff were friendly");
+  EXPECT_EQ(r.module, "dev.test.skills.sentiment@1.0.0");
+  Json step = Json::parse(r.decision_json)["observed"]["steps"][0];
+  EXPECT_EQ(step["loaded"], Json::array({"dev.test.skills.sentiment@1.0.0"}));
+  EXPECT_EQ(step["evicted"], Json::array({"dev.test.skills.unit@1.0.0"}));
+  EXPECT_GT(step["evicted_bytes"].get<std::uint64_t>(), 0u);
+  EXPECT_NE(r.explanation.find("evicted dev.test.skills.unit@1.0.0 ("), std::string::npos)
+      << r.explanation;
+}
+
 TEST_F(OrchestratorTest, AbstainsOutOfDomain) {
   std::unique_ptr<Runtime> rt = Open();
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
