@@ -90,26 +90,7 @@ Result<RouterOutcome> EmbeddingIndex::Route(std::span<const float> query) const 
                            exemplars_[order[first_seen[label]]].text.substr(0, 60) +
                            "\", cosine " + Fixed(out.confidence) + ", margin " +
                            Fixed(out.margin) + ")";
-  const bool abstained = std::find(spec_.abstain_labels.begin(), spec_.abstain_labels.end(),
-                                   label) != spec_.abstain_labels.end();
-  const auto mapped = spec_.labels.find(label);
-  if (!(out.confidence >= spec_.threshold)) {
-    out.verdict = Verdict::kAbstain;
-    out.reason = said + ": below the threshold " + Fixed(spec_.threshold);
-  } else if (!(out.margin >= spec_.min_margin)) {
-    out.verdict = Verdict::kAbstain;
-    out.reason = said + ": margin below " + Fixed(spec_.min_margin);
-  } else if (abstained) {
-    out.verdict = Verdict::kOutOfDomain;
-    out.reason = said + ": out of domain";
-  } else if (mapped == spec_.labels.end()) {
-    out.verdict = Verdict::kAbstain;
-    out.reason = said + ": the policy maps this label to no route";
-  } else {
-    out.verdict = Verdict::kRoute;
-    out.route = mapped->second;
-    out.reason = said + " routes to " + out.route;
-  }
+  DecideOnLabel(spec_, spec_.threshold, said, out);
   return out;
 }
 

@@ -29,11 +29,17 @@ RouterOutcome DecideByLabels(const package::RouterSpec& spec, const LabelScores&
   out.label = label;
   out.confidence = p;
   out.margin = p - (out.scores.size() > 1 ? out.scores[1].second : 0.0);
+  DecideOnLabel(spec, threshold,
+                "label \"" + label + "\" p=" + Fixed(p) + ", margin " + Fixed(out.margin), out);
+  return out;
+}
+
+void DecideOnLabel(const package::RouterSpec& spec, double threshold, const std::string& said,
+                   RouterOutcome& out) {
   const bool abstained = std::find(spec.abstain_labels.begin(), spec.abstain_labels.end(),
-                                   label) != spec.abstain_labels.end();
-  const auto mapped = spec.labels.find(label);
-  const std::string said = "label \"" + label + "\" p=" + Fixed(p) + ", margin " + Fixed(out.margin);
-  if (!(p >= threshold)) {  // NaN: never confident
+                                   out.label) != spec.abstain_labels.end();
+  const auto mapped = spec.labels.find(out.label);
+  if (!(out.confidence >= threshold)) {  // NaN: never confident
     out.verdict = Verdict::kAbstain;
     out.reason = said + ": below the threshold " + Fixed(threshold);
   } else if (!(out.margin >= spec.min_margin)) {
@@ -50,7 +56,6 @@ RouterOutcome DecideByLabels(const package::RouterSpec& spec, const LabelScores&
     out.route = mapped->second;
     out.reason = said + " routes to " + out.route;
   }
-  return out;
 }
 
 }  // namespace tessera::orchestrator

@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "package/policy.h"
+
 namespace tessera::orchestrator {
 
 enum class Verdict : std::uint8_t {
@@ -39,6 +41,13 @@ struct RouterOutcome {
   std::uint64_t parameters = 0;    // of its model
   double seconds = 0;
 };
+
+// The verdict of a model router (classifier or embedding) on its winning label, in `out`
+// (out.label, out.confidence and out.margin set): below `threshold` or `spec.min_margin`
+// (NaN included): abstain; an abstained label: out of domain; a label the policy maps to no
+// route: abstain; else that route. `said` starts the reason.
+void DecideOnLabel(const package::RouterSpec& spec, double threshold, const std::string& said,
+                   RouterOutcome& out);
 
 }  // namespace tessera::orchestrator
 
