@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "run_cli.h"
+#include "held_child.h"
 #include "tessera/runtime.h"
 
 namespace tessera {
@@ -61,53 +62,19 @@ class LiveStatesCli : public ::testing::Test {
 };
 
 // A forked child holding `ref` in a runtime (a lease, so active) until it is killed.
-class Holder {
+class Holder : public tessera::testing::HeldChild {
  public:
-  Holder(const std::string& home, const std::string& ref) {
-    int ready[2], hold[2];
-    if (::pipe(ready) != 0 || ::pipe(hold) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      ::close(hold[1]);
-      RuntimeOptions o;
-      o.home = home;
-      o.n_threads = 1;
-      char ok = 0;
-      Result<std::unique_ptr<Runtime>> rt = Runtime::Open(std::move(o));
-      if (rt.ok() && (*rt)->Acquire(ref).ok()) {
-        (void)(*rt)->Report();  // flushes the live file
-        ok = 1;
-      }
-      (void)!::write(ready[1], &ok, 1);
-      char c;
-      (void)!::read(hold[0], &c, 1);  // returns when the parent ends; normally killed first
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(hold[0]);
-    hold_ = hold[1];
-    char ok = 0;
-    ready_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == 1;
-    ::close(ready[0]);
-  }
-  ~Holder() {
-    if (pid_ > 0) Kill();
-    if (hold_ >= 0) ::close(hold_);
-  }
-  void Kill() {
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int hold_ = -1;
-  bool ready_ = false;
+  Holder(const std::string& home, const std::string& ref)
+      : HeldChild([&] {
+          RuntimeOptions o;
+          o.home = home;
+          o.n_threads = 1;
+          Result<std::unique_ptr<Runtime>> rt = Runtime::Open(std::move(o));
+          if (!rt.ok() || !(*rt)->Acquire(ref).ok()) return false;
+          (void)(*rt)->Report();  // flushes the live file
+          (void)rt->release();    // held until the child is killed
+          return true;
+        }) {}
 };
 
 nlohmann::json ParseOutput(const CliRun& r) {

@@ -15,6 +15,7 @@
 #include <fstream>
 
 #include "registry_fixture.h"
+#include "held_child.h"
 
 namespace tessera::registry {
 namespace {
@@ -39,50 +40,16 @@ void WriteText(const std::string& path, const std::string& text) {
 }
 
 // A forked child that publishes `modules` in its own live file, tells the parent, and waits
-// until it is killed. The child touches nothing the parent owns and leaves by _exit.
-class LiveChild {
+// until it is killed.
+class LiveChild : public tessera::testing::HeldChild {
  public:
-  LiveChild(const std::string& home, const Published& modules) {
-    int ready[2], hold[2];
-    if (::pipe(ready) != 0 || ::pipe(hold) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      ::close(hold[1]);
-      char ok = 0;
-      Result<std::unique_ptr<LiveStateFile>> file = LiveStateFile::Create(home);
-      if (file.ok() && (*file)->Publish(modules).ok()) ok = 1;
-      (void)!::write(ready[1], &ok, 1);
-      char c;
-      (void)!::read(hold[0], &c, 1);  // returns when the parent ends; normally killed first
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(hold[0]);
-    hold_ = hold[1];
-    char ok = 0;
-    ready_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == 1;
-    ::close(ready[0]);
-  }
-  ~LiveChild() {
-    if (pid_ > 0) Kill(SIGKILL);
-    if (hold_ >= 0) ::close(hold_);
-  }
-  // Sends `signal` and waits for the child; true if the signal ended it.
-  bool Kill(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    const bool waited = ::waitpid(pid_, &status, 0) == pid_;
-    pid_ = -1;
-    return waited && WIFSIGNALED(status) && WTERMSIG(status) == signal;
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int hold_ = -1;
-  bool ready_ = false;
+  LiveChild(const std::string& home, const Published& modules)
+      : HeldChild([&] {
+          Result<std::unique_ptr<LiveStateFile>> file = LiveStateFile::Create(home);
+          if (!file.ok() || !(*file)->Publish(modules).ok()) return false;
+          (void)file->release();  // its lock is held until the child is killed
+          return true;
+        }) {}
 };
 
 class LiveStates : public ::testing::Test {

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "runtime_fixture.h"
+#include "held_child.h"
 
 namespace tessera::testing {
 namespace {
@@ -16,60 +17,22 @@ namespace {
 constexpr const char* kDate = "dev.test.skills.date";
 
 // A forked child that opens a runtime on `home`, acquires `ref`, opens a session on it, waits
-// for its live file to say so, tells the parent, and then waits until it is killed. It leaves
-// by _exit, never through the parent's test code.
-class RuntimeChild {
+// for its live file to say so, tells the parent, and then waits until it is killed.
+class RuntimeChild : public tessera::testing::HeldChild {
  public:
-  RuntimeChild(const std::string& home, const std::string& ref) {
-    int ready[2], hold[2];
-    if (::pipe(ready) != 0 || ::pipe(hold) != 0) return;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::close(ready[0]);
-      ::close(hold[1]);
-      RuntimeOptions o;
-      o.home = home;
-      o.n_threads = 1;
-      char ok = 0;
-      Result<std::unique_ptr<Runtime>> rt = Runtime::Open(std::move(o));
-      if (rt.ok()) {
-        Result<ModuleHandle> m = (*rt)->Acquire(ref);
-        if (m.ok() && (*rt)->OpenSession(*m).ok()) {
+  RuntimeChild(const std::string& home, const std::string& ref)
+      : HeldChild([&] {
+          RuntimeOptions o;
+          o.home = home;
+          o.n_threads = 1;
+          Result<std::unique_ptr<Runtime>> rt = Runtime::Open(std::move(o));
+          if (!rt.ok()) return false;
+          Result<ModuleHandle> m = (*rt)->Acquire(ref);
+          if (!m.ok() || !(*rt)->OpenSession(*m).ok()) return false;
           (void)(*rt)->Report();  // flushes the live file
-          ok = 1;
-        }
-      }
-      (void)!::write(ready[1], &ok, 1);
-      char c;
-      (void)!::read(hold[0], &c, 1);  // returns when the parent ends; normally killed first
-      ::_exit(0);
-    }
-    ::close(ready[1]);
-    ::close(hold[0]);
-    hold_ = hold[1];
-    char ok = 0;
-    ready_ = pid_ > 0 && ::read(ready[0], &ok, 1) == 1 && ok == 1;
-    ::close(ready[0]);
-  }
-  ~RuntimeChild() {
-    if (pid_ > 0) Kill(SIGKILL);
-    if (hold_ >= 0) ::close(hold_);
-  }
-  // Sends `signal` and waits for the child; true if the signal ended it.
-  bool Kill(int signal) {
-    ::kill(pid_, signal);
-    int status = 0;
-    const bool waited = ::waitpid(pid_, &status, 0) == pid_;
-    pid_ = -1;
-    return waited && WIFSIGNALED(status) && WTERMSIG(status) == signal;
-  }
-  bool ready() const { return ready_; }
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int hold_ = -1;
-  bool ready_ = false;
+          (void)rt->release();    // held until the child is killed
+          return true;
+        }) {}
 };
 
 // Every transition of every package, one line each.
