@@ -14,22 +14,10 @@
 namespace tessera::engine_test {
 namespace {
 
-class EmbedTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    path_ = new std::string(WriteTestModel("embed"));
-    model_ = OpenModel(*path_).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::remove(path_->c_str());
-    delete path_;
-  }
-  static std::string* path_;
-  static Model* model_;
+class EmbedTest : public SharedModelTest<EmbedTest> {
+ public:
+  static constexpr const char* kModelName = "embed";
 };
-std::string* EmbedTest::path_ = nullptr;
-Model* EmbedTest::model_ = nullptr;
 
 // 100 ids: two prefill batches of the session (64).
 std::vector<std::int32_t> LongIds() {

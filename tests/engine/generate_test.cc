@@ -17,22 +17,10 @@
 namespace tessera::engine_test {
 namespace {
 
-class GenerateTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    path_ = new std::string(WriteTestModel("generate"));
-    model_ = OpenModel(*path_).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::remove(path_->c_str());
-    delete path_;
-  }
-  static std::string* path_;
-  static Model* model_;
+class GenerateTest : public SharedModelTest<GenerateTest> {
+ public:
+  static constexpr const char* kModelName = "generate";
 };
-std::string* GenerateTest::path_ = nullptr;
-Model* GenerateTest::model_ = nullptr;
 
 TEST_F(GenerateTest, ReportsModelFacts) {
   ASSERT_NE(model_, nullptr);

@@ -16,22 +16,10 @@
 namespace tessera::engine_test {
 namespace {
 
-class ScoreChoicesTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    path_ = new std::string(WriteTestModel("score_choices"));
-    model_ = OpenModel(*path_).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::remove(path_->c_str());
-    delete path_;
-  }
-  static std::string* path_;
-  static Model* model_;
+class ScoreChoicesTest : public SharedModelTest<ScoreChoicesTest> {
+ public:
+  static constexpr const char* kModelName = "score_choices";
 };
-std::string* ScoreChoicesTest::path_ = nullptr;
-Model* ScoreChoicesTest::model_ = nullptr;
 
 // `got` equals `want` within 1e-5 per token log-probability, and in fact bit for bit.
 void ExpectSameScore(const ScoreResult& got, const ScoreResult& want, const std::string& what) {

@@ -12,22 +12,10 @@
 namespace tessera::engine_test {
 namespace {
 
-class ScoreTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    path_ = new std::string(WriteTestModel("score"));
-    model_ = OpenModel(*path_).release();
-  }
-  static void TearDownTestSuite() {
-    delete model_;
-    std::remove(path_->c_str());
-    delete path_;
-  }
-  static std::string* path_;
-  static Model* model_;
+class ScoreTest : public SharedModelTest<ScoreTest> {
+ public:
+  static constexpr const char* kModelName = "score";
 };
-std::string* ScoreTest::path_ = nullptr;
-Model* ScoreTest::model_ = nullptr;
 
 // Generates `n` tokens with `options` and checks that Score reports the same log-probabilities
 // and alternatives for them.

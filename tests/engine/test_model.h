@@ -91,6 +91,30 @@ inline std::vector<std::int32_t> Ids(const GenerateResult& r) {
   return ids;
 }
 
+// A suite that shares one TestSpec() model, written and opened once per test binary:
+//   class ScoreTest : public SharedModelTest<ScoreTest> {
+//    public:
+//     static constexpr const char* kModelName = "score";  // the temp file's name
+//   };
+// Tests use the static members path_ and model_.
+template <typename Suite>
+class SharedModelTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    path_ = new std::string(WriteTestModel(Suite::kModelName));
+    model_ = OpenModel(*path_).release();
+  }
+  static void TearDownTestSuite() {
+    delete model_;
+    std::remove(path_->c_str());
+    delete path_;
+    model_ = nullptr;
+    path_ = nullptr;
+  }
+  static inline std::string* path_ = nullptr;
+  static inline Model* model_ = nullptr;
+};
+
 }  // namespace tessera::engine_test
 
 #endif  // TESSERA_TESTS_ENGINE_TEST_MODEL_H_
