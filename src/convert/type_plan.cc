@@ -1,5 +1,7 @@
 #include "convert/type_plan.h"
 
+#include "base/ascii.h"
+
 namespace tessera::convert {
 namespace {
 
@@ -14,12 +16,6 @@ constexpr TypeTarget kTargets[] = {
     {"q6_k", DType::kQ6_K, false, 18},  {"q4_k_m", DType::kQ4_K, true, 15},
     {"q5_k_m", DType::kQ5_K, true, 17},
 };
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-  return out;
-}
 
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -70,7 +66,7 @@ std::string ValidTypeTargets() {
 }
 
 Result<TypeTarget> ParseTypeTarget(std::string_view context, std::string_view name) {
-  const std::string lower = Lower(name);
+  const std::string lower = base::AsciiLower(name);
   for (const TypeTarget& t : kTargets) {
     if (t.name == lower) return t;
   }

@@ -3,20 +3,12 @@
 #include <cstdio>
 #include <string>
 
-#include "orchestrator/routing.h"
+#include "base/ascii.h"
 #include "orchestrator/format.h"
+#include "orchestrator/routing.h"
 
 namespace tessera::orchestrator {
 namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
 
 // Why `m` may not serve `route` under `policy`, or "" when it may (before residency).
 std::string Exclusion(const package::Policy& policy, const package::RouteSpec& route,
@@ -28,7 +20,7 @@ std::string Exclusion(const package::Policy& policy, const package::RouteSpec& r
   }
   if (!policy.licenses.empty() &&
       std::none_of(policy.licenses.begin(), policy.licenses.end(),
-                   [&](const std::string& l) { return EqualsIgnoringCase(l, m.license); })) {
+                   [&](const std::string& l) { return base::EqualsIgnoringAsciiCase(l, m.license); })) {
     return "licence " + m.license + " is not allowed by the policy";
   }
   for (const std::string& cap : route.capabilities) {

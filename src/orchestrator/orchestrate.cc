@@ -1,14 +1,15 @@
 // The request's path through the policy (orchestrate.h): routing, then the cascade.
 #include "orchestrator/orchestrate.h"
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <optional>
 #include <string>
 
+#include "base/ascii.h"
+#include "orchestrator/format.h"
 #include "orchestrator/routing.h"
 #include "package/safe_regex.h"
-#include "orchestrator/format.h"
 
 namespace tessera::orchestrator {
 namespace {
@@ -81,10 +82,7 @@ bool RunRoute(const package::Policy& policy, const package::RouteSpec& route, Ba
   const bool dry_run = options.dry_run;
   const package::CascadeLimits& limits = policy.cascade;
   if (!route.input_pattern.empty()) {
-    std::string lowered = request;
-    for (char& c : lowered) {
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
+    const std::string lowered = base::AsciiLower(request);
     Result<package::SafeRegex> domain = package::SafeRegex::Compile(route.input_pattern);
     if (!domain.ok() || !domain->Search(lowered)) {
       d.fallbacks.push_back("route " + route.name + ": the request does not match its " +

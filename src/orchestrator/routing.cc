@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "base/ascii.h"
 #include "base/utf8.h"
 #include "orchestrator/label_router.h"
 #include "orchestrator/orchestrate.h"
@@ -10,13 +11,6 @@
 
 namespace tessera::orchestrator {
 namespace {
-
-std::string Trim(std::string_view s) {
-  const std::size_t a = s.find_first_not_of(" \t\r\n\v\f");
-  if (a == std::string_view::npos) return "";
-  const std::size_t b = s.find_last_not_of(" \t\r\n\v\f");
-  return std::string(s.substr(a, b - a + 1));
-}
 
 std::string StatusText(const Status& s) { return std::string(CodeName(s.code())) + ": " + s.message(); }
 
@@ -28,7 +22,7 @@ Result<std::string> ValidateRequest(std::string_view request) {
                       std::to_string(kMaxRequestBytes) + "-byte limit");
   }
   TS_RETURN_IF_ERROR(base::ValidateUtf8(request).WithContext("request"));
-  std::string trimmed = Trim(request);
+  std::string trimmed(base::TrimAsciiSpace(request));
   if (trimmed.empty()) return InvalidArgument("request: is empty");
   return trimmed;
 }

@@ -4,17 +4,10 @@
 #include <map>
 #include <string>
 
+#include "base/ascii.h"
 
 namespace tessera::orchestrator {
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 bool IsWordByte(char c) {
   const auto u = static_cast<unsigned char>(c);
@@ -64,7 +57,7 @@ Result<RuleRouter> RuleRouter::Compile(const package::RouterSpec& spec) {
     CompiledRule c;
     c.index = i;
     for (const std::string& k : rule.keywords) {
-      c.keywords.push_back(spec.case_sensitive ? k : Lower(k));
+      c.keywords.push_back(spec.case_sensitive ? k : base::AsciiLower(k));
     }
     for (const std::string& p : rule.patterns) {
       TS_ASSIGN_OR_RETURN(package::SafeRegex re, package::SafeRegex::Compile(p));
@@ -103,7 +96,7 @@ RouterOutcome RuleRouter::Route(std::string_view request) const {
   out.router = spec_.name;
   out.type = "rules";
   out.threshold = spec_.min_margin;
-  const std::string lowered = spec_.case_sensitive ? std::string() : Lower(request);
+  const std::string lowered = spec_.case_sensitive ? std::string() : base::AsciiLower(request);
   const std::string_view text = spec_.case_sensitive ? request : std::string_view(lowered);
   const std::size_t chars = CodePoints(request);
   std::map<std::string, double> weight;  // by route

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 
+#include "base/ascii.h"
 #include "package/signature_envelope.h"
 
 namespace tessera::registry {
@@ -98,15 +99,7 @@ bool IsKeyName(std::string_view name) {
   return true;
 }
 
-char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoringAsciiCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (AsciiLower(a[i]) != AsciiLower(b[i])) return false;
-  }
-  return true;
-}
+using base::EqualsIgnoringAsciiCase;
 
 // A value for a message: quoted, control and non-ASCII bytes as \xNN, cut at 128 bytes.
 std::string Quote(std::string_view value) {

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/utf8.h"
 #include "package/safe_regex.h"
 #include "runtime/runtime_impl.h"
@@ -16,13 +17,6 @@ using Clock = std::chrono::steady_clock;
 
 double Since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-std::string Trim(std::string_view s) {
-  const std::size_t a = s.find_first_not_of(" \t\r\n\v\f");
-  if (a == std::string_view::npos) return "";
-  const std::size_t b = s.find_last_not_of(" \t\r\n\v\f");
-  return std::string(s.substr(a, b - a + 1));
 }
 
 // The module's prompt for `input` under its contract, tokenized (BOS as the vocabulary asks),
@@ -37,8 +31,8 @@ Result<Prompt> ContractPrompt(const SessionState& s, std::string_view input) {
   const package::Manifest& m = *s.manifest;
   const package::Contract& c = m.contract;
   // v2: the request as a person typed it, trimmed, into the template; v1: as given.
-  const std::string request = m.schema_version >= 2 ? Trim(input) : std::string(input);
-  if (Trim(request).empty()) return InvalidArgument("runtime: input is empty");
+  const std::string request(m.schema_version >= 2 ? base::TrimAsciiSpace(input) : input);
+  if (base::TrimAsciiSpace(request).empty()) return InvalidArgument("runtime: input is empty");
   if (c.input.kind == package::IoKind::kText && !c.input.pattern.empty()) {
     Result<package::SafeRegex> re = package::SafeRegex::Compile(c.input.pattern);
     if (!re.ok()) return re.status().WithContext("runtime: the contract's input pattern");
@@ -240,7 +234,7 @@ Result<std::vector<float>> Runtime::Embed(SessionHandle session, std::string_vie
   std::unique_lock<std::mutex> lock;
   TS_ASSIGN_OR_RETURN(std::shared_ptr<SessionState> state, impl_->LockedSession(session, lock));
   TS_RETURN_IF_ERROR(base::ValidateUtf8(text).WithContext("runtime: text"));
-  if (Trim(text).empty()) return InvalidArgument("runtime: the text to embed is empty");
+  if (base::TrimAsciiSpace(text).empty()) return InvalidArgument("runtime: the text to embed is empty");
   TS_ASSIGN_OR_RETURN(std::vector<std::int32_t> ids,
                       state->module->model->Tokenize(text, /*add_bos=*/true, false));
   TS_ASSIGN_OR_RETURN(resident::ResidentSet::Slot slot, impl_->set->EnterParallel(state->lease));
