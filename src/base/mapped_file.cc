@@ -9,25 +9,17 @@
 #include <cstring>
 #include <utility>
 
+#include "base/regular_file.h"
+
 namespace tessera::base {
 
 Result<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = "cannot open \"" + path + "\": " + std::strerror(err);
-    if (err == ENOENT) return Status(StatusCode::kNotFound, msg);
-    return Status(StatusCode::kIoError, msg);
-  }
+  TS_ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
     ::close(fd);
     return Status(StatusCode::kIoError, "cannot stat \"" + path + "\": " + std::strerror(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return Status(StatusCode::kIoError, "\"" + path + "\" is not a regular file");
   }
   MappedFile file;
   file.path_ = path;

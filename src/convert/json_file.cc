@@ -1,9 +1,13 @@
 #include "convert/json_file.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <limits>
+
+#include "base/regular_file.h"
 
 namespace tessera::convert {
 namespace {
@@ -48,10 +52,17 @@ Result<Json> ParseJsonText(std::string_view text, std::string_view what, bool re
 }
 
 Result<Json> ReadJsonFile(const std::string& path, bool require_object) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  Result<int> fd = base::OpenRegularFile(path);  // a FIFO or device is refused, not read
+  if (!fd.ok()) {
+    if (fd.status().code() == StatusCode::kNotFound) {
+      return NotFound("convert: file \"" + path + "\" does not exist");
+    }
+    return Status(fd.status().code(), "convert: " + fd.status().message());
+  }
+  std::FILE* f = ::fdopen(*fd, "rb");
   if (f == nullptr) {
     const int err = errno;
-    if (err == ENOENT) return NotFound("convert: file \"" + path + "\" does not exist");
+    ::close(*fd);
     return Status(StatusCode::kIoError,
                   "convert: cannot open \"" + path + "\": " + std::strerror(err));
   }
