@@ -71,7 +71,7 @@ std::string Join(const std::set<std::string>& names) {
 }
 
 // Creates the tables in an empty file, or checks that the file holds a ledger this code reads.
-Status PrepareSchema(sqlite::Db& db, const std::string& path) {
+Status PrepareSchema(sqlite::Db& db, const std::string& path, bool read_only) {
   TS_ASSIGN_OR_RETURN(sqlite::Stmt tables,
                       db.Prepare("SELECT name FROM sqlite_master WHERE type='table'"));
   std::set<std::string> names;
@@ -79,6 +79,9 @@ Status PrepareSchema(sqlite::Db& db, const std::string& path) {
     TS_ASSIGN_OR_RETURN(bool row, tables.Step());
     if (!row) break;
     names.insert(tables.Text(0));
+  }
+  if (names.empty() && read_only) {
+    return Status(StatusCode::kNotFound, "evidence: ledger " + path + " holds no records yet");
   }
   if (names.empty()) return db.Exec(kSchemaV1);
   if (names.count("ledger_schema") == 0) {
@@ -127,12 +130,17 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& path, LedgerOpti
   db_options.synchronous =
       options.sync == SyncMode::kFull ? sqlite::Synchronous::kFull : sqlite::Synchronous::kNormal;
   db_options.busy_timeout_ms = options.busy_timeout_ms;
+  db_options.read_only = options.read_only;
   TS_ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Db> db,
                       sqlite::Db::Open(path, "evidence: ledger " + path, db_options));
   {
-    // The write lock, so that two processes creating the same new ledger do not race.
-    TS_ASSIGN_OR_RETURN(sqlite::Transaction tx, sqlite::Transaction::Begin(*db));
-    TS_RETURN_IF_ERROR(PrepareSchema(*db, path));
+    // The write lock, so that two processes creating the same new ledger do not race; a
+    // read-only ledger is checked under a read snapshot.
+    TS_ASSIGN_OR_RETURN(sqlite::Transaction tx,
+                        sqlite::Transaction::Begin(*db, options.read_only
+                                                            ? sqlite::TxMode::kDeferred
+                                                            : sqlite::TxMode::kImmediate));
+    TS_RETURN_IF_ERROR(PrepareSchema(*db, path, options.read_only));
     TS_RETURN_IF_ERROR(tx.Commit());
   }
   const base::Clock* clock = options.clock != nullptr ? options.clock : &base::SystemClock();

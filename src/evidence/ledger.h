@@ -110,6 +110,9 @@ struct LedgerOptions {
   const base::Clock* clock = nullptr;  // the time of each record; null: base::SystemClock()
   SyncMode sync = SyncMode::kNormal;
   int busy_timeout_ms = 10000;  // how long an append waits for another writer: then kUnavailable
+  // Read-only: an existing ledger is read (list, show, verify, export) without creating or
+  // writing anything, on a read-only mount or a full disk; Append and Prune fail.
+  bool read_only = false;
 };
 
 struct Record {

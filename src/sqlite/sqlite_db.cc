@@ -2,6 +2,12 @@
 
 #include <sqlite3.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <utility>
 
 namespace tessera::sqlite {
@@ -11,14 +17,79 @@ Status Db::Error(std::string_view what, int code) const {
   StatusCode status_code = StatusCode::kIoError;
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) status_code = StatusCode::kIntegrity;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) status_code = StatusCode::kUnavailable;
-  if (primary == SQLITE_FULL) status_code = StatusCode::kResourceExhausted;
+  // SQLite's message for a failed system call is generic ("disk I/O error"); the errno says what
+  // a user can act on ("No space left on device", "Read-only file system").
+  const int sys = db_ != nullptr ? sqlite3_system_errno(db_) : 0;
+  if (primary == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT) {
+    status_code = StatusCode::kResourceExhausted;
+  }
   std::string message = prefix_ + ": " + std::string(what) + ": " +
                         (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(code));
+  if (primary == SQLITE_FULL && sys == 0) {
+    message += " (no space left on device)";
+  } else if (sys != 0 && (primary == SQLITE_IOERR || primary == SQLITE_FULL ||
+                          primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)) {
+    message += std::string(" (") + std::strerror(sys) + ")";
+  }
   return Status(status_code, std::move(message));
+}
+
+namespace {
+
+bool FileHasBytes(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && st.st_size > 0;
+}
+
+// A URI naming `path` ("file:/a%20b/c?immutable=1"): '%', '?' and '#' are escaped.
+std::string ImmutableUri(const std::string& path) {
+  std::string uri = "file:";
+  for (char c : path) {
+    if (c == '%' || c == '?' || c == '#') {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+      uri += buf;
+    } else {
+      uri += c;
+    }
+  }
+  return uri + "?immutable=1";
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::OpenReadOnly(const std::string& path, std::string message_prefix,
+                                             const DbOptions& options) {
+  std::unique_ptr<Db> db(new Db());
+  db->path_ = path;
+  db->prefix_ = std::move(message_prefix);
+  if (::access(path.c_str(), F_OK) != 0) {
+    return Status(StatusCode::kNotFound, db->prefix_ + ": does not exist");
+  }
+  int rc = sqlite3_open_v2(path.c_str(), &db->db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc == SQLITE_OK) {
+    sqlite3_extended_result_codes(db->db_, 1);
+    // Opening is lazy: the first read is what needs the WAL index.
+    rc = sqlite3_exec(db->db_, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+  }
+  if (rc != SQLITE_OK && !FileHasBytes(path + "-wal")) {
+    // No WAL to read: the file alone is the whole database, and immutable needs no -shm.
+    sqlite3_close_v2(db->db_);
+    db->db_ = nullptr;
+    rc = sqlite3_open_v2(ImmutableUri(path).c_str(), &db->db_,
+                         SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI, nullptr);
+  }
+  if (rc != SQLITE_OK) return db->Error("open read-only", rc);
+  sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
+  sqlite3_extended_result_codes(db->db_, 1);
+  TS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  return db;
 }
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, std::string message_prefix,
                                      const DbOptions& options) {
+  if (options.read_only) return OpenReadOnly(path, std::move(message_prefix), options);
   std::unique_ptr<Db> db(new Db());
   db->path_ = path;
   db->prefix_ = std::move(message_prefix);
@@ -28,6 +99,8 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, std::string messag
   if (rc != SQLITE_OK) return db->Error("open", rc);
   sqlite3_busy_timeout(db->db_, options.busy_timeout_ms);
   sqlite3_extended_result_codes(db->db_, 1);
+  int persist = 1;  // keep -wal and -shm after the last close (see the header)
+  sqlite3_file_control(db->db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
   TS_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
   // Two connections switching the same new file to WAL at once: SQLite answers SQLITE_BUSY at
   // once, without calling the busy handler (waiting could deadlock), and documents retrying as

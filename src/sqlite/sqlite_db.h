@@ -63,6 +63,9 @@ enum class Synchronous : std::uint8_t { kNormal, kFull };
 
 struct DbOptions {
   Synchronous synchronous = Synchronous::kFull;
+  // Read-only: never creates the file, changes its journal or writes to it. Works on a store
+  // mounted read-only and on a full disk (see Db::Open).
+  bool read_only = false;
   // How long a statement waits for another connection's lock before failing with kUnavailable.
   int busy_timeout_ms = 30000;
 };
@@ -72,6 +75,12 @@ class Db {
   // Opens (creating if missing) the database file with foreign keys on, the WAL journal, the
   // options' synchronous mode and busy timeout. `message_prefix` starts every error message
   // ("registry: index <path>"). A file that is not SQLite fails here with kIntegrity.
+  //
+  // The WAL and its index (-wal, -shm) persist after the last connection closes, so that a
+  // read-only connection finds them and needs to create nothing: that is what lets readers work
+  // on a read-only mount or a full disk. A read-only open of a file whose WAL is missing (a store
+  // written before this rule) and which cannot be created opens the file as immutable: with no
+  // WAL there is nothing it could miss. A missing file is kNotFound for a read-only open.
   static Result<std::unique_ptr<Db>> Open(const std::string& path, std::string message_prefix,
                                           const DbOptions& options = {});
   ~Db();
@@ -89,6 +98,9 @@ class Db {
 
  private:
   Db() = default;
+  static Result<std::unique_ptr<Db>> OpenReadOnly(const std::string& path,
+                                                  std::string message_prefix,
+                                                  const DbOptions& options);
   sqlite3* db_ = nullptr;
   std::string path_;
   std::string prefix_;
