@@ -1,5 +1,6 @@
 #include "package/oci_layout.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -27,7 +28,13 @@ std::string TypeName(const Json& v) {
   if (v.is_boolean()) return "a boolean";
   if (v.is_number_unsigned()) return "a non-negative integer";
   if (v.is_number_integer()) return "a negative integer";
-  if (v.is_number()) return "a fractional number";
+  // A number parsed as floating point: either it has a fractional part, or it is an integer
+  // too large for 64 bits (nlohmann reads 18446744073709551616 as a double).
+  if (v.is_number()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && std::floor(d) == d) return "an integer larger than 2^64-1";
+    return "a fractional number";
+  }
   return "null";
 }
 

@@ -14,6 +14,17 @@ using Json = nlohmann::json;
 
 // A SAX handler (the interface of nlohmann::json::sax_parse) that builds nothing: it tracks the
 // open containers to find the first duplicate name, the nesting depth and the syntax error.
+// The parser's reason without its prefix and without the bytes it last read (which may be the
+// very bytes that are not UTF-8): "syntax error while parsing value - invalid string: ill-formed
+// UTF-8 byte; last read: ..." -> "invalid string: ill-formed UTF-8 byte".
+std::string SyntaxReason(std::string_view what) {
+  const std::size_t dash = what.find(" - ");
+  if (dash == std::string_view::npos) return "";
+  std::string_view reason = what.substr(dash + 3);
+  reason = reason.substr(0, reason.find("; last read"));
+  return std::string(reason);
+}
+
 class Checker {
  public:
   explicit Checker(std::size_t max_depth) : max_depth_(max_depth) {}
@@ -38,14 +49,16 @@ class Checker {
     top.last_name = name;
     return true;
   }
-  bool parse_error(std::size_t position, const std::string&, const Json::exception&) {
+  bool parse_error(std::size_t position, const std::string&, const Json::exception& e) {
     syntax_error_at_ = position;
     syntax_error_ = true;
+    syntax_error_reason_ = SyntaxReason(e.what());
     return false;
   }
 
   bool syntax_error() const { return syntax_error_; }
   std::size_t syntax_error_at() const { return syntax_error_at_; }
+  const std::string& syntax_error_reason() const { return syntax_error_reason_; }
   bool too_deep() const { return too_deep_; }
   const std::string& duplicate() const { return duplicate_; }
 
@@ -94,6 +107,7 @@ class Checker {
   std::vector<Frame> frames_;
   bool syntax_error_ = false;
   std::size_t syntax_error_at_ = 0;
+  std::string syntax_error_reason_;
   bool too_deep_ = false;
   std::string duplicate_;
 };
@@ -120,8 +134,10 @@ Result<Json> ParseStrictJson(std::string_view text, std::string_view what,
                                                 RenderPointer(checker.duplicate()) +
                                                 " occurs twice in its object");
     }
+    const std::string& reason = checker.syntax_error_reason();
     return Malformed(prefix + ": not valid JSON (syntax error at byte " +
-                     std::to_string(checker.syntax_error_at()) + ")");
+                     std::to_string(checker.syntax_error_at()) +
+                     (reason.empty() ? "" : ": " + reason) + ")");
   }
   Json value = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
   if (value.is_discarded()) return Malformed(prefix + ": not valid JSON");

@@ -222,6 +222,10 @@ std::vector<Hostile> Cases() {
        EditIndex([](Json& j) { j["manifests"][0]["size"] = 1.5; }),
        C::kTypeMismatch,
        {}},
+      {"index_size_2_pow_64",  // parsed as a double: an integer too large, not "fractional"
+       EditIndex([](Json& j) { j["manifests"][0]["size"] = 18446744073709551616.0; }),
+       C::kTypeMismatch,
+       {"\"size\" is an integer larger than 2^64-1"}},
       {"index_size_mismatch",
        EditIndex([](Json& j) {
          j["manifests"][0]["size"] = j["manifests"][0]["size"].get<std::uint64_t>() + 1;
