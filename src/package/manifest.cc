@@ -316,8 +316,8 @@ Result<std::string> ApplyPromptTemplate(const Contract& contract, std::string_vi
       out.push_back(t[i]);
       ++i;
     } else if (t[i] == '{' || t[i] == '}') {
-      return Malformed("contract prompt template: a lone \"" + std::string(1, t[i]) +
-                       "\" at " + std::to_string(i) + " (write \"{{\" or \"}}\" for a brace)");
+      return Malformed("contract prompt template: a lone \"" + std::string(1, t[i]) + "\" at " +
+                       std::to_string(i) + " (write \"{{\" or \"}}\" for a brace)");
     } else {
       out.push_back(t[i]);
     }
@@ -416,7 +416,7 @@ Status CheckOutputType(const IoType& type, std::string_view text) {
 
 Result<std::string> ManifestToJson(const Manifest& manifest) {
   TS_ASSIGN_OR_RETURN(auto validated, ValidatedJson(manifest));
-  return validated.first.dump(2) + "\n";
+  return validated.first.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
 Result<std::string> CanonicalManifestBytes(const Manifest& manifest) {

@@ -29,7 +29,8 @@ struct EvalCase {
 // bytes must be the ones the manifest names (`sha256`): a calibration signs what it ran on.
 Result<std::vector<EvalCase>> ReadEvalSet(const std::string& path, const std::string& name,
                                           const std::string& sha256, std::size_t limit) {
-  TS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes, package::ReadSmallFile(path, kMaxEvalSetBytes));
+  TS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> bytes,
+                      package::ReadSmallFile(path, kMaxEvalSetBytes));
   if (base::Sha256Hex(bytes) != sha256) {
     return Status(StatusCode::kIntegrity, "calibrate: the stored bytes of " + name +
                                               " do not match their sha256 (run tessera verify)");
@@ -86,7 +87,8 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   }
   std::optional<package::PrivateKey> key;
   if (!options.key.empty()) {
-    Result<package::PrivateKey> k = package::PrivateKey::Load(home + "/keys/" + options.key + ".key");
+    Result<package::PrivateKey> k =
+        package::PrivateKey::Load(home + "/keys/" + options.key + ".key");
     if (!k.ok()) return k.status().WithContext("calibrate: key " + options.key);
     key = std::move(k).value();
   }
@@ -105,7 +107,8 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   std::string measure;
   Status failed;
   for (const Set& set : sets) {
-    Result<std::vector<EvalCase>> cases = ReadEvalSet(set.path, set.name, set.sha256, options.limit);
+    Result<std::vector<EvalCase>> cases =
+        ReadEvalSet(set.path, set.name, set.sha256, options.limit);
     if (!cases.ok()) {
       failed = cases.status();
       break;
@@ -132,8 +135,7 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   }
   (void)runtime.CloseSession(*session);
   TS_RETURN_IF_ERROR(failed);
-  const orchestrator::Calibration c =
-      orchestrator::Calibrate(scored, options.target_accuracy);
+  const orchestrator::Calibration c = orchestrator::Calibrate(scored, options.target_accuracy);
   CalibrateResult out;
   out.module = package.spec.key;
   out.sha256 = package.info.sha256;
@@ -148,7 +150,8 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   Json curve = Json::array();
   for (const orchestrator::CurvePoint& p : c.curve) {
     out.curve.push_back({p.threshold, p.coverage, p.accuracy});
-    curve.push_back({{"threshold", p.threshold}, {"coverage", p.coverage}, {"accuracy", p.accuracy}});
+    curve.push_back(
+        {{"threshold", p.threshold}, {"coverage", p.coverage}, {"accuracy", p.accuracy}});
   }
   if (key) out.signer = key->public_key().KeyId();
   out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -171,7 +174,8 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   TS_ASSIGN_OR_RETURN(std::unique_ptr<evidence::Ledger> ledger,
                       evidence::Ledger::Open(evidence::LedgerPath(home)));
   TS_ASSIGN_OR_RETURN(evidence::Record rec,
-                      ledger->Append(runtime::kCalibrationKind, out.module, body.dump()));
+                      ledger->Append(runtime::kCalibrationKind, out.module,
+                                     body.dump(-1, ' ', false, Json::error_handler_t::replace)));
   out.evidence = rec.seq;
   return out;
 }

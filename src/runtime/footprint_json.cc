@@ -24,7 +24,8 @@ std::string FootprintToJson(const resident::Footprint& f) {
   j["private"] = {{"host", f.private_bytes.host}, {"device", f.private_bytes.device}};
   j["kv_bytes_per_token"] = f.kv_bytes_per_token;
   j["session_bytes"] = f.session_bytes;
-  return j.dump();
+  j["session_kv_bytes"] = f.session_kv_bytes;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<resident::Footprint> FootprintFromJson(const std::string& text) {
@@ -50,6 +51,10 @@ Result<resident::Footprint> FootprintFromJson(const std::string& text) {
       !Bytes(j["private"], "device", &f.private_bytes.device) ||
       !Bytes(j, "kv_bytes_per_token", &f.kv_bytes_per_token) ||
       !Bytes(j, "session_bytes", &f.session_bytes)) {
+    return bad;
+  }
+  // Absent from records written before it was measured: then unknown (0).
+  if (j.contains("session_kv_bytes") && !Bytes(j, "session_kv_bytes", &f.session_kv_bytes)) {
     return bad;
   }
   return f;
