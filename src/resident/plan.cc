@@ -37,7 +37,9 @@ std::string Excess(const Budgets& b, const Usage& u) {
 
 namespace {
 
+// What is left of `budget`; an unlimited budget stays unlimited (not 2^64 - used).
 std::uint64_t Free(std::uint64_t budget, std::uint64_t used) {
+  if (budget == kUnlimitedBytes) return kUnlimitedBytes;
   return used >= budget ? 0 : budget - used;
 }
 
