@@ -15,15 +15,27 @@ namespace tessera::base {
 Status FileErrno(std::string_view op, std::string_view path, int err) {
   std::string message =
       "file: " + std::string(op) + " " + std::string(path) + ": " + std::strerror(err);
-  return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError, std::move(message));
+  StatusCode code = StatusCode::kIoError;
+  if (err == ENOENT) code = StatusCode::kNotFound;
+  if (err == EEXIST) code = StatusCode::kDuplicate;
+  return Status(code, std::move(message));
 }
 
-Result<int> FileEnv::CreateExclusive(const std::string& path) {
+Result<int> FileEnv::CreateExclusive(const std::string& path, mode_t mode) {
   int fd;
   do {
-    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   } while (fd < 0 && errno == EINTR);
   if (fd < 0) return FileErrno("create", path, errno);
+  return fd;
+}
+
+Result<int> FileEnv::OpenOrCreate(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, kFileMode);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return FileErrno("open", path, errno);
   return fd;
 }
 
@@ -59,8 +71,8 @@ Status FileEnv::Remove(const std::string& path) {
   return Status();
 }
 
-Status FileEnv::MakeDir(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) == 0) return Status();
+Status FileEnv::MakeDir(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0) return Status();
   int err = errno;
   struct stat st;
   if (err == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return Status();
@@ -117,23 +129,6 @@ std::string DirName(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
-}
-
-Status WriteFileAtomic(FileEnv& env, const std::string& path, std::span<const std::uint8_t> bytes,
-                       bool sync_dir) {
-  const std::string temp = path + ".tmp";
-  TS_RETURN_IF_ERROR(env.Remove(temp));  // left by a crash
-  TS_ASSIGN_OR_RETURN(int fd, env.CreateExclusive(temp));
-  Status status = env.Write(fd, bytes, temp);
-  if (status.ok()) status = env.Sync(fd, temp);
-  Status closed = env.Close(fd, temp);
-  if (status.ok()) status = closed;
-  if (status.ok()) status = env.Rename(temp, path);
-  if (!status.ok()) {
-    (void)env.Remove(temp);
-    return status;
-  }
-  return sync_dir ? env.SyncDir(DirName(path)) : Status();
 }
 
 }  // namespace tessera::base

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "base/atomic_file.h"
 #include "base/sha256.h"
 #include "package/file_io.h"
 #include "registry/gguf_facts.h"
@@ -66,8 +67,8 @@ Status Installer::Stage() {
   base::FileEnv& env = *r_.options_.env;
   staging_ = r_.home_ + "/staging/" + std::to_string(::getpid()) + "-" +
              std::to_string(r_.options_.clock->NowUnixMillis()) + "-" + std::to_string(counter++);
-  TS_RETURN_IF_ERROR(env.MakeDir(staging_));
-  TS_RETURN_IF_ERROR(env.MakeDir(staging_ + "/blobs"));
+  TS_RETURN_IF_ERROR(env.MakeDir(staging_, base::kDirMode));
+  TS_RETURN_IF_ERROR(env.MakeDir(staging_ + "/blobs", base::kDirMode));
   TS_ASSIGN_OR_RETURN(package::OpenedFile in, package::OpenRegularFile(file_));
   file_size_ = in.size;
   return Status();
@@ -81,7 +82,7 @@ std::string Installer::KeepRefusedFile() {
   if (!in.ok()) return "";
   const std::string temp = r_.home_ + "/quarantine/incoming-" + std::to_string(::getpid());
   (void)env.Remove(temp);
-  Result<int> out = env.CreateExclusive(temp);
+  Result<int> out = env.CreateExclusive(temp, base::kFileMode);
   Status status = out.status();
   // The whole file is hashed for the record even when keeping a copy fails.
   base::Sha256Hasher hasher;
@@ -361,7 +362,9 @@ Result<InstallResult> Installer::Promote(const std::vector<PackageRecord>& insta
   auto put = [&](const std::vector<std::uint8_t>& bytes) -> Result<std::string> {
     const std::string hex = base::Sha256Hex(bytes);
     if (::access(r_.BlobPath(hex).c_str(), F_OK) != 0) {
-      TS_RETURN_IF_ERROR(base::WriteFileAtomic(env, r_.BlobPath(hex), bytes, false));
+      base::AtomicWriteOptions once;
+      once.sync_dir = false;  // synced once below
+      TS_RETURN_IF_ERROR(base::WriteFileAtomic(env, r_.BlobPath(hex), bytes, std::move(once)));
       result_.new_blob_bytes += bytes.size();
     }
     return hex;

@@ -14,6 +14,8 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "base/atomic_file.h"
+
 namespace tessera::registry {
 namespace {
 
@@ -207,12 +209,12 @@ LiveStateFile::LiveStateFile(base::FileEnv& env, std::string dir, std::string st
 Result<std::unique_ptr<LiveStateFile>> LiveStateFile::Create(const std::string& home,
                                                              base::FileEnv& env) {
   const std::string dir = home + "/live";
-  TS_RETURN_IF_ERROR(env.MakeDir(dir));
+  TS_RETURN_IF_ERROR(env.MakeDir(dir, base::kDirMode));
   const std::int64_t pid = ::getpid();
   for (int attempt = 0; attempt < kCreateAttempts; ++attempt) {
     const std::string stem = std::to_string(pid) + "-" + RandomStemSuffix();
     const std::string lock_path = dir + "/" + stem + std::string(kLockSuffix);
-    TS_ASSIGN_OR_RETURN(int fd, env.CreateExclusive(lock_path));
+    TS_ASSIGN_OR_RETURN(int fd, env.CreateExclusive(lock_path, base::kFileMode));
     if (FlockRetrying(fd, LOCK_EX) != 0) {
       const int err = errno;
       (void)env.Close(fd, lock_path);
@@ -259,16 +261,11 @@ Status LiveStateFile::Publish(const std::vector<std::pair<std::string, LiveState
                       " modules take " + std::to_string(text.size()) +
                       " bytes, over the limit of " + std::to_string(kMaxLiveFileBytes));
   }
-  const std::string temp = dir_ + "/" + stem_ + std::string(kTempSuffix);
-  TS_RETURN_IF_ERROR(env_.Remove(temp));  // left by a failed write
-  TS_ASSIGN_OR_RETURN(int fd, env_.CreateExclusive(temp));
-  Status s = env_.Write(
-      fd, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()), temp);
-  Status closed = env_.Close(fd, temp);
-  if (s.ok()) s = closed;
-  if (s.ok()) s = env_.Rename(temp, path);
-  if (!s.ok()) (void)env_.Remove(temp);
-  return s;
+  base::AtomicWriteOptions options;
+  options.sync_file = false;  // nothing is live after a crash: no durability needed
+  options.sync_dir = false;
+  options.temp_path = dir_ + "/" + stem_ + std::string(kTempSuffix);  // known to the cleaners
+  return base::WriteFileAtomic(env_, path, text, std::move(options));
 }
 
 Result<std::vector<LiveModule>> ReadLiveStates(const std::string& home, base::FileEnv& env) {

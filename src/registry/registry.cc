@@ -46,10 +46,10 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& home, Regist
   // Parents first: "a/b/c" creates a, a/b, a/b/c.
   for (std::size_t slash = home.find('/', 1); slash != std::string::npos;
        slash = home.find('/', slash + 1)) {
-    TS_RETURN_IF_ERROR(env.MakeDir(home.substr(0, slash)));
+    TS_RETURN_IF_ERROR(env.MakeDir(home.substr(0, slash), base::kDirMode));
   }
   for (const char* dir : {"", "/blobs", "/blobs/sha256", "/staging", "/quarantine"}) {
-    TS_RETURN_IF_ERROR(env.MakeDir(home + dir));
+    TS_RETURN_IF_ERROR(env.MakeDir(home + dir, base::kDirMode));
   }
   std::unique_ptr<Registry> registry(new Registry());
   registry->home_ = home;
@@ -66,8 +66,7 @@ std::string Registry::BlobPath(const std::string& sha256) const {
 
 Result<Registry::Lock> Registry::LockStore() {
   const std::string path = home_ + "/lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0) return base::FileErrno("open", path, errno);
+  TS_ASSIGN_OR_RETURN(const int fd, options_.env->OpenOrCreate(path));
   int rc;
   do {
     rc = ::flock(fd, LOCK_EX);

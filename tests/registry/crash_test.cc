@@ -1,7 +1,9 @@
 // kill -9 at every point of an install and of a remove. A child process (fork) opens the store
 // with a FileEnv that sends itself a genuine SIGKILL at its N-th mutating file operation: before
-// the operation runs, and for a write also after half of its bytes landed (a torn write). N runs
-// over every operation of a clean run, plus one past the last (the child then exits normally).
+// the operation runs, and for a write also after half of its bytes landed (a torn write)
+// (fault::KillingFileEnv, tests/base/faulty_file_env.h). An install's operations include the
+// store's lock file and the unpacking of the package into staging/. N runs over every operation
+// of a clean run, plus one past the last (the child then exits normally).
 // The parent reaps the child, checks that it died by SIGKILL (or exited 0), opens the store and
 // checks that it holds the old state or the new one: the packages are exactly one or the other;
 // apart from that only leftovers differ (unreferenced blobs the call wrote, staging/), which
@@ -31,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "../base/faulty_file_env.h"
 #include "registry_fixture.h"
 
 extern char** environ;
@@ -40,75 +43,17 @@ namespace {
 
 using fixture::Snapshot;
 
-// Performs every operation through the real FileEnv; once armed, operation number `kill_at`
-// (1-based) kills the process with SIGKILL: before it runs, or, for a write when `torn`, after
-// half of its bytes were written. kill_at 0 only counts.
-class KillingFileEnv final : public base::FileEnv {
- public:
-  KillingFileEnv(int kill_at, bool torn) : kill_at_(kill_at), torn_(torn) {}
-  void Arm() { armed_ = true; }
-  // For each operation since Arm: whether it was a write.
-  const std::vector<bool>& writes() const { return writes_; }
+using fault::KillingFileEnv;
 
-  Result<int> CreateExclusive(const std::string& path) override {
-    Step(false);
-    return FileEnv::CreateExclusive(path);
+// A leftover blob file the call may have written: a blob of either state, or a temporary file of
+// one ("<hex>.tmp-<16 hex digits>", base::AtomicFile).
+bool WrittenByTheCall(const std::string& name, const Snapshot& before, const Snapshot& after) {
+  const std::string blob = name.substr(0, name.find(".tmp-"));
+  for (const std::vector<std::string>* blobs : {&before.blobs, &after.blobs}) {
+    if (std::binary_search(blobs->begin(), blobs->end(), blob)) return true;
   }
-  Status Write(int fd, std::span<const std::uint8_t> bytes, std::string_view path) override {
-    if (Step(true)) {
-      FileEnv::Write(fd, bytes.first(bytes.size() / 2), path).IgnoreError();
-      Die();
-    }
-    return FileEnv::Write(fd, bytes, path);
-  }
-  Status Sync(int fd, std::string_view path) override {
-    Step(false);
-    return FileEnv::Sync(fd, path);
-  }
-  Status Close(int fd, std::string_view path) override {
-    Step(false);
-    return FileEnv::Close(fd, path);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    Step(false);
-    return FileEnv::Rename(from, to);
-  }
-  Status Remove(const std::string& path) override {
-    Step(false);
-    return FileEnv::Remove(path);
-  }
-  Status MakeDir(const std::string& path) override {
-    Step(false);
-    return FileEnv::MakeDir(path);
-  }
-  Status SyncDir(const std::string& path) override {
-    Step(false);
-    return FileEnv::SyncDir(path);
-  }
-  Status SyncFile(const std::string& path) override {
-    Step(false);
-    return FileEnv::SyncFile(path);
-  }
-
- private:
-  [[noreturn]] static void Die() {
-    ::kill(::getpid(), SIGKILL);
-    for (;;) ::pause();
-  }
-  // Counts one operation. Dies here unless it is the torn write, which the caller finishes off.
-  bool Step(bool is_write) {
-    if (!armed_) return false;
-    writes_.push_back(is_write);
-    if (static_cast<int>(writes_.size()) != kill_at_) return false;
-    if (is_write && torn_) return true;
-    Die();
-  }
-
-  const int kill_at_;
-  const bool torn_;
-  bool armed_ = false;
-  std::vector<bool> writes_;
-};
+  return false;
+}
 
 std::vector<std::string> Names(const Snapshot& s) {
   std::vector<std::string> out;
@@ -173,19 +118,13 @@ void CheckAfterCrash(const std::string& home, const Snapshot& before, const Snap
       << "neither the old state (" << fixture::Describe(before) << ") nor the new ("
       << fixture::Describe(after) << "): " << fixture::Describe(seen);
   const Snapshot& expected = *is_new ? after : before;
-  std::set<std::string> allowed;  // blobs the call may leave unreferenced
-  for (const std::vector<std::string>* blobs : {&before.blobs, &after.blobs}) {
-    for (const std::string& b : *blobs) {
-      allowed.insert(b);
-      allowed.insert(b + ".tmp");
-    }
-  }
   for (const std::string& b : expected.blobs) {
     EXPECT_TRUE(std::binary_search(seen.blobs.begin(), seen.blobs.end(), b))
         << "blob " << b << " of the " << (*is_new ? "new" : "old") << " state is missing";
   }
   for (const std::string& b : seen.blobs) {
-    EXPECT_TRUE(allowed.count(b)) << "blobs/sha256/" << b << " was not written by the call";
+    EXPECT_TRUE(WrittenByTheCall(b, before, after))
+        << "blobs/sha256/" << b << " was not written by the call";
   }
   Result<DoctorReport> repaired = store.Doctor(/*repair=*/true, /*rehash=*/false);
   ASSERT_TRUE(repaired.ok()) << repaired.status().ToString();

@@ -1,15 +1,11 @@
 // Fault injection into the registry's file operations (base::FileEnv). A clean install of
 // package B into a store holding A, and a clean Remove(B), are run once to record their
 // operations; then, for every operation N of that run and every fault that can hit an operation
-// of its kind, a fresh copy of the store runs the call again with operation N failing:
-//
-//   create      ENOSPC
-//   write       half of the bytes written, then ENOSPC (a full disk)
-//   fsync       EIO (by descriptor, by path, and of directories)
-//   close       EIO (the descriptor is released, as on Linux)
-//   rename      EXDEV, and EIO
-//   remove      EIO
-//   mkdir       ENOSPC
+// of its kind (the table in tests/base/faulty_file_env.h: create, open of the lock file, write,
+// fsync, close, rename, remove, mkdir), a fresh copy of the store runs the call again with
+// operation N failing. An install's operations include the unpacking of the package into
+// staging/ (package::ReadPackageFile writes through the registry's FileEnv), the store's lock
+// file, the blobs and their temporary files.
 //
 // After each faulted call the store must be in the state before the call or in the state a clean
 // call leaves, and the call must have succeeded exactly when it is in the new one (an error means
@@ -23,9 +19,7 @@
 // change the refusal, the record must still describe the refused file (its SHA-256), and Doctor
 // must leave exactly the files the records name.
 //
-// Nothing is sampled: every operation is failed with every fault that applies to it. Every
-// FileEnv method is overridden; a new one must be added to FaultyFileEnv, or its operations go
-// untested.
+// Nothing is sampled: every operation is failed with every fault that applies to it.
 #include <dirent.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -39,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "../base/faulty_file_env.h"
 #include "base/sha256.h"
 #include "registry_fixture.h"
 
@@ -47,185 +42,23 @@ namespace {
 
 using fixture::Snapshot;
 
-enum class Op { kCreate, kWrite, kSync, kClose, kRename, kRemove, kMakeDir, kSyncDir, kSyncFile };
+using fault::Contains;
+using fault::Fault;
+using fault::FaultName;
+using fault::FaultsFor;
+using fault::FaultyFileEnv;
+using fault::Op;
+using fault::OpenDescriptors;
+using fault::OpName;
 
-enum class Fault {
-  kCreateNoSpace,
-  kShortWriteNoSpace,
-  kSyncIo,
-  kCloseIo,
-  kRenameCrossDevice,
-  kRenameIo,
-  kRemoveIo,
-  kMakeDirNoSpace,
-};
-
-const char* OpName(Op op) {
-  switch (op) {
-    case Op::kCreate:
-      return "create";
-    case Op::kWrite:
-      return "write";
-    case Op::kSync:
-      return "fsync";
-    case Op::kClose:
-      return "close";
-    case Op::kRename:
-      return "rename";
-    case Op::kRemove:
-      return "remove";
-    case Op::kMakeDir:
-      return "mkdir";
-    case Op::kSyncDir:
-      return "fsync-dir";
-    case Op::kSyncFile:
-      return "fsync-file";
+// A leftover blob file the call may have written: a blob of either state, or a temporary file of
+// one ("<hex>.tmp-<16 hex digits>", base::AtomicFile).
+bool WrittenByTheCall(const std::string& name, const Snapshot& before, const Snapshot& after) {
+  const std::string blob = name.substr(0, name.find(".tmp-"));
+  for (const std::vector<std::string>* blobs : {&before.blobs, &after.blobs}) {
+    if (std::binary_search(blobs->begin(), blobs->end(), blob)) return true;
   }
-  return "?";
-}
-
-const char* FaultName(Fault fault) {
-  switch (fault) {
-    case Fault::kCreateNoSpace:
-      return "create-ENOSPC";
-    case Fault::kShortWriteNoSpace:
-      return "short-write-ENOSPC";
-    case Fault::kSyncIo:
-      return "fsync-EIO";
-    case Fault::kCloseIo:
-      return "close-EIO";
-    case Fault::kRenameCrossDevice:
-      return "rename-EXDEV";
-    case Fault::kRenameIo:
-      return "rename-EIO";
-    case Fault::kRemoveIo:
-      return "remove-EIO";
-    case Fault::kMakeDirNoSpace:
-      return "mkdir-ENOSPC";
-  }
-  return "?";
-}
-
-// The faults that can hit an operation of kind `op`.
-std::vector<Fault> FaultsFor(Op op) {
-  switch (op) {
-    case Op::kCreate:
-      return {Fault::kCreateNoSpace};
-    case Op::kWrite:
-      return {Fault::kShortWriteNoSpace};
-    case Op::kSync:
-    case Op::kSyncDir:
-    case Op::kSyncFile:
-      return {Fault::kSyncIo};
-    case Op::kClose:
-      return {Fault::kCloseIo};
-    case Op::kRename:
-      return {Fault::kRenameCrossDevice, Fault::kRenameIo};
-    case Op::kRemove:
-      return {Fault::kRemoveIo};
-    case Op::kMakeDir:
-      return {Fault::kMakeDirNoSpace};
-  }
-  return {};
-}
-
-// Performs every operation through the real FileEnv and, while armed, records it; operation
-// number `fail_at` (1-based, counted from Arm) fails with the armed fault instead. fail_at 0
-// only records. Not thread-safe: the registry calls it from one thread.
-class FaultyFileEnv final : public base::FileEnv {
- public:
-  void Arm(int fail_at, Fault fault) {
-    armed_ = true;
-    fired_ = false;
-    fail_at_ = fail_at;
-    fault_ = fault;
-    ops_.clear();
-    paths_.clear();
-  }
-  void Disarm() { armed_ = false; }
-  bool fired() const { return fired_; }
-  // The operations seen since Arm, and the path each touched.
-  const std::vector<Op>& ops() const { return ops_; }
-  const std::vector<std::string>& paths() const { return paths_; }
-
-  Result<int> CreateExclusive(const std::string& path) override {
-    if (Hit(Op::kCreate, path)) return base::FileErrno("create", path, ENOSPC);
-    return FileEnv::CreateExclusive(path);
-  }
-  Status Write(int fd, std::span<const std::uint8_t> bytes, std::string_view path) override {
-    if (Hit(Op::kWrite, path)) {
-      TS_RETURN_IF_ERROR(FileEnv::Write(fd, bytes.first(bytes.size() / 2), path));
-      return base::FileErrno("write", path, ENOSPC);
-    }
-    return FileEnv::Write(fd, bytes, path);
-  }
-  Status Sync(int fd, std::string_view path) override {
-    if (Hit(Op::kSync, path)) return base::FileErrno("fsync", path, EIO);
-    return FileEnv::Sync(fd, path);
-  }
-  Status Close(int fd, std::string_view path) override {
-    if (Hit(Op::kClose, path)) {
-      FileEnv::Close(fd, path).IgnoreError();  // Linux frees the descriptor even on error
-      return base::FileErrno("close", path, EIO);
-    }
-    return FileEnv::Close(fd, path);
-  }
-  Status Rename(const std::string& from, const std::string& to) override {
-    if (Hit(Op::kRename, from + " -> " + to)) {
-      return base::FileErrno("rename", from + " to " + to,
-                             fault_ == Fault::kRenameCrossDevice ? EXDEV : EIO);
-    }
-    return FileEnv::Rename(from, to);
-  }
-  Status Remove(const std::string& path) override {
-    if (Hit(Op::kRemove, path)) return base::FileErrno("remove", path, EIO);
-    return FileEnv::Remove(path);
-  }
-  Status MakeDir(const std::string& path) override {
-    if (Hit(Op::kMakeDir, path)) return base::FileErrno("mkdir", path, ENOSPC);
-    return FileEnv::MakeDir(path);
-  }
-  Status SyncDir(const std::string& path) override {
-    if (Hit(Op::kSyncDir, path)) return base::FileErrno("fsync directory", path, EIO);
-    return FileEnv::SyncDir(path);
-  }
-  Status SyncFile(const std::string& path) override {
-    if (Hit(Op::kSyncFile, path)) return base::FileErrno("fsync", path, EIO);
-    return FileEnv::SyncFile(path);
-  }
-
- private:
-  // Records one operation; true when it is the one to fail.
-  bool Hit(Op op, std::string_view path) {
-    if (!armed_) return false;
-    ops_.push_back(op);
-    paths_.emplace_back(path);
-    if (static_cast<int>(ops_.size()) != fail_at_) return false;
-    const std::vector<Fault> applicable = FaultsFor(op);
-    if (std::find(applicable.begin(), applicable.end(), fault_) == applicable.end()) {
-      ADD_FAILURE() << "fault " << FaultName(fault_) << " armed for operation " << fail_at_
-                    << ", a " << OpName(op) << " of " << path;
-      return false;
-    }
-    fired_ = true;
-    return true;
-  }
-
-  bool armed_ = false;
-  bool fired_ = false;
-  int fail_at_ = 0;
-  Fault fault_ = Fault::kRemoveIo;
-  std::vector<Op> ops_;
-  std::vector<std::string> paths_;
-};
-
-std::size_t OpenDescriptors() {
-  std::size_t n = 0;
-  DIR* d = ::opendir("/proc/self/fd");
-  if (d == nullptr) return 0;
-  while (const dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
-  ::closedir(d);
-  return n - 1;  // the directory stream's own descriptor
+  return false;
 }
 
 std::vector<std::string> Names(const Snapshot& s) {
@@ -263,19 +96,13 @@ void CheckOldOrNew(Registry& store, const Status& call, const Snapshot& before,
     EXPECT_EQ(call.code(), StatusCode::kIoError) << call.ToString();
   }
   EXPECT_EQ(seen.quarantine, expected.quarantine);
-  std::set<std::string> allowed;  // blobs the call may leave unreferenced
-  for (const std::vector<std::string>* blobs : {&before.blobs, &after.blobs}) {
-    for (const std::string& b : *blobs) {
-      allowed.insert(b);
-      allowed.insert(b + ".tmp");
-    }
-  }
   for (const std::string& b : expected.blobs) {
     EXPECT_TRUE(std::binary_search(seen.blobs.begin(), seen.blobs.end(), b))
         << "blob " << b << " of the " << (*is_new ? "new" : "old") << " state is missing";
   }
   for (const std::string& b : seen.blobs) {
-    EXPECT_TRUE(allowed.count(b)) << "blobs/sha256/" << b << " was not written by the call";
+    EXPECT_TRUE(WrittenByTheCall(b, before, after))
+        << "blobs/sha256/" << b << " was not written by the call";
   }
 
   Result<DoctorReport> repaired = store.Doctor(/*repair=*/true, /*rehash=*/false);
@@ -346,7 +173,8 @@ class FaultInjectionTest : public ::testing::Test {
   // The operations of a clean run of `call` on a fresh copy of `from`, which must end in
   // `after`.
   template <typename Call>
-  static std::vector<Op> CleanRun(const std::string& from, const Snapshot& after, Call call) {
+  static std::vector<Op> CleanRun(const std::string& from, const Snapshot& after, Call call,
+                                  std::vector<std::string>* paths = nullptr) {
     const std::string home = Fresh(from, "clean");
     fixture::FakeClock clock;
     FaultyFileEnv env;
@@ -359,6 +187,7 @@ class FaultInjectionTest : public ::testing::Test {
     EXPECT_EQ(fixture::Take(*store), after);
     store.reset();
     std::filesystem::remove_all(home);
+    if (paths != nullptr) *paths = env.paths();
     return env.ops();
   }
 
@@ -432,20 +261,17 @@ class FaultInjectionTest : public ::testing::Test {
   static inline Snapshot snap_a_, snap_ab_;
 };
 
-bool Contains(const std::vector<Op>& ops, Op op) {
-  return std::find(ops.begin(), ops.end(), op) != ops.end();
-}
-
 TEST_F(FaultInjectionTest, InstallIsOldOrNewWhateverOperationFails) {
   auto install = [](Registry& store) -> Status {
     Result<InstallResult> r = store.Install(b_file_);
     if (r.ok() && r->already_installed) return Status(StatusCode::kInternal, "already installed");
     return r.ok() ? Status() : r.status();
   };
-  const std::vector<Op> ops = CleanRun(with_a_, snap_ab_, install);
+  std::vector<std::string> paths;
+  const std::vector<Op> ops = CleanRun(with_a_, snap_ab_, install, &paths);
   // The install must route every kind of mutation through the env, or this test proves little.
-  for (Op op : {Op::kMakeDir, Op::kCreate, Op::kWrite, Op::kSync, Op::kClose, Op::kRename,
-                Op::kRemove, Op::kSyncDir, Op::kSyncFile}) {
+  for (Op op : {Op::kOpen, Op::kMakeDir, Op::kCreate, Op::kWrite, Op::kSync, Op::kClose,
+                Op::kRename, Op::kRemove, Op::kSyncDir, Op::kSyncFile}) {
     EXPECT_TRUE(Contains(ops, op)) << "a clean install does no " << OpName(op);
   }
   ASSERT_FALSE(HasFailure());
