@@ -8,6 +8,7 @@
 #include <set>
 #include <string_view>
 
+#include "base/atomic_file.h"
 #include "package/file_io.h"
 #include "package/tar_reader.h"
 
@@ -16,7 +17,7 @@ namespace {
 
 Status CheckEmptyDirectory(const std::string& dir) {
   DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return ErrnoStatus("open directory", dir, errno);
+  if (d == nullptr) return base::FileErrno("open directory", dir, errno);
   bool empty = true;
   while (const dirent* e = ::readdir(d)) {
     std::string_view name(e->d_name);
@@ -54,15 +55,17 @@ Result<std::vector<std::uint8_t>> ReadSmallEntry(TarReader& tar, const TarEntry&
   return bytes;
 }
 
-// The blobs this call staged. Removes them on destruction unless Keep() was called.
+// The blobs this call staged, each written through `env`. Removes them on destruction unless
+// Keep() was called.
 class Staging {
  public:
-  Staging(std::string dir, bool sync) : dir_(std::move(dir)), sync_(sync) {}
+  Staging(base::FileEnv& env, std::string dir, bool sync)
+      : env_(env), dir_(std::move(dir)), sync_(sync) {}
   Staging(const Staging&) = delete;
   Staging& operator=(const Staging&) = delete;
   ~Staging() {
     if (kept_) return;
-    for (const auto& [digest, size] : sizes_) RemoveFile(PathOf(digest)).IgnoreError();
+    for (const auto& [digest, size] : sizes_) env_.Remove(PathOf(digest)).IgnoreError();
   }
 
   std::string PathOf(const base::Sha256Digest& digest) const {
@@ -71,7 +74,11 @@ class Staging {
 
   // Streams the current entry to <dir>/<hex>, checking that its bytes hash to `digest`.
   Status Stage(TarReader& tar, const TarEntry& entry, const base::Sha256Digest& digest) {
-    TS_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(PathOf(digest)));
+    base::AtomicWriteOptions options;
+    options.sync_file = sync_;
+    options.sync_dir = sync_;
+    TS_ASSIGN_OR_RETURN(base::AtomicFile file,
+                        base::AtomicFile::Create(env_, PathOf(digest), std::move(options)));
     base::Sha256Hasher hasher;
     TS_RETURN_IF_ERROR(tar.ReadAll([&](std::span<const std::uint8_t> chunk) {
       hasher.Update(chunk);
@@ -83,7 +90,11 @@ class Staging {
                                                 " holds bytes whose digest is " +
                                                 DigestString(actual));
     }
-    TS_RETURN_IF_ERROR(file.Commit(sync_));
+    if (Status committed = file.Commit(); !committed.ok()) {
+      // Only the directory's fsync fails after the rename: the blob must not outlive the call.
+      (void)env_.Remove(PathOf(digest));
+      return committed;
+    }
     sizes_.emplace(digest, entry.size);
     return Status::Ok();
   }
@@ -121,13 +132,14 @@ class Staging {
   // Keeps the blobs in `keep` and removes the others.
   Status Keep(const std::set<base::Sha256Digest>& keep) {
     for (const auto& [digest, size] : sizes_) {
-      if (keep.count(digest) == 0) TS_RETURN_IF_ERROR(RemoveFile(PathOf(digest)));
+      if (keep.count(digest) == 0) TS_RETURN_IF_ERROR(env_.Remove(PathOf(digest)));
     }
     kept_ = true;
     return Status::Ok();
   }
 
  private:
+  base::FileEnv& env_;
   std::string dir_;
   bool sync_ = true;
   std::map<base::Sha256Digest, std::uint64_t> sizes_;  // staged blobs and their sizes
@@ -179,9 +191,9 @@ Status TakeEntry(TarReader& tar, const TarEntry& entry, const PackageFileLimits&
 
 Result<UnpackedPackage> ReadPackageFile(const std::string& package_path,
                                         const std::string& staging_dir,
-                                        const PackageFileLimits& limits) {
+                                        const PackageFileLimits& limits, base::FileEnv& env) {
   TS_RETURN_IF_ERROR(CheckEmptyDirectory(staging_dir));
-  Staging staging(staging_dir, limits.sync_staged);
+  Staging staging(env, staging_dir, limits.sync_staged);
   TarLimits tar_limits;
   tar_limits.max_entry_bytes = std::max(limits.max_blob_bytes, limits.max_json_bytes);
   tar_limits.max_total_bytes = limits.max_total_bytes;

@@ -16,8 +16,8 @@
 //     present that they do not reference (kIntegrity).
 //
 // Staging: `staging_dir` must exist and be empty (kFailedPrecondition otherwise); it is the
-// caller's, used by one call at a time. Blobs are written under temporary names, fsynced and
-// renamed to their hex digest. On success the directory holds exactly one file per distinct
+// caller's, used by one call at a time. Blobs are written through `env` as base::AtomicFile
+// (a temporary name, fsynced unless sync_staged is off, renamed to their hex digest). On success the directory holds exactly one file per distinct
 // artifact digest (StagedArtifact::staged_path); the OCI manifest, config and signature are
 // returned in memory and not left there. On any failure every file this call created is removed,
 // so the directory is empty again.
@@ -32,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file_env.h"
 #include "base/sha256.h"
 #include "package/oci_layout.h"
 #include "package/tar.h"
@@ -68,7 +69,8 @@ struct UnpackedPackage {
 
 Result<UnpackedPackage> ReadPackageFile(const std::string& package_path,
                                         const std::string& staging_dir,
-                                        const PackageFileLimits& limits = {});
+                                        const PackageFileLimits& limits = {},
+                                        base::FileEnv& env = base::DefaultFileEnv());
 
 }  // namespace tessera::package
 

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <memory>
 
+#include "base/atomic_file.h"
 #include "base/sha256.h"
 #include "package/file_io.h"
 
@@ -142,17 +143,13 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   return text;
 }
 
-// Through AtomicFile: a crash leaves the old file or the new one, never a partial key.
-Status WriteFileAtomically(const std::string& path, std::string_view contents, mode_t mode) {
-  Result<AtomicFile> created = AtomicFile::Create(path, mode);
-  if (!created.ok()) {  // a missing folder is an I/O error of the save, not a missing key
-    return Status(StatusCode::kIoError,
-                  "package: cannot save \"" + path + "\": " + created.status().message());
-  }
-  AtomicFile file = std::move(*created);
-  TS_RETURN_IF_ERROR(file.Write(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(contents.data()), contents.size())));
-  return file.Commit();
+// Through base::AtomicFile: a crash leaves the old file or the new one, never a partial key.
+Status WriteKeyFile(base::FileEnv& env, const std::string& path, std::string_view contents,
+                    mode_t mode) {
+  base::AtomicWriteOptions options;
+  options.mode = mode;
+  return base::WriteFileAtomic(env, path, contents, std::move(options))
+      .WithContext("package: cannot save \"" + path + "\"");
 }
 
 }  // namespace
@@ -217,8 +214,8 @@ std::string PublicKey::ToText() const {
   return std::string(kPublicTag) + " " + BytesToHex(bytes_) + "\n";
 }
 
-Status PublicKey::Save(const std::string& path) const {
-  return WriteFileAtomically(path, ToText(), 0644);
+Status PublicKey::Save(const std::string& path, base::FileEnv& env) const {
+  return WriteKeyFile(env, path, ToText(), base::kFileMode);
 }
 
 Status PublicKey::Verify(std::span<const std::uint8_t> message,
@@ -301,7 +298,7 @@ PrivateKey::~PrivateKey() { Wipe(); }
 
 void PrivateKey::Wipe() { OPENSSL_cleanse(seed_.data(), seed_.size()); }
 
-Status PrivateKey::Save(const std::string& path) const {
+Status PrivateKey::Save(const std::string& path, base::FileEnv& env) const {
   // Built in one buffer so that no temporary copy of the secret is left behind.
   std::string text;
   text.reserve(kPrivateTag.size() + 1 + kKeyHexDigits + 1);
@@ -309,7 +306,7 @@ Status PrivateKey::Save(const std::string& path) const {
   text += ' ';
   AppendHex(seed_, &text);
   text += '\n';
-  Status s = WriteFileAtomically(path, text, 0600);
+  Status s = WriteKeyFile(env, path, text, base::kPrivateFileMode);
   WipeString(&text);
   return s;
 }

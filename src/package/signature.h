@@ -20,9 +20,10 @@
 //   tessera-ed25519-public <64 hex digits: the public key>
 //   tessera-ed25519-private <64 hex digits: the secret seed>
 // Files over kMaxKeyFileBytes are not read. Anything else is kMalformed naming the file and the
-// problem. Save writes a temporary file in the same folder, fsyncs it and renames it over
-// `path` (replacing an existing file), so a crash leaves the old file or the new one; private
-// key files get mode 0600, public ones 0644. Load does not check the mode of the file.
+// problem. Save writes through base::AtomicFile (a temporary file in the same folder, fsynced
+// and renamed over `path`, replacing an existing file; every operation through `env`), so a
+// crash leaves the old file or the new one; private key files get mode 0600, public ones 0644.
+// Load does not check the mode of the file.
 //
 // Secrets. PrivateKey is move-only and wipes its secret when destroyed; the library never
 // writes a secret anywhere but the key file.
@@ -40,6 +41,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/file_env.h"
 #include "tessera/status.h"
 
 namespace tessera::package {
@@ -63,7 +65,7 @@ class PublicKey {
   std::string KeyId() const;
   // "tessera-ed25519-public <hex>\n".
   std::string ToText() const;
-  Status Save(const std::string& path) const;
+  Status Save(const std::string& path, base::FileEnv& env = base::DefaultFileEnv()) const;
 
   // OK, or kIntegrity (see the header comment).
   Status Verify(std::span<const std::uint8_t> message,
@@ -94,7 +96,7 @@ class PrivateKey {
 
   const PublicKey& public_key() const { return public_key_; }
   // Writes the private key file (mode 0600).
-  Status Save(const std::string& path) const;
+  Status Save(const std::string& path, base::FileEnv& env = base::DefaultFileEnv()) const;
 
   // The 64-byte signature of `message`. kInternal if OpenSSL fails.
   Result<Ed25519Signature> Sign(std::span<const std::uint8_t> message) const;

@@ -10,9 +10,9 @@ constexpr std::uint8_t kZeros[kTarBlockSize] = {};
 
 }  // namespace
 
-Result<TarWriter> TarWriter::Create(const std::string& output_path) {
+Result<TarWriter> TarWriter::Create(const std::string& output_path, base::FileEnv& env) {
   TarWriter writer;
-  TS_ASSIGN_OR_RETURN(writer.out_, AtomicFile::Create(output_path));
+  TS_ASSIGN_OR_RETURN(writer.out_, base::AtomicFile::Create(env, output_path));
   return writer;
 }
 

@@ -7,8 +7,9 @@
 // bytes. Regular files and directories only; duplicate names (after normalisation) and a file
 // used as a directory are refused, so everything written is readable by TarReader.
 //
-// Atomicity: bytes go to a temporary file beside the output path; Finish() writes the end marker,
-// fsyncs and renames it onto the output. An error, or destroying the writer before Finish(),
+// Atomicity: bytes go to a base::AtomicFile (a temporary file beside the output path, every
+// operation through the given base::FileEnv); Finish() writes the end marker, fsyncs and renames
+// it onto the output. An error, or destroying the writer before Finish(),
 // removes the temporary file: the output path never holds a partial archive (an existing file
 // there is left untouched unless Finish() succeeds).
 //
@@ -29,6 +30,8 @@
 #include <vector>
 
 #include "base/sha256.h"
+#include "base/atomic_file.h"
+#include "base/file_env.h"
 #include "package/file_io.h"
 #include "package/tar.h"
 #include "tessera/status.h"
@@ -44,8 +47,9 @@ struct CopiedFile {
 class TarWriter {
  public:
   // Starts an archive that Finish() will place at `output_path`. kIoError/kNotFound if the
-  // temporary file cannot be created in the output's directory.
-  static Result<TarWriter> Create(const std::string& output_path);
+  // temporary file cannot be created in the output's directory. `env` must outlive the writer.
+  static Result<TarWriter> Create(const std::string& output_path,
+                                  base::FileEnv& env = base::DefaultFileEnv());
 
   TarWriter(TarWriter&&) noexcept = default;
   TarWriter& operator=(TarWriter&&) noexcept = default;
@@ -73,7 +77,7 @@ class TarWriter {
   Status WritePadding(std::uint64_t size);
   Status Fail(Status status);
 
-  AtomicFile out_;
+  base::AtomicFile out_;
   TarNameSet names_;
   std::vector<std::uint8_t> buffer_;  // copy buffer for AddFileFromPath
   Status failed_;

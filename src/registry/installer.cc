@@ -123,7 +123,8 @@ Status Installer::CheckArtifacts() {
   package::PackageFileLimits limits = r_.options_.limits;
   limits.sync_staged = false;  // Promote() syncs what it keeps
   TS_ASSIGN_OR_RETURN(package::UnpackedPackage unpacked,
-                      package::ReadPackageFile(file_, staging_ + "/blobs", limits));
+                      package::ReadPackageFile(file_, staging_ + "/blobs", limits,
+                                               *r_.options_.env));
   unpacked_ = std::move(unpacked);
   const std::vector<std::uint8_t>& config = unpacked_->config;
   TS_ASSIGN_OR_RETURN(package::Manifest manifest,

@@ -223,8 +223,9 @@ TEST(TarWriter, MissingSourceFileFailsWithoutOutput) {
   EXPECT_EQ(writer->Finish().code(), StatusCode::kNotFound);
   EXPECT_TRUE(fixture::ListDir(dir.path()).empty());
   EXPECT_EQ(writer->AddFileFromPath("a", dir.File("nope")).status().code(), StatusCode::kNotFound);
+  // A missing output folder is an I/O error of the write (base::AtomicFile), not a missing input.
   EXPECT_EQ(TarWriter::Create(dir.File("no/such/dir/out.tar")).status().code(),
-            StatusCode::kNotFound);
+            StatusCode::kIoError);
 }
 
 TEST(TarWriter, AddFileFromPathReportsDigestAndSize) {

@@ -274,6 +274,16 @@ TEST_F(FaultInjectionTest, InstallIsOldOrNewWhateverOperationFails) {
                 Op::kRename, Op::kRemove, Op::kSyncDir, Op::kSyncFile}) {
     EXPECT_TRUE(Contains(ops, op)) << "a clean install does no " << OpName(op);
   }
+  // Unpacking the package into staging/ too (issue 17: it used to write behind the env's back,
+  // so no fault reached it): each staged blob is created, written, closed and renamed.
+  int staged_creates = 0, staged_writes = 0;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (paths[i].find("/staging/") == std::string::npos) continue;
+    staged_creates += ops[i] == Op::kCreate;
+    staged_writes += ops[i] == Op::kWrite;
+  }
+  EXPECT_GE(staged_creates, 3) << "unpacking creates no staged blob through the env";
+  EXPECT_GE(staged_writes, 3) << "unpacking writes no staged blob through the env";
   ASSERT_FALSE(HasFailure());
   RunAll("install B", with_a_, snap_a_, snap_ab_, ops, install,
          [](Registry& store, bool is_new) -> Status {
