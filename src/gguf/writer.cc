@@ -1,14 +1,11 @@
 #include "gguf/writer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <utility>
 
+#include "base/atomic_file.h"
 #include "gguf/keys.h"
 #include "gguf/schema.h"
 
@@ -105,29 +102,6 @@ Status CheckValue(std::string_view key, const Value& v) {
   return Status::Ok();
 }
 
-Status IoError(std::string_view call, const std::string& path, int err) {
-  return Status(StatusCode::kIoError,
-                "gguf: " + std::string(call) + " \"" + path + "\" failed: " + std::strerror(err));
-}
-
-Status WriteAll(int fd, const std::string& path, std::span<const std::uint8_t> bytes) {
-  while (!bytes.empty()) {
-    ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return IoError("write", path, errno);
-    }
-    bytes = bytes.subspan(static_cast<std::size_t>(n));
-  }
-  return Status::Ok();
-}
-
-std::string DirectoryOf(const std::string& path) {
-  std::size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return path.substr(0, slash);
-}
 
 }  // namespace
 
@@ -257,41 +231,20 @@ Result<std::vector<std::uint8_t>> Writer::WriteToBuffer() const {
   return out;
 }
 
-Status Writer::WriteFile(const std::string& path) const {
+Status Writer::WriteFile(const std::string& path, base::FileEnv& env) const {
   TS_ASSIGN_OR_RETURN(std::vector<std::uint8_t> prefix, BuildPrefix());
-  std::string tmp = path + ".tmp-XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return IoError("mkstemp", tmp, errno);
-  auto write_all = [&]() -> Status {
-    if (::fchmod(fd, 0644) != 0) return IoError("fchmod", tmp, errno);
-    TS_RETURN_IF_ERROR(WriteAll(fd, tmp, prefix));
-    for (const PendingTensor& t : tensors_) {
-      TS_RETURN_IF_ERROR(WriteAll(fd, tmp, t.bytes));
-      std::uint64_t pad = Padded(t.bytes.size()) - t.bytes.size();  // < alignment
-      while (pad > 0) {
-        std::size_t n = std::min<std::uint64_t>(pad, sizeof(kZeros));
-        TS_RETURN_IF_ERROR(WriteAll(fd, tmp, std::span<const std::uint8_t>(kZeros, n)));
-        pad -= n;
-      }
+  TS_ASSIGN_OR_RETURN(base::AtomicFile file, base::AtomicFile::Create(env, path));
+  TS_RETURN_IF_ERROR(file.Write(prefix));
+  for (const PendingTensor& t : tensors_) {
+    TS_RETURN_IF_ERROR(file.Write(t.bytes));
+    std::uint64_t pad = Padded(t.bytes.size()) - t.bytes.size();  // < alignment
+    while (pad > 0) {
+      std::size_t n = std::min<std::uint64_t>(pad, sizeof(kZeros));
+      TS_RETURN_IF_ERROR(file.Write(std::span<const std::uint8_t>(kZeros, n)));
+      pad -= n;
     }
-    if (::fsync(fd) != 0) return IoError("fsync", tmp, errno);
-    return Status::Ok();
-  };
-  Status s = write_all();
-  if (::close(fd) != 0 && s.ok()) s = IoError("close", tmp, errno);
-  if (s.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) s = IoError("rename", path, errno);
-  if (!s.ok()) {
-    ::unlink(tmp.c_str());
-    return s;
   }
-  // Make the rename durable; a failure here leaves a complete file, so it is not an error.
-  std::string dir = DirectoryOf(path);
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return Status::Ok();
+  return file.Commit();
 }
 
 }  // namespace tessera::gguf

@@ -27,6 +27,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/file_env.h"
 #include "gguf/reader.h"
 #include "gguf/value.h"
 #include "tensor/types.h"
@@ -65,10 +66,11 @@ class Writer {
   // are borrowed from `file`, which must outlive the writes.
   Status AddAllFrom(const File& file);
 
-  // Writes the file atomically: a temporary file in the same folder, fsync, then rename over
-  // `path`; on any failure the temporary is removed and `path` is untouched. kIoError names the
-  // failing system call and path.
-  Status WriteFile(const std::string& path) const;
+  // Writes the file atomically through base::AtomicFile (a temporary file in the same folder,
+  // fsync, rename over `path`, fsync of the folder; every operation through `env`): on any
+  // failure the temporary is removed and `path` is untouched. kIoError names the failing
+  // operation and path.
+  Status WriteFile(const std::string& path, base::FileEnv& env = base::DefaultFileEnv()) const;
 
   // The whole file in memory (for tests and small files).
   Result<std::vector<std::uint8_t>> WriteToBuffer() const;
