@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <string>
 
+#include "base/file_env.h"
 #include "command.h"
 #include "package/signature.h"
 #include "registry/gguf_facts.h"
@@ -87,7 +88,9 @@ int RunKeyGenerate(const std::string& home_flag, const std::string& name, bool f
   // The store's directory holds the keys; Registry::Open creates it.
   Result<std::unique_ptr<registry::Registry>> store = registry::Registry::Open(*home);
   if (!store.ok()) return ReportError(store.status());
-  ::mkdir((*home + "/keys").c_str(), 0700);
+  if (Status s = base::DefaultFileEnv().MakeDir(*home + "/keys", base::kPrivateDirMode); !s.ok()) {
+    return ReportError(s);
+  }
   const std::string priv = PrivateKeyPath(*home, name);
   const std::string pub = PublicKeyPath(*home, name);
   struct stat st;

@@ -1,19 +1,14 @@
 // The `tessera eval` report (eval_report.h).
 #include "eval_report.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <utility>
 #include <vector>
 
+#include "base/atomic_file.h"
 #include "options.h"
 #include "version.h"
 
@@ -213,43 +208,7 @@ std::string EvalReportText(const Json& report) {
 }
 
 Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const auto fail = [&](const char* call, const std::string& file) {
-    std::string message = "eval: ";
-    message.append(call).append(" \"").append(file).append("\": ").append(std::strerror(errno));
-    return Status(StatusCode::kIoError, std::move(message));
-  };
-  std::string tmp = path + ".tmp-XXXXXX";
-  const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) return fail("mkstemp", tmp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Status st = fail("write", tmp);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return st;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0) {
-    Status st = fail("fsync", tmp);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::close(fd) != 0) {
-    Status st = fail("close", tmp);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    Status st = fail("rename", path);
-    ::unlink(tmp.c_str());
-    return st;
-  }
-  return Status::Ok();
+  return base::WriteFileAtomic(base::DefaultFileEnv(), path, text).WithContext("eval: report");
 }
 
 }  // namespace tessera::cli

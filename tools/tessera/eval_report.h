@@ -50,8 +50,8 @@ nlohmann::ordered_json EvalReportJson(const EvalContext& context, const EvalRun&
 // The summary printed by default, from the JSON report (one source of truth).
 std::string EvalReportText(const nlohmann::ordered_json& report);
 
-// Writes `text` to `path` atomically (a temporary file in the same folder, fsync, rename).
-// kIoError naming the failing call and path.
+// Writes `text` to `path` with base::WriteFileAtomic (a temporary file in the same folder,
+// fsync, rename, fsync of the folder). kIoError naming the failing operation and path.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace tessera::cli
