@@ -117,9 +117,9 @@ Status WriteFileAtomic(FileEnv& env, const std::string& path, std::span<const st
 
 Status WriteFileAtomic(FileEnv& env, const std::string& path, std::string_view text,
                        AtomicWriteOptions options) {
-  return WriteFileAtomic(
-      env, path, std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
-      std::move(options));
+  return WriteFileAtomic(env, path,
+                         std::span(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()),
+                         std::move(options));
 }
 
 }  // namespace tessera::base

@@ -48,8 +48,7 @@ struct AtomicWriteOptions {
 class AtomicFile {
  public:
   // Creates the temporary file for `path`. `env` must outlive the AtomicFile.
-  static Result<AtomicFile> Create(FileEnv& env, std::string path,
-                                   AtomicWriteOptions options = {});
+  static Result<AtomicFile> Create(FileEnv& env, std::string path, AtomicWriteOptions options = {});
 
   AtomicFile() = default;  // holds no file; Write() and Commit() fail
   AtomicFile(AtomicFile&& other) noexcept;

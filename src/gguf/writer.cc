@@ -102,7 +102,6 @@ Status CheckValue(std::string_view key, const Value& v) {
   return Status::Ok();
 }
 
-
 }  // namespace
 
 std::uint64_t Writer::Padded(std::uint64_t n) const {

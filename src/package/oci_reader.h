@@ -17,10 +17,10 @@
 //
 // Staging: `staging_dir` must exist and be empty (kFailedPrecondition otherwise); it is the
 // caller's, used by one call at a time. Blobs are written through `env` as base::AtomicFile
-// (a temporary name, fsynced unless sync_staged is off, renamed to their hex digest). On success the directory holds exactly one file per distinct
-// artifact digest (StagedArtifact::staged_path); the OCI manifest, config and signature are
-// returned in memory and not left there. On any failure every file this call created is removed,
-// so the directory is empty again.
+// (a temporary name, fsynced unless sync_staged is off, renamed to their hex digest). On success
+// the directory holds exactly one file per distinct artifact digest (StagedArtifact::staged_path);
+// the OCI manifest, config and signature are returned in memory and not left there. On any failure
+// every file this call created is removed, so the directory is empty again.
 //
 // Memory: the small documents plus TarReader's bounded buffers; artifacts are streamed.
 // Thread safety: reentrant; concurrent calls need distinct staging directories.

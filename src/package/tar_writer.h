@@ -29,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "base/sha256.h"
 #include "base/atomic_file.h"
 #include "base/file_env.h"
+#include "base/sha256.h"
 #include "package/file_io.h"
 #include "package/tar.h"
 #include "tessera/status.h"

@@ -101,8 +101,8 @@ TEST_F(AtomicFileTest, GivesTheModeAndHonoursANamedTemporaryFile) {
   named.temp_path = temp;
   named.sync_file = false;
   named.sync_dir = false;
-  ASSERT_TRUE(WriteFileAtomic(DefaultFileEnv(), dir_ + "/live.json", std::string_view("{}"), named)
-                  .ok());
+  ASSERT_TRUE(
+      WriteFileAtomic(DefaultFileEnv(), dir_ + "/live.json", std::string_view("{}"), named).ok());
   EXPECT_EQ(ReadIfExists(dir_ + "/live.json"), "{}");
   EXPECT_FALSE(ReadIfExists(temp).has_value());
 }

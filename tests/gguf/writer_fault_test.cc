@@ -23,9 +23,7 @@ TEST(WriterFaultTest, TheOutputIsOldOrNewWhateverOperationFailsOrWhereverKilled)
   Writer w;
   ASSERT_TRUE(w.AddKeyValue("general.architecture", Value::String("llama")).ok());
   ASSERT_TRUE(w.AddTensor("a", {4096}, tensor::DType::kF32, weights).ok());
-  ASSERT_TRUE(w.AddTensor("b", {1000}, tensor::DType::kF32,
-                          std::span(weights).first(4000))
-                  .ok());
+  ASSERT_TRUE(w.AddTensor("b", {1000}, tensor::DType::kF32, std::span(weights).first(4000)).ok());
   Result<std::vector<std::uint8_t>> bytes = w.WriteToBuffer();
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
   const std::string expected(bytes->begin(), bytes->end());

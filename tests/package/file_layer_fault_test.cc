@@ -62,8 +62,8 @@ TEST(FileLayerFaultTest, UnpackingLeavesStagingEmptyWhateverOperationFails) {
   recorder.Arm(0, Fault::kRemoveIo);
   ASSERT_TRUE(unpack(recorder).ok());
   const std::vector<Op> ops = recorder.ops();
-  for (Op op : {Op::kCreate, Op::kWrite, Op::kSync, Op::kClose, Op::kRename, Op::kRemove,
-                Op::kSyncDir}) {
+  for (Op op :
+       {Op::kCreate, Op::kWrite, Op::kSync, Op::kClose, Op::kRename, Op::kRemove, Op::kSyncDir}) {
     EXPECT_TRUE(fault::Contains(ops, op)) << "unpacking does no " << fault::OpName(op);
   }
   int trials = 0, failed = 0;
