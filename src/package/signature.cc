@@ -14,6 +14,7 @@
 #include <memory>
 
 #include "base/atomic_file.h"
+#include "base/file_env.h"
 #include "base/sha256.h"
 #include "package/file_io.h"
 
@@ -45,11 +46,6 @@ Status OpenSslFailure(std::string_view call) {
 }
 
 Status Integrity(std::string message) { return Status(StatusCode::kIntegrity, std::move(message)); }
-
-Status IoError(std::string_view what, const std::string& path, int err) {
-  return Status(StatusCode::kIoError, "package: cannot " + std::string(what) + " \"" + path +
-                                          "\": " + std::strerror(err));
-}
 
 // Wipes a secret held in a string before the string releases it.
 void WipeString(std::string* s) {
@@ -113,7 +109,7 @@ Result<std::string> ReadKeyFile(const std::string& path) {
   if (fd < 0) {
     const int err = errno;
     if (err == ENOENT) return NotFound("package: key file \"" + path + "\" does not exist");
-    return IoError("open key file", path, err);
+    return base::FileErrno("open key file", path, err);
   }
   std::string text;
   char buf[kMaxKeyFileBytes + 1];
@@ -123,7 +119,7 @@ Result<std::string> ReadKeyFile(const std::string& path) {
     const ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
-      s = IoError("read key file", path, errno);
+      s = base::FileErrno("read key file", path, errno);
       break;
     }
     if (n == 0) break;
