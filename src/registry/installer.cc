@@ -426,6 +426,13 @@ Result<InstallResult> Installer::Promote(const std::vector<PackageRecord>& insta
     }
   }
   TS_RETURN_IF_ERROR(tx.Commit());
+  // Adapters bound to a base retired above cannot be loaded until it is resumed: say so.
+  for (const PackageRecord& a : installed) {
+    if (IsUsable(a.state) && std::find(result_.retired.begin(), result_.retired.end(), a.base) !=
+                                 result_.retired.end()) {
+      result_.stranded.push_back(PackageName(a.id, a.version));
+    }
+  }
   result_.record = std::move(r);
   return result_;
 }

@@ -1,6 +1,13 @@
 // Registry state changes after installation: suspend, resume, retire, remove and rollback. Each
 // is one SQLite transaction under the store lock. Residency is not among them: it is published
 // by each running process (live_states.h) and only consulted here, by Remove.
+//
+// Adapters and their bases. An adapter binds one exact base version; it can be loaded only while
+// that version is usable (CheckLoadable). A base's state is not pushed onto its adapters when it
+// changes: retiring or suspending a base leaves the adapters' own states alone, so that resuming
+// the base makes them loadable again. Resume refuses an adapter whose base is not usable, and
+// Doctor() reports usable adapters of an unusable or removed base (and suspends them on repair).
+#include <optional>
 #include <set>
 
 #include "registry/registry.h"
@@ -42,14 +49,67 @@ Status Registry::Suspend(const std::string& id, const std::string& version,
   return Transit(r, State::kSuspended, r.state, reason);
 }
 
+// A retired version comes back too: retirement (by `retire`, by a package that replaces it, or
+// by a rollback) keeps the state it had, and nothing else about it changed.
 Status Registry::Resume(const std::string& id, const std::string& version,
                         const std::string& reason) {
   TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
   TS_ASSIGN_OR_RETURN(PackageRecord r, Resolve(id, version));
-  if (r.state != State::kSuspended) {
-    return Refuse(r, "resume", "it is " + std::string(StateName(r.state)) + ", not suspended");
+  if (r.state != State::kSuspended && r.state != State::kRetired) {
+    return Refuse(r, "resume",
+                  "it is " + std::string(StateName(r.state)) + ", not suspended or retired");
   }
-  return Transit(r, r.resume_state, r.resume_state, reason);
+  TS_ASSIGN_OR_RETURN(std::string base_problem, BaseProblem(r));
+  if (!base_problem.empty()) return Refuse(r, "resume", base_problem + ": resume the base first");
+  // Old stores may hold a resume state that is not usable; such a version returns to installed.
+  const State to = IsUsable(r.resume_state) ? r.resume_state : State::kInstalled;
+  return Transit(r, to, to, reason);
+}
+
+Result<std::string> Registry::BaseProblem(const PackageRecord& r) {
+  if (r.base.empty()) return std::string();
+  const std::size_t at = r.base.find('@');
+  TS_ASSIGN_OR_RETURN(
+      std::optional<PackageRecord> base,
+      index_->GetPackage(r.base.substr(0, at), at == std::string::npos ? "" : r.base.substr(at + 1)));
+  if (!base) return "its base " + r.base + " is not installed";
+  if (!IsUsable(base->state)) {
+    return "its base " + r.base + " is " + std::string(StateName(base->state));
+  }
+  return std::string();
+}
+
+Status Registry::CheckLoadable(const PackageRecord& r) {
+  const std::string name = PackageName(r.id, r.version);
+  if (!IsUsable(r.state)) {
+    return Status(StatusCode::kFailedPrecondition, "registry: " + name + " cannot be loaded: it is " +
+                                                       std::string(StateName(r.state)));
+  }
+  TS_ASSIGN_OR_RETURN(std::string problem, BaseProblem(r));
+  if (!problem.empty()) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "registry: adapter " + name + " cannot be loaded: " + problem);
+  }
+  return Status::Ok();
+}
+
+Status Registry::DoctorAdapterBases(bool repair, DoctorReport* report) {
+  TS_ASSIGN_OR_RETURN(std::vector<PackageRecord> all, index_->ListPackages());
+  for (const PackageRecord& r : all) {
+    if (!IsUsable(r.state)) continue;
+    TS_ASSIGN_OR_RETURN(std::string problem, BaseProblem(r));
+    if (problem.empty()) continue;
+    const std::string name = PackageName(r.id, r.version);
+    report->findings.push_back(name + ": " + problem + ": the adapter is " +
+                               std::string(StateName(r.state)) + " but cannot be loaded");
+    if (!repair) continue;
+    // Suspension is the safe repair: it is what the adapter's state should say, it is recorded
+    // with its reason, and `resume` undoes it once the base is usable again. Removing the
+    // adapter or resuming the base would be an operator's decision.
+    TS_RETURN_IF_ERROR(Transit(r, State::kSuspended, r.state, "doctor: " + problem));
+    report->repairs.push_back("suspended " + name + " (" + problem + ")");
+  }
+  return Status::Ok();
 }
 
 Status Registry::Retire(const std::string& id, const std::string& version,

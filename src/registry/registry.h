@@ -20,7 +20,8 @@
 //                archive, every blob's size and SHA-256); the manifest parses (manifest.h) and
 //                its artifact list equals the file's layers (name, media type, size, sha256);
 //   2 signature  the envelope verifies against the trust policy (trust_policy.h): key, id prefix,
-//                capabilities, licence, or the unsigned rule;
+//                every id the package replaces or conflicts with, capabilities, licence, or the
+//                unsigned rule;
 //   3 graph      runtime version range and package ABI; this id@version not installed with
 //                other bytes; every `requires` satisfied by a usable installed version; no
 //                conflict in either direction; no dependency cycle; adapters: the base id@version
@@ -28,7 +29,11 @@
 //   4 structure  the GGUF facts read again equal the manifest's (gguf_facts.h); the model binds
 //                (architecture, tensors, shapes, tokenizer), an adapter binds to its base;
 //   5 promote    staged blobs are renamed into blobs/ (fsynced), then one SQLite transaction
-//                inserts the package and its transition, and retires what it `replaces`.
+//                inserts the package and its transition, and retires what it `replaces` (ids
+//                its signer is trusted for, step 2).
+// An adapter can be loaded only while its exact base is installed and usable (CheckLoadable):
+// retiring, suspending or quarantining a base makes its adapters unloadable until the base is
+// usable again, and Doctor() reports usable adapters in that state.
 // Any failure before the commit changes nothing in the store except the rejected file moving to
 // quarantine/ with a record of the step and reason. A crash (kill -9) at any point leaves the old
 // state or the new: blobs written before a commit that never happened are unreferenced, and
@@ -68,6 +73,9 @@ struct InstallResult {
   PackageRecord record;
   bool already_installed = false;    // the same bytes were installed before: nothing changed
   std::vector<std::string> retired;  // "id@version" retired because this one replaces them
+  // "adapter id@version" of usable adapters whose base was among `retired`: they cannot be
+  // loaded until that base is resumed.
+  std::vector<std::string> stranded;
   std::uint64_t bytes_hashed = 0;    // package file bytes read and hashed
   std::uint64_t new_blob_bytes = 0;  // bytes added to the store (shared blobs count once)
 };
@@ -127,6 +135,8 @@ class Registry {
   // Lifecycle. `version` empty: the current version. Refusals are kFailedPrecondition naming the
   // state; a version that is not installed kNotFound.
   Status Suspend(const std::string& id, const std::string& version, const std::string& reason);
+  // Returns a suspended or retired version to the state it had before (installed or verified).
+  // An adapter is refused while its base is not usable (resume the base first).
   Status Resume(const std::string& id, const std::string& version, const std::string& reason);
   Status Retire(const std::string& id, const std::string& version, const std::string& reason);
   // Removes a version (refused while another usable package requires it and no other version
@@ -141,6 +151,11 @@ class Registry {
 
   Result<std::vector<QuarantineRecord>> QuarantineList();
 
+  // OK when `record` may be loaded now: it is usable and, for an adapter, its exact base is
+  // installed and usable. Else kFailedPrecondition naming the package (and the base and its
+  // state): "registry: adapter A@1 cannot be loaded: its base B@1 is retired".
+  Status CheckLoadable(const PackageRecord& record);
+
   // The runtime's measured footprint of id@version (opaque text, ADR 0014), kept for the next
   // runtime's first plan; it goes with the package. Load returns nothing when none was recorded
   // or it was measured on other bytes than `sha256`.
@@ -151,8 +166,10 @@ class Registry {
                                                    const std::string& sha256);
 
   // Checks the index, the blobs and leftovers of interrupted operations and ended processes
-  // (live/ files); with `repair`, removes leftovers, stale live files and unreferenced blobs and
-  // quarantines packages whose blobs are missing or damaged.
+  // (live/ files), and usable adapters whose base is not usable (retired, suspended, quarantined
+  // or removed); with `repair`, removes leftovers, stale live files and unreferenced blobs,
+  // quarantines packages whose blobs are missing or damaged, and suspends such adapters (resume
+  // brings them back once their base is usable).
   Result<DoctorReport> Doctor(bool repair, bool rehash);
 
   Result<TrustPolicy> Trust();
@@ -177,6 +194,12 @@ class Registry {
   Result<PackageRecord> Resolve(const std::string& id, const std::string& version);
   Status Transit(const PackageRecord& record, State to, State resume, const std::string& reason);
   Status CollectGarbage(std::vector<std::string>* removed);
+  // Why the adapter `record` cannot be loaded because of its base ("its base B@1 is retired",
+  // "... is not installed"); "" when it is no adapter or its base is usable.
+  Result<std::string> BaseProblem(const PackageRecord& record);
+  // Doctor()'s check of usable adapters' bases (lifecycle.cc): findings and, with `repair`, what
+  // it did, added to `report`.
+  Status DoctorAdapterBases(bool repair, DoctorReport* report);
 
   friend class Installer;
   std::string home_;

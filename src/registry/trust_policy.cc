@@ -4,6 +4,8 @@
 #include <set>
 #include <span>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "base/ascii.h"
 #include "package/signature_envelope.h"
@@ -147,6 +149,21 @@ bool AnyIdPatternMatches(const std::vector<std::string>& patterns, std::string_v
   return false;
 }
 
+// The ids a manifest acts on besides its own (rule 5b): what it replaces (retired when it is
+// promoted) and what it conflicts with (refused at install while it is installed). Requirements
+// and an adapter's base are not among them: they constrain only the package that names them.
+std::vector<std::pair<std::string_view, const std::string*>> AffectedIds(
+    const package::Manifest& manifest) {
+  std::vector<std::pair<std::string_view, const std::string*>> out;
+  for (const package::DependencyRef& d : manifest.dependencies.replaces) {
+    out.emplace_back("replace", &d.id);
+  }
+  for (const package::DependencyRef& d : manifest.dependencies.conflicts) {
+    out.emplace_back("declare a conflict with", &d.id);
+  }
+  return out;
+}
+
 Result<TrustDecision> EvaluateUnsigned(const TrustPolicy& policy,
                                        const package::Manifest& manifest) {
   const std::string prefix = MessagePrefix(manifest, "");
@@ -155,6 +172,13 @@ Result<TrustDecision> EvaluateUnsigned(const TrustPolicy& policy,
                   "unsigned package refused by the trust policy (no unsigned prefix matches; "
                   "allowed: " +
                       JoinQuoted(policy.unsigned_prefixes) + ")");
+  }
+  for (const auto& [verb, id] : AffectedIds(manifest)) {
+    if (!AnyIdPatternMatches(policy.unsigned_prefixes, *id)) {
+      return Denied(prefix, "an unsigned package may not " + std::string(verb) + " package id " +
+                                Quote(*id) + " (unsigned packages are allowed only for " +
+                                JoinQuoted(policy.unsigned_prefixes) + ")");
+    }
   }
   for (const std::string& capability : manifest.capabilities) {
     if (capability != kUnsignedCapability) {
@@ -173,6 +197,13 @@ Status CheckAuthority(const TrustedKey& key, const package::Manifest& manifest,
     return Denied(prefix, "key " + Quote(key.name) + " may not sign package id " +
                               Quote(manifest.id) +
                               " (its id prefixes: " + JoinQuoted(key.id_prefixes) + ")");
+  }
+  for (const auto& [verb, id] : AffectedIds(manifest)) {
+    if (!AnyIdPatternMatches(key.id_prefixes, *id)) {
+      return Denied(prefix, "key " + Quote(key.name) + " may not " + std::string(verb) +
+                                " package id " + Quote(*id) +
+                                " (its id prefixes: " + JoinQuoted(key.id_prefixes) + ")");
+    }
   }
   for (const std::string& capability : manifest.capabilities) {
     bool grantable = false;

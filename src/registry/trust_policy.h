@@ -32,7 +32,9 @@
 //      the trust policy") unless an unsigned_prefixes pattern matches the id. An admitted
 //      unsigned package may claim no capability other than "emit:text" (kPermissionDenied naming
 //      the capability); it is not checked against any licence list (licence lists belong to
-//      keys). Its decision has signer "" and key_id "".
+//      keys). Every id it replaces or conflicts with must match an unsigned_prefixes pattern too
+//      (kPermissionDenied "an unsigned package may not replace package id ..."; see "Ids a
+//      package acts on"). Its decision has signer "" and key_id "".
 //   2. The envelope is parsed (package/signature_envelope.h); a bad envelope keeps its code
 //      (kMalformed, kUnsupported, kDuplicate, kResourceExhausted). A package that carries an
 //      envelope is always judged by it: a bad or untrusted signature is never downgraded to
@@ -43,7 +45,9 @@
 //      every trusted key with that id is tried; if none verifies: kIntegrity "signature does not
 //      match the manifest (edited after signing?)". Naming a trusted key's id in an envelope
 //      signed by another key therefore gets nothing.
-//   5. The key's id_prefixes must match the package id: kPermissionDenied.
+//   5. The key's id_prefixes must match the package id: kPermissionDenied. They must also match
+//      every id the manifest replaces or conflicts with (see "Ids a package acts on"):
+//      kPermissionDenied "key \"<name>\" may not replace package id \"<id>\"" naming the id.
 //   6. The key must be able to grant every capability the manifest claims: kPermissionDenied
 //      naming the first capability it may not grant.
 //   7. The key's licence list (when not empty) must contain the manifest's licence:
@@ -52,6 +56,26 @@
 // names with different rules), each is judged alone, in policy order, and the first that passes
 // 5 to 7 decides; grants of two entries are never combined. If none passes, the refusal is that
 // of the first such entry.
+//
+// Ids a package acts on. A signer's authority is over ids, so a trust decision covers every id
+// the manifest can change, not only its own:
+//   - dependencies.replaces: promoting the package retires the installed versions it names;
+//   - dependencies.conflicts: while the package is installed, installing a version it names is
+//     refused (an effect on that id's future).
+// Both need the signer's authority (the key's id_prefixes; the unsigned_prefixes for an unsigned
+// package) over each id named, whether or not a version of it is installed: a key trusted for
+// "dev.x." may replace "dev.x.old" but not "dev.y.anything". To let a vendor replace one package
+// of another namespace, trust its key for that exact id as well.
+// Not covered, deliberately, because they change nothing about the package they name:
+//   - dependencies.requires: it constrains only the requiring package (refused or unloadable
+//     without a usable match). Its one effect on the required version is that `remove` refuses
+//     while a usable package requires it; the refusal names the dependent, and removing the
+//     dependent lifts it.
+//   - an adapter's base: the binding is exact (id, version, weights and tokenizer sha256) and
+//     the runtime applies an adapter per session on a shared read-only copy of the base's
+//     weights, never merged into them, so the base answers the same with or without it. Like a
+//     requirement, a usable adapter keeps its base from being removed.
+//   - capabilities are rule 6 (unsigned: rule 1).
 //
 // Messages start "registry: trust: <id>@<version> (key <key id>): " ("(unsigned)" without an
 // envelope, "(envelope)" followed by the envelope parser's message for a bad envelope) and then

@@ -148,6 +148,9 @@ Result<runtime::PackageInfo> Runtime::Impl::Resolve(std::string_view ref) {
                                                          std::string(registry::StateName(r.state)) +
                                                          " and cannot be loaded");
     }
+    // An adapter runs on its base's weights: refused while that exact base is not usable
+    // (retired, suspended, quarantined or removed), before anything cached is reused.
+    TS_RETURN_IF_ERROR(registry->CheckLoadable(r));
     // A version's manifest never changes (the registry refuses the same version with other
     // bytes): what was resolved from it before is reused, which spares parsing it again.
     const std::string key = r.id + "@" + r.version;

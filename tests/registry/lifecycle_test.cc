@@ -80,10 +80,13 @@ TEST_F(Lifecycle, SuspendResumeRetire) {
   EXPECT_EQ(StateOf("1.0.0"), State::kVerified);  // back to where it was
   ASSERT_TRUE(store_->Retire("dev.test.skill", "1.0.0", "old").ok());
   EXPECT_EQ(StateOf("1.0.0"), State::kRetired);
+  // Retired comes back too (issue 17), to the state before; a usable version is not resumed.
+  ASSERT_TRUE(store_->Resume("dev.test.skill", "1.0.0", "needed after all").ok());
+  EXPECT_EQ(StateOf("1.0.0"), State::kVerified);
   EXPECT_EQ(store_->Resume("dev.test.skill", "1.0.0", "no").code(),
             StatusCode::kFailedPrecondition);
   std::vector<Transition> h = store_->History("dev.test.skill", "1.0.0").value();
-  ASSERT_EQ(h.size(), 5u);
+  ASSERT_EQ(h.size(), 6u);
   EXPECT_EQ(h[2].reason, "maintenance");
   EXPECT_LT(h[1].at, h[2].at);
   EXPECT_EQ(store_->Suspend("dev.test.absent", "", "x").code(), StatusCode::kNotFound);

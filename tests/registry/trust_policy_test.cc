@@ -203,7 +203,9 @@ TEST_F(TrustPolicyTest, RefusesAKeySigningOutsideItsPrefixes) {
       {"dev.tessera.", true},
       {"dev.", true},
       {"dev.tessera.skills.", true},
-      {"dev.tessera.skills.extract", true},
+      // An exact-id key may sign the package but not let it replace (or conflict with)
+      // dev.tessera.skills.extract-legacy, which the manifest names (issue 17).
+      {"dev.tessera.skills.extract", false},
       {"*", true},
       {"dev.tessera", false},
       {"dev.tess.", false},
@@ -222,6 +224,47 @@ TEST_F(TrustPolicyTest, RefusesAKeySigningOutsideItsPrefixes) {
       EXPECT_EQ(d.status().code(), StatusCode::kPermissionDenied);
     }
   }
+}
+
+// Issue 17: the decision covers every id the manifest acts on. The sample manifest replaces and
+// conflicts with dev.tessera.skills.extract-legacy.
+TEST_F(TrustPolicyTest, RefusesReplacingOrConflictingWithIdsOutsideTheSignersAuthority) {
+  Manifest m = manifest_;
+  m.dependencies.conflicts.clear();
+  m.dependencies.replaces[0].id = "org.victim.skill";
+  TrustPolicy policy;
+  policy.keys.push_back(Trust("narrow", dev_, {"dev.tessera."}, {"*"}));
+  ExpectRefused(Evaluate(policy, m, Sign(m, dev_)), StatusCode::kPermissionDenied,
+                {"key \"narrow\" may not replace package id \"org.victim.skill\"",
+                 "[\"dev.tessera.\"]"});
+  // The same key, trusted for that exact id too, may.
+  policy.keys[0].id_prefixes.push_back("org.victim.skill");
+  EXPECT_TRUE(Evaluate(policy, m, Sign(m, dev_)).ok());
+
+  m = manifest_;
+  m.dependencies.replaces.clear();
+  m.dependencies.conflicts[0].id = "org.victim.skill";
+  policy.keys[0].id_prefixes = {"dev.tessera."};
+  ExpectRefused(Evaluate(policy, m, Sign(m, dev_)), StatusCode::kPermissionDenied,
+                {"may not declare a conflict with package id \"org.victim.skill\""});
+
+  // Unsigned: the allow-list is the authority.
+  m = manifest_;
+  m.capabilities = {"emit:text"};
+  m.dependencies.conflicts.clear();
+  policy.unsigned_prefixes = {"dev.tessera.skills."};
+  EXPECT_TRUE(Evaluate(policy, m, std::nullopt).ok());  // replaces ...extract-legacy: covered
+  m.dependencies.replaces[0].id = "dev.tessera.base";
+  ExpectRefused(Evaluate(policy, m, std::nullopt), StatusCode::kPermissionDenied,
+                {"(unsigned)", "an unsigned package may not replace package id \"dev.tessera.base\"",
+                 "[\"dev.tessera.skills.\"]"});
+  // Requirements are not gated: any id.
+  m = manifest_;
+  m.capabilities = {"emit:text"};
+  m.dependencies = {};
+  m.dependencies.requirements.push_back(
+      {"org.elsewhere.lib", package::RangeValue{package::VersionRange::Parse("^1.0.0").value()}});
+  EXPECT_TRUE(Evaluate(policy, m, std::nullopt).ok());
 }
 
 TEST_F(TrustPolicyTest, GrantsCapabilitiesByExactNameVerbGlobOrStar) {

@@ -25,7 +25,17 @@ int RunInstall(registry::Registry& store, const Options& o) {
   if (!r.ok()) return ReportError(r.status());
   const registry::PackageRecord& rec = r->record;
   if (r->already_installed) {
-    std::printf("%s@%s is already installed (same bytes)\n", rec.id.c_str(), rec.version.c_str());
+    std::printf("%s@%s is already installed (same bytes)", rec.id.c_str(), rec.version.c_str());
+    if (!registry::IsUsable(rec.state)) {
+      // Installing again restores nothing; say what does.
+      std::printf(", but it is %s: %s\n", std::string(registry::StateName(rec.state)).c_str(),
+                  rec.state == registry::State::kQuarantined
+                      ? "remove it, then install it again"
+                      : ("tessera resume " + rec.id + "@" + rec.version + " makes it usable")
+                            .c_str());
+    } else {
+      std::printf("\n");
+    }
     return 0;
   }
   std::printf("installed %s@%s (%s), %s, %llu new bytes in the store\n", rec.id.c_str(),
@@ -33,6 +43,9 @@ int RunInstall(registry::Registry& store, const Options& o) {
               rec.signer.empty() ? "unsigned" : ("signed by " + rec.signer).c_str(),
               static_cast<unsigned long long>(r->new_blob_bytes));
   for (const std::string& old : r->retired) std::printf("retired %s (replaced)\n", old.c_str());
+  for (const std::string& adapter : r->stranded) {
+    std::printf("note: adapter %s cannot be loaded while its base is retired\n", adapter.c_str());
+  }
   return 0;
 }
 
