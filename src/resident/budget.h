@@ -56,6 +56,7 @@ struct Footprint {
   Bytes private_bytes;                    // this module's own allocations
   std::uint64_t kv_bytes_per_token = 0;   // one context position of a session
   std::uint64_t session_bytes = 0;        // one session's buffers apart from its KV cache
+  std::uint64_t session_kv_bytes = 0;     // one session's whole KV cache; 0: not known
   bool measured = false;                  // false: the manifest's estimate
   // false: part of the measurement was borrowed from an earlier one (the loader could not
   // isolate this load's bytes); good for planning, not worth keeping.

@@ -47,6 +47,14 @@ class Loader {
   // The smoke check after loading (for models: one forward pass). An error fails the load. It
   // may complete the load's measurement (`measured`), e.g. with a session's bytes.
   virtual Status Verify(const ModuleSpec& spec, LoadedModule& module, Footprint& measured) = 0;
+  // What keeps `module`'s shared artifacts (a mapped base model) alive without its private
+  // part, or null when they cannot be told apart. A transaction that releases a victim before
+  // loading a module that shares an artifact with it holds this meanwhile, so that the load
+  // finds the artifact mapped instead of mapping it again.
+  virtual std::shared_ptr<const void> SharedArtifacts(const LoadedModule& module) {
+    (void)module;
+    return nullptr;
+  }
 };
 
 enum class EventKind : std::uint8_t {

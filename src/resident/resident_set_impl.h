@@ -15,12 +15,15 @@ struct ResidentSet::Ticket {
   Status status;
 };
 
-// One module of the set: resident, or being loaded by a transaction.
+// One module of the set: resident, being loaded by a transaction, or a victim a transaction
+// has dropped from memory before its load (released: restored if the load fails, removed when
+// it commits). A released entry keeps its place (and its bytes in every plan) so that nobody
+// else loads it or plans with its room meanwhile.
 struct ResidentSet::Entry {
-  enum class State : std::uint8_t { kLoading, kResident };
+  enum class State : std::uint8_t { kLoading, kResident, kReleased };
   ModuleSpec spec;
   State state = State::kLoading;
-  std::shared_ptr<LoadedModule> module;  // null while loading
+  std::shared_ptr<LoadedModule> module;  // null while loading or released
   std::shared_ptr<Ticket> ticket;        // while loading: the loading transaction's
   std::uint64_t victim_of = 0;           // the transaction holding it as a victim; 0: none
   std::shared_ptr<Ticket> victim_ticket;
@@ -35,6 +38,16 @@ struct ResidentSet::Entry {
   std::int64_t loaded_at = 0;
   std::int64_t last_used = 0;
   std::uint64_t uses = 0;
+};
+
+// A request waiting for memory. Lives on the waiting thread's stack; the queue points to it.
+struct ResidentSet::Waiter {
+  PlanRequest request;         // what it needs, as of its last look (under mu_)
+  bool hit = false;            // it needs no memory, only a lease of a resident module
+  bool in_progress = false;    // a session of a leased module: goes ahead when it fits
+  std::int32_t overtaken = 0;  // requests admitted ahead of it while it did not fit
+  bool queued = false;
+  std::int64_t since = 0;  // when it joined the queue
 };
 
 }  // namespace tessera::resident

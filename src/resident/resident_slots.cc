@@ -9,8 +9,8 @@
 namespace tessera::resident {
 namespace {
 
-// How often a request waiting for a slot looks at the clock (the clock may be a test's fake,
-// which advances without notifying anyone).
+// How often a request waiting for a slot or for a session's room looks at the clock (the clock may
+// be a test's fake, which advances without notifying anyone).
 constexpr auto kQueuePoll = std::chrono::milliseconds(2);
 
 }  // namespace
@@ -34,46 +34,71 @@ Status ResidentSet::SoftPin(const std::string& key, std::int64_t duration_micros
   return Status::Ok();
 }
 
-Status ResidentSet::ChargeSession(const Lease& lease, SessionCharge charge) {
+Status ResidentSet::ChargeSession(const Lease& lease, SessionCharge charge,
+                                  std::int64_t timeout_micros) {
   if (!lease.valid()) return Status(StatusCode::kFailedPrecondition, "resident: no lease");
+  if (timeout_micros < 0) timeout_micros = budgets_.queue_timeout_micros;
   std::vector<Event> events;
   std::vector<std::shared_ptr<LoadedModule>> drop;  // destroyed after the lock is released
   Status result;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (sessions_ >= budgets_.max_sessions) {
-      return Status(StatusCode::kResourceExhausted,
-                    "resident: a session of " + lease.key() + ": " + std::to_string(sessions_) +
-                        " sessions open, the limit is " + std::to_string(budgets_.max_sessions));
-    }
-    PlanRequest request;
+    std::unique_lock<std::mutex> lock(mu_);
+    const std::int64_t start = Now();
+    Waiter me;
+    me.in_progress = true;
+    PlanRequest& request = me.request;
     request.keep = {lease.key()};
     request.extra_kv_bytes = charge.kv_bytes;
     request.extra_session_bytes = charge.other_bytes;
-    request.now_micros = Now();
     request.what = "a session of " + lease.key() + " (KV " + HumanBytes(charge.kv_bytes) +
                    ", buffers " + HumanBytes(charge.other_bytes) + ")";
-    Result<Plan> plan = MakePlan(budgets_, Snapshot(), request, *policy_);
-    if (!plan.ok()) {
-      ++counters_.refusals;
-      events.push_back({EventKind::kRefused,
-                        lease.key(),
-                        Now(),
-                        0,
-                        {charge.kv_bytes + charge.other_bytes, 0},
-                        plan.status().message()});
-      result = plan.status();
-    } else {
-      // Victims hold no lease, so no session either: dropping them is immediate.
-      for (const std::string& v : plan->evict) {
-        events.push_back(RemoveEntry(v, "to make room: " + request.what, drop));
+    for (;;) {
+      request.now_micros = Now();
+      std::string reason;
+      Result<Plan> plan = MakePlan(budgets_, Snapshot(), request, *policy_);
+      if (budgets_.max_sessions <= 0 || (!plan.ok() && !CanEverFit(request))) {
+        ++counters_.refusals;
+        result = budgets_.max_sessions <= 0
+                     ? Status(StatusCode::kResourceExhausted,
+                              "resident: " + request.what + ": the session limit is 0")
+                     : plan.status();
+        events.push_back({EventKind::kRefused,
+                          lease.key(),
+                          Now(),
+                          0,
+                          {charge.kv_bytes + charge.other_bytes, 0},
+                          result.message()});
+        break;
       }
-      Entry& e = *entries_.at(lease.key());
-      e.kv_bytes += charge.kv_bytes;
-      e.session_bytes += charge.other_bytes;
-      ++e.sessions;
-      ++sessions_;
+      if (sessions_ >= budgets_.max_sessions) {
+        reason = std::to_string(sessions_) + " sessions open, the limit is " +
+                 std::to_string(budgets_.max_sessions);
+      } else if (!plan.ok()) {
+        reason = plan.status().message();
+      } else {
+        MayGoAhead(me.queued ? &me : nullptr, /*in_progress=*/true);  // counts the overtaken
+        // Victims hold no lease, so no session either: dropping them is immediate.
+        for (const std::string& v : plan->evict) {
+          events.push_back(RemoveEntry(v, "to make room: " + request.what, drop));
+        }
+        session_room_[lease.key()] = charge;
+        Entry& e = *entries_.at(lease.key());
+        e.kv_bytes += charge.kv_bytes;
+        e.session_bytes += charge.other_bytes;
+        ++e.sessions;
+        ++sessions_;
+        break;
+      }
+      const std::int64_t waited = Now() - start;
+      if (waited >= timeout_micros) {
+        result =
+            AdmissionTimeout(me, lease.key(), request.what, reason, waited, timeout_micros, events);
+        break;
+      }
+      Enqueue(me);
+      cv_.wait_for(lock, kQueuePoll);
     }
+    Dequeue(me);
   }
   drop.clear();
   Emit(std::move(events));
@@ -179,7 +204,7 @@ void ResidentSet::RecordKnownGood() {
   std::lock_guard<std::mutex> lock(mu_);
   known_good_.clear();
   for (const auto& [key, e] : entries_) {
-    if (e->state == Entry::State::kResident) known_good_.push_back(e->spec);
+    if (e->state != Entry::State::kLoading) known_good_.push_back(e->spec);  // victims too
   }
   known_good_recorded_ = true;
 }
@@ -196,7 +221,7 @@ Status ResidentSet::RollbackToKnownGood() {
   }
   const std::int64_t t0 = Now();
   TS_RETURN_IF_ERROR(
-      Transact(target, /*evict_others=*/true, nullptr, "rollback to the known-good set"));
+      Transact(target, /*evict_others=*/true, nullptr, "rollback to the known-good set", -1));
   std::string detail = "restored " + std::to_string(target.size()) + " modules:";
   for (const ModuleSpec& s : target) detail += " " + s.key;
   Emit({{EventKind::kRolledBack, "", Now(), Now() - t0, {}, detail}});

@@ -1,0 +1,366 @@
+// Admission under concurrent requests: a plan that fits once other requests end waits for
+// them (FIFO, with bounded overtaking) until it fits or its deadline passes; only what can
+// never fit is refused at once; sessions of leased modules go first; many clients on a slow
+// loader all succeed without the bytes alive ever exceeding the budget.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <future>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fake_loader.h"
+#include "resident/resident_set.h"
+
+namespace tessera::resident {
+namespace {
+
+using fake::Behavior;
+using fake::FakeClock;
+using fake::FakeLoader;
+using fake::kMB;
+using fake::Spec;
+using Keys = std::vector<std::string>;
+
+class ResidentAdmissionTest : public ::testing::Test {
+ protected:
+  void Make(double host_mb, std::int32_t max_overtakes = 4) {
+    ResidentOptions o;
+    o.budgets.host_bytes = static_cast<std::uint64_t>(host_mb * kMB);
+    o.budgets.queue_timeout_micros = 30'000'000;  // on the fake clock: only the test moves it
+    o.max_overtakes = max_overtakes;
+    o.clock = &clock_;
+    o.on_event = [this](const Event& e) {
+      std::lock_guard<std::mutex> lock(events_mu_);
+      events_.push_back(e);
+    };
+    set_ = std::make_unique<ResidentSet>(loader_, std::move(o));
+  }
+  // Blocks until `n` requests wait for memory.
+  void AwaitAdmitting(int n) {
+    while (set_->Report().admitting != n) std::this_thread::yield();
+  }
+  std::future<Result<ResidentSet::Lease>> AcquireLater(const ModuleSpec& spec) {
+    return std::async(std::launch::async, [this, spec] { return set_->Acquire(spec); });
+  }
+  Keys Resident() const {
+    Keys keys;
+    for (const ModuleReport& m : set_->Report().modules) keys.push_back(m.key);
+    return keys;
+  }
+  Keys Events(EventKind kind) {
+    std::lock_guard<std::mutex> lock(events_mu_);
+    Keys keys;
+    for (const Event& e : events_) {
+      if (e.kind == kind) keys.push_back(e.module);
+    }
+    return keys;
+  }
+
+  FakeClock clock_;
+  FakeLoader loader_;
+  std::mutex events_mu_;
+  std::vector<Event> events_;
+  std::unique_ptr<ResidentSet> set_;
+};
+
+TEST_F(ResidentAdmissionTest, ARequestWaitsForALeaseToEnd) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 6));
+  ASSERT_TRUE(a.ok());
+  auto b = AcquireLater(Spec("b@1", 6));
+  AwaitAdmitting(1);
+  EXPECT_EQ(loader_.loads("b@1"), 0);  // nothing allocated while it waits
+  clock_.AdvanceSeconds(2);
+  a->Release();
+  Result<ResidentSet::Lease> got = b.get();
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(Resident(), Keys{"b@1"});
+  const Counters c = set_->Report().counters;
+  EXPECT_EQ(c.admission_waits, 1u);
+  EXPECT_EQ(c.admission_timeouts, 0u);
+  EXPECT_EQ(c.refusals, 0u);
+  EXPECT_EQ(c.admission_wait_micros, 2'000'000);
+}
+
+TEST_F(ResidentAdmissionTest, ARequestWaitsForALoadInProgress) {
+  Make(10);
+  loader_.Set("a@1", {.stall = true});
+  auto a = AcquireLater(Spec("a@1", 6));
+  loader_.AwaitStalled("a@1");
+  auto b = AcquireLater(Spec("b@1", 6));  // a is loading: not a victim yet
+  AwaitAdmitting(1);
+  loader_.Release("a@1");
+  Result<ResidentSet::Lease> a_lease = a.get();
+  ASSERT_TRUE(a_lease.ok());
+  EXPECT_EQ(set_->Report().admitting, 1);  // a is leased now: b still waits
+  clock_.AdvanceSeconds(1);
+  a_lease->Release();
+  ASSERT_TRUE(b.get().ok());
+  EXPECT_EQ(loader_.order(), (Keys{"a@1", "b@1"}));
+}
+
+TEST_F(ResidentAdmissionTest, TheDeadlinePassesWithUnavailable) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 6));
+  ASSERT_TRUE(a.ok());
+  auto b = std::async(std::launch::async,
+                      [&] { return set_->Acquire(Spec("b@1", 6), /*timeout_micros=*/5'000'000); });
+  AwaitAdmitting(1);
+  clock_.AdvanceSeconds(6);  // past the deadline
+  Result<ResidentSet::Lease> got = b.get();
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.status().code(), StatusCode::kUnavailable);
+  const std::string& msg = got.status().message();
+  EXPECT_NE(msg.find("load b@1: no room within 5.0 s (waited 6.0 s, 0 requests ahead; retry "
+                     "after"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("a@1 leased (1)"), std::string::npos) << msg;
+  EXPECT_EQ(loader_.loads("b@1"), 0);
+  EXPECT_EQ(set_->Report().admitting, 0);
+  EXPECT_EQ(set_->Report().counters.admission_timeouts, 1u);
+  EXPECT_EQ(Events(EventKind::kQueueTimeout), Keys{"b@1"});
+  EXPECT_TRUE(Events(EventKind::kRefused).empty());
+}
+
+TEST_F(ResidentAdmissionTest, WhatCanNeverFitIsRefusedAtOnce) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 6));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(set_->Pin("a@1", true).ok());
+  Result<ResidentSet::Lease> held = set_->Acquire(Spec("h@1", 1));
+  ASSERT_TRUE(held.ok());
+  // 6 pinned + 6 > 10 whatever ends; 12 > 10 alone; two modules of 6 together.
+  for (const ModuleSpec& s : {Spec("b@1", 6), Spec("big@1", 12)}) {
+    Result<ResidentSet::Lease> r = set_->Acquire(s);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted) << r.status().message();
+  }
+  ASSERT_TRUE(set_->Pin("a@1", false).ok());
+  a->Release();
+  EXPECT_EQ(set_->Activate(std::vector<ModuleSpec>{Spec("x@1", 6), Spec("y@1", 6)}).code(),
+            StatusCode::kResourceExhausted);
+  const Counters c = set_->Report().counters;
+  EXPECT_EQ(c.admission_waits, 0u);
+  EXPECT_EQ(c.refusals, 3u);
+  EXPECT_EQ(loader_.total_loads(), 2);
+}
+
+TEST_F(ResidentAdmissionTest, WaitersAreServedInOrder) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 6));
+  ASSERT_TRUE(a.ok());
+  auto b = AcquireLater(Spec("b@1", 6));
+  AwaitAdmitting(1);
+  auto c = AcquireLater(Spec("c@1", 6));
+  AwaitAdmitting(2);
+  // Either could take a's room now; the first to come does.
+  a->Release();
+  Result<ResidentSet::Lease> b_lease = b.get();
+  ASSERT_TRUE(b_lease.ok());
+  EXPECT_EQ(set_->Report().admitting, 1);
+  EXPECT_EQ(loader_.loads("c@1"), 0);
+  b_lease->Release();
+  ASSERT_TRUE(c.get().ok());
+  EXPECT_EQ(loader_.order(), (Keys{"a@1", "b@1", "c@1"}));
+}
+
+TEST_F(ResidentAdmissionTest, SmallRequestsPassALargeOneThatCannotFitYet) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 4));
+  ASSERT_TRUE(a.ok());
+  auto large = AcquireLater(Spec("large@1", 8));  // 4 + 8 > 10 while a is leased
+  AwaitAdmitting(1);
+  // A small module fits beside a now: it does not wait behind the large one.
+  Result<ResidentSet::Lease> small = set_->Acquire(Spec("s1@1", 2));
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  small->Release();
+  a->Release();
+  ASSERT_TRUE(large.get().ok());
+}
+
+TEST_F(ResidentAdmissionTest, ALargeRequestIsNotStarvedBySmallOnes) {
+  Make(10, /*max_overtakes=*/2);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 4));
+  ASSERT_TRUE(a.ok());
+  auto large = AcquireLater(Spec("large@1", 8));
+  AwaitAdmitting(1);
+  for (const char* key : {"s1@1", "s2@1"}) {  // two pass it
+    clock_.AdvanceSeconds(1);
+    ASSERT_TRUE(set_->Acquire(Spec(key, 2)).ok());
+  }
+  // The third would fit too (4 + 2 + 2 + 2), but the large one has been passed twice.
+  auto s3 = AcquireLater(Spec("s3@1", 2));
+  AwaitAdmitting(2);
+  EXPECT_EQ(loader_.loads("s3@1"), 0);
+  clock_.AdvanceSeconds(1);
+  a->Release();
+  Result<ResidentSet::Lease> large_lease = large.get();
+  ASSERT_TRUE(large_lease.ok()) << large_lease.status().ToString();
+  ASSERT_TRUE(s3.get().ok());
+  EXPECT_EQ(loader_.order(), (Keys{"a@1", "s1@1", "s2@1", "large@1", "s3@1"}));
+}
+
+TEST_F(ResidentAdmissionTest, AnIdleModuleIsNotLeasedAheadOfARequestWhoseTurnHasCome) {
+  Make(10, /*max_overtakes=*/0);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 4));
+  ASSERT_TRUE(a.ok());
+  clock_.AdvanceSeconds(1);
+  ASSERT_TRUE(set_->Acquire(Spec("b@1", 3)).ok());  // resident, idle
+  auto large = AcquireLater(Spec("large@1", 8));
+  AwaitAdmitting(1);
+  // Another lease of the leased a changes nothing for the large request: granted at once.
+  ASSERT_TRUE(set_->Acquire(Spec("a@1", 4)).ok());
+  // A lease of the idle b would keep a module the large request may evict: it waits.
+  auto b = AcquireLater(Spec("b@1", 3));
+  AwaitAdmitting(2);
+  clock_.AdvanceSeconds(1);
+  a->Release();
+  ASSERT_TRUE(large.get().ok());  // evicted a and b (4 + 3 + 8 > 10, 3 + 8 > 10)
+  ASSERT_TRUE(b.get().ok());      // then loaded again
+  EXPECT_EQ(loader_.loads("b@1"), 2);
+}
+
+TEST_F(ResidentAdmissionTest, ASessionGoesAheadOfWaitingLoads) {
+  Make(10, /*max_overtakes=*/0);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 4));
+  ASSERT_TRUE(a.ok());
+  auto large = AcquireLater(Spec("large@1", 8));
+  AwaitAdmitting(1);
+  // Work in progress: a's session fits and does not wait behind the large request.
+  ASSERT_TRUE(set_->ChargeSession(*a, {1 * kMB, 1 * kMB}).ok());
+  // A new load that would fit (4 + 2 + 2) waits: the large request's turn has come.
+  auto small = AcquireLater(Spec("s@1", 2));
+  AwaitAdmitting(2);
+  set_->ReleaseSession(*a, {1 * kMB, 1 * kMB});
+  a->Release();
+  ASSERT_TRUE(large.get().ok());
+  ASSERT_TRUE(small.get().ok());
+}
+
+TEST_F(ResidentAdmissionTest, ASessionWaitsForRoom) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 4));
+  Result<ResidentSet::Lease> b = set_->Acquire(Spec("b@1", 2));
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE(set_->ChargeSession(*a, {3 * kMB, 0}).ok());  // 9 of 10
+  auto session = std::async(std::launch::async, [&] {
+    return set_->ChargeSession(*b, {2 * kMB, 0});
+  });
+  AwaitAdmitting(1);
+  set_->ReleaseSession(*a, {3 * kMB, 0});
+  ASSERT_TRUE(session.get().ok());
+  EXPECT_EQ(set_->Report().usage.kv, 2 * kMB);
+  set_->ReleaseSession(*b, {2 * kMB, 0});
+}
+
+TEST_F(ResidentAdmissionTest, ASessionsDeadlinePassesWithUnavailable) {
+  Make(10);
+  Result<ResidentSet::Lease> a = set_->Acquire(Spec("a@1", 8));
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(set_->ChargeSession(*a, {1 * kMB, 0}).ok());
+  auto session = std::async(std::launch::async, [&] {
+    return set_->ChargeSession(*a, {2 * kMB, 0}, /*timeout_micros=*/1'000'000);
+  });
+  AwaitAdmitting(1);
+  clock_.AdvanceSeconds(2);
+  Status s = session.get();
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable);
+  EXPECT_NE(s.message().find("no room within 1.0 s"), std::string::npos) << s.message();
+  EXPECT_EQ(set_->Report().usage.kv, 1 * kMB);  // nothing charged for it
+  set_->ReleaseSession(*a, {1 * kMB, 0});
+}
+
+// Leases then sessions, as the runtime takes them: a lease of an idle module is granted only
+// with room for one session of it, so two requests never both hold a lease that leaves no
+// room for either one's session (each would wait for the other until its deadline).
+TEST_F(ResidentAdmissionTest, LeaseHoldersDoNotWaitForEachOthersSessions) {
+  Make(10);
+  const ResidentSet::SessionCharge session{1'500'000, 0};
+  for (const ModuleSpec& s : {Spec("a@1", 4), Spec("b@1", 5)}) {  // learn their sessions
+    Result<ResidentSet::Lease> l = set_->Acquire(s);
+    ASSERT_TRUE(l.ok());
+    ASSERT_TRUE(set_->ChargeSession(*l, session).ok());
+    set_->ReleaseSession(*l, session);
+    clock_.AdvanceSeconds(1);
+  }
+  ASSERT_TRUE(set_->Activate(std::vector<ModuleSpec>{Spec("a@1", 4), Spec("b@1", 5)}).ok());
+  // a + b = 9 fit, but a session beside both does not (10.5).
+  Result<ResidentSet::Lease> first = set_->Acquire(Spec("b@1", 5));
+  ASSERT_TRUE(first.ok());  // its session may evict the idle a
+  Result<ResidentSet::Lease> second = set_->Acquire(Spec("a@1", 4), /*timeout_micros=*/0);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("room for a session"), std::string::npos)
+      << second.status().message();
+  ASSERT_TRUE(set_->ChargeSession(*first, session, /*timeout_micros=*/0).ok());
+  EXPECT_EQ(Resident(), Keys{"b@1"});
+  set_->ReleaseSession(*first, session);
+}
+
+// Many clients, each taking a lease, a session, then letting go, on a loader that yields while
+// it loads; a budget that holds about a third of the library. Real clock, real deadlines: a
+// deadlock would show as kUnavailable, not as a hang.
+TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWithinTheBudget) {
+  FakeLoader loader;
+  loader.SetLoadYields(200);
+  std::vector<ModuleSpec> library;
+  std::mt19937 rng(17);
+  std::uint64_t total = 0;
+  for (int i = 0; i < 12; ++i) {
+    const double mb = 1 + static_cast<double>(rng() % 4);  // 1..4 MB
+    std::string key = "m";
+    key += std::to_string(i);
+    key += "@1";
+    library.push_back(Spec(key, mb));
+    library.back().estimate.session_kv_bytes = 100'000;  // as a loader's smoke check measures
+    library.back().estimate.session_bytes = 50'000;
+    total += static_cast<std::uint64_t>(mb * kMB);
+  }
+  ResidentOptions o;
+  o.budgets.host_bytes = total / 3;
+  o.budgets.queue_timeout_micros = 20'000'000;
+  ResidentSet set(loader, std::move(o));
+  FakeLoader::ResetPeak();
+  std::atomic<int> ok{0}, failed{0};
+  std::mutex first_error_mu;
+  std::string first_error;
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 8; ++t) {
+    clients.emplace_back([&, t] {
+      std::mt19937 pick(100 + t);
+      for (int i = 0; i < 40; ++i) {
+        const ModuleSpec& spec = library[pick() % library.size()];
+        Status s;
+        Result<ResidentSet::Lease> lease = set.Acquire(spec);
+        if (lease.ok()) {
+          const ResidentSet::SessionCharge charge{100'000, 50'000};
+          s = set.ChargeSession(*lease, charge);
+          if (s.ok()) set.ReleaseSession(*lease, charge);
+        } else {
+          s = lease.status();
+        }
+        if (s.ok()) {
+          ++ok;
+        } else {
+          ++failed;
+          std::lock_guard<std::mutex> lock(first_error_mu);
+          if (first_error.empty()) first_error = s.ToString();
+        }
+      }
+    });
+  }
+  for (std::thread& c : clients) c.join();
+  EXPECT_EQ(failed.load(), 0) << first_error;
+  EXPECT_EQ(ok.load(), 8 * 40);
+  EXPECT_LE(FakeLoader::peak_bytes(), total / 3);
+  const ResidentReport r = set.Report();
+  EXPECT_EQ(r.admitting, 0);
+  EXPECT_GT(r.counters.admission_waits, 0u);  // the budget made them wait, not fail
+}
+
+}  // namespace
+}  // namespace tessera::resident
