@@ -60,6 +60,14 @@
 namespace tessera {
 
 // 0 means unlimited for every field but queue_timeout_ms.
+//
+// The host budget holds at every instant: a load that must evict frees its victims first (and
+// loads them again if it fails), and a load is charged one session of its module (its smoke
+// check runs one). A request that does not fit now, but would once other requests' leases,
+// sessions and loads end, waits up to queue_timeout_ms in a fair FIFO queue (then
+// kUnavailable, with a retry hint); only a request that can never fit is refused at once
+// (kResourceExhausted). A thread that holds a lease and asks for more than fits beside it waits
+// for itself until the deadline: release what you hold first, or use a short timeout.
 struct RuntimeBudgets {
   std::uint64_t host_bytes = 0;    // modules (mapped weights, copies) + sessions (KV, buffers)
   std::uint64_t device_bytes = 0;  // a device backend's memory; the CPU backend charges none
@@ -67,8 +75,12 @@ struct RuntimeBudgets {
   std::int32_t max_active = 0;     // K_active: modules resident
   std::int32_t max_parallel = 0;   // K_parallel: modules generating at once
   std::int32_t max_sessions = 0;
-  std::int64_t min_residence_ms = 0;       // not evicted to make room before this age
-  std::int64_t queue_timeout_ms = 30'000;  // waiting for a K_parallel slot, then kUnavailable
+  std::int64_t min_residence_ms = 0;  // not evicted to make room before this age
+  // Waiting for memory, a session's room or a K_parallel slot, each; then kUnavailable.
+  std::int64_t queue_timeout_ms = 30'000;
+  // true: a load's victims stay in memory until it commits (a failed load costs nothing, but
+  // the peak is the old set plus the modules loading: up to a module over host_bytes).
+  bool overlap_loads = false;
 };
 
 enum class RuntimeEventKind : std::uint8_t {
@@ -167,7 +179,9 @@ struct FootprintInfo {
 struct ResidentModuleInfo {
   std::string module;  // "id@version"
   std::string sha256;
-  std::string state;  // "resident", "loading", "evicting"
+  // "resident", "loading", "evicting" (leaving when a load commits: overlap_loads) or
+  // "released" (freed before a load, back if the load fails).
+  std::string state;
   std::int32_t leases = 0;
   std::int32_t sessions = 0;
   std::int32_t generating = 0;
@@ -189,13 +203,21 @@ struct RuntimeReport {
   std::int32_t n_total = 0;     // packages installed (usable)
   std::int32_t k_active = 0;    // modules resident
   std::int32_t k_parallel = 0;  // modules generating now
-  std::int32_t queued = 0;
+  std::int32_t queued = 0;      // requests waiting for a K_parallel slot
+  std::int32_t admitting = 0;   // requests waiting for memory
   std::int32_t sessions = 0;
   std::string policy;  // the eviction policy's name
   std::vector<ResidentModuleInfo> modules;
   std::vector<std::string> known_good;  // "id@version sha256"
   std::uint64_t hits = 0, loads = 0, coalesced = 0, evictions = 0, refusals = 0, load_failures = 0,
                 queue_timeouts = 0;
+  // Requests that waited for memory, how many of them gave up at their deadline, and the
+  // waits' total.
+  std::uint64_t admission_waits = 0, admission_timeouts = 0;
+  double admission_wait_seconds = 0;
+  // Victims loaded again after a failed load, those that could not be, and what it cost.
+  std::uint64_t restores = 0, restore_failures = 0;
+  double restore_seconds = 0;
 };
 
 class Runtime {

@@ -141,6 +141,10 @@ Result<resident::LoadResult> ModuleLoader::Load(const resident::ModuleSpec& spec
   return result;
 }
 
+std::shared_ptr<const void> ModuleLoader::SharedArtifacts(const resident::LoadedModule& module) {
+  return static_cast<const RuntimeModule&>(module).model;
+}
+
 Status ModuleLoader::Verify(const resident::ModuleSpec& spec, resident::LoadedModule& loaded,
                             resident::Footprint& measured) {
   auto& module = static_cast<RuntimeModule&>(loaded);
@@ -152,6 +156,7 @@ Status ModuleLoader::Verify(const resident::ModuleSpec& spec, resident::LoadedMo
   measured.kv_bytes_per_token =
       session->n_ctx() > 0 ? memory.kv_bytes / static_cast<std::uint64_t>(session->n_ctx()) : 0;
   measured.session_bytes = memory.other_bytes;
+  measured.session_kv_bytes = memory.kv_bytes;
   const std::int32_t first = module.model->bos_id() >= 0 ? module.model->bos_id() : 0;
   const std::int32_t prompt[] = {first};
   GenerateOptions g;

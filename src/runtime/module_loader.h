@@ -14,8 +14,8 @@
 // load, the heap growth is not the load's alone, so the load keeps the heap part of an earlier
 // measurement of the same bytes (LoadResult::measured.measured is then false: not recorded
 // for later runs). The smoke check opens a session and runs one forward pass: the session's
-// exact KV and buffer bytes (tessera::Session::memory()) give kv_bytes_per_token and
-// session_bytes.
+// exact KV and buffer bytes (tessera::Session::memory()) give kv_bytes_per_token,
+// session_kv_bytes and session_bytes (the manager charges a load one such session).
 //
 // Integrity. Model::Open hashes the whole file; the hash must equal the sha256 the registry
 // recorded, else the load fails with kIntegrity (the blob changed on disk). An adapter loads
@@ -68,6 +68,9 @@ class ModuleLoader final : public resident::Loader {
   Result<resident::LoadResult> Load(const resident::ModuleSpec& spec) override;
   Status Verify(const resident::ModuleSpec& spec, resident::LoadedModule& module,
                 resident::Footprint& measured) override;
+  // The module's Model (its weights): an adapter's base stays mapped while another adapter on
+  // it loads in place of this one.
+  std::shared_ptr<const void> SharedArtifacts(const resident::LoadedModule& module) override;
 
  private:
   struct CachedModel {

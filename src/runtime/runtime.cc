@@ -81,6 +81,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   Impl* raw = impl.get();
   resident::ResidentOptions ro;
   ro.budgets = ToBudgets(options.budgets);
+  ro.overlap_loads = options.budgets.overlap_loads;
   ro.on_event = [raw](const resident::Event& e) { raw->OnEvent(e); };
   impl->set = std::make_unique<resident::ResidentSet>(*impl->loader, std::move(ro));
   impl->sync = std::make_unique<runtime::StateSync>(
@@ -96,7 +97,7 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
 runtime::StateSync::LiveSet Runtime::Impl::LiveModules() const {
   runtime::StateSync::LiveSet out;
   for (const resident::ModuleReport& m : set->Report().modules) {
-    if (m.state == "loading") continue;
+    if (m.state == "loading" || m.state == "released") continue;  // not in memory
     out.emplace_back(m.key,
                      m.leases > 0 ? registry::LiveState::kActive : registry::LiveState::kResident);
   }

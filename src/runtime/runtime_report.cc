@@ -27,6 +27,7 @@ RuntimeReport Runtime::Report() const {
   out.k_active = r.k_active;
   out.k_parallel = r.k_parallel;
   out.queued = r.queued;
+  out.admitting = r.admitting;
   out.policy = r.policy;
   for (const resident::ModuleReport& m : r.modules) {
     ResidentModuleInfo info;
@@ -57,6 +58,12 @@ RuntimeReport Runtime::Report() const {
   out.refusals = r.counters.refusals;
   out.load_failures = r.counters.load_failures;
   out.queue_timeouts = r.counters.queue_timeouts;
+  out.admission_waits = r.counters.admission_waits;
+  out.admission_timeouts = r.counters.admission_timeouts;
+  out.admission_wait_seconds = static_cast<double>(r.counters.admission_wait_micros) / 1e6;
+  out.restores = r.counters.restores;
+  out.restore_failures = r.counters.restore_failures;
+  out.restore_seconds = static_cast<double>(r.counters.restore_micros) / 1e6;
   {
     std::lock_guard<std::mutex> lock(impl_->registry_mu);
     Result<std::vector<registry::PackageRecord>> all = impl_->registry->List();
