@@ -150,7 +150,66 @@ class Staging {
 struct LayoutFiles {
   std::optional<std::vector<std::uint8_t>> oci_layout;
   std::optional<std::vector<std::uint8_t>> index;
+  // What index.json and then the OCI manifest declare, as soon as they have been read (tessera
+  // pack writes them before the blobs they describe): digest -> size. Once the manifest is known
+  // (`declared_all`), a blob entry it does not declare, or whose tar size differs from its
+  // descriptor's, is refused at its header, before its data is read or staged. Blobs before
+  // the documents are checked after the archive ends, as every blob is.
+  std::optional<Descriptor> manifest;
+  std::map<base::Sha256Digest, std::pair<std::uint64_t, std::string>> declared;  // size, what
+  bool declared_all = false;
 };
+
+// Refuses at its header a blob that the documents read so far rule out.
+Status CheckDeclared(const LayoutFiles& files, const TarEntry& entry,
+                     const base::Sha256Digest& digest) {
+  auto it = files.declared.find(digest);
+  if (it == files.declared.end()) {
+    if (!files.declared_all) return Status::Ok();
+    return Status(StatusCode::kIntegrity, "oci: blob " + DigestString(digest) + " (" +
+                                              std::to_string(entry.size) +
+                                              " bytes) is not referenced by the manifest "
+                                              "(refused at its header, before reading it)");
+  }
+  const auto& [size, what] = it->second;
+  if (size != entry.size) {
+    return Status(StatusCode::kIntegrity,
+                  "oci: " + what + " blob " + DigestString(digest) + " is " +
+                      std::to_string(entry.size) + " bytes, its descriptor says " +
+                      std::to_string(size) + " (refused at its header, before reading it)");
+  }
+  return Status::Ok();
+}
+
+// Learns what index.json (then the manifest blob, once staged) declares. Best effort: a document
+// that does not parse here is refused with its own message after the archive ends.
+void LearnDeclared(LayoutFiles& files, const Staging& staging, const base::Sha256Digest* staged,
+                   const PackageFileLimits& limits) {
+  if (!files.manifest && files.index) {
+    Result<Descriptor> manifest = ParseOciIndex(*files.index);
+    if (!manifest.ok()) return;
+    files.manifest = *manifest;
+    files.declared.emplace(manifest->digest, std::pair(manifest->size, std::string("manifest")));
+  }
+  if (files.declared_all || !files.manifest || staged == nullptr ||
+      *staged != files.manifest->digest) {
+    return;
+  }
+  Result<std::vector<std::uint8_t>> bytes =
+      staging.Read(*files.manifest, limits.max_json_bytes, "manifest");
+  if (!bytes.ok()) return;
+  Result<OciManifest> manifest = ParseOciManifest(*bytes);
+  if (!manifest.ok()) return;
+  files.declared.emplace(manifest->config.digest,
+                         std::pair(manifest->config.size, std::string("config")));
+  for (const Descriptor& layer : manifest->layers) {
+    files.declared.emplace(layer.digest,
+                           std::pair(layer.size, layer.media_type == kPackageSignatureMediaType
+                                                     ? std::string("signature")
+                                                     : "artifact \"" + layer.title + "\""));
+  }
+  files.declared_all = true;
+}
 
 // Handles one archive entry: a document kept in memory, a blob staged, or a refusal.
 Status TakeEntry(TarReader& tar, const TarEntry& entry, const PackageFileLimits& limits,
@@ -163,6 +222,7 @@ Status TakeEntry(TarReader& tar, const TarEntry& entry, const PackageFileLimits&
   if (name == kOciLayoutFile || name == kOciIndexFile) {
     auto& slot = name == kOciLayoutFile ? files.oci_layout : files.index;
     TS_ASSIGN_OR_RETURN(slot, ReadSmallEntry(tar, entry, limits.max_json_bytes));
+    LearnDeclared(files, staging, nullptr, limits);
     return Status::Ok();
   }
   const std::string sha256_prefix = std::string(kOciSha256Dir) + "/";
@@ -177,7 +237,10 @@ Status TakeEntry(TarReader& tar, const TarEntry& entry, const PackageFileLimits&
                     EntryContext(entry) + " is " + std::to_string(entry.size) + " bytes, limit " +
                         std::to_string(limits.max_blob_bytes));
     }
-    return staging.Stage(tar, entry, *digest);
+    TS_RETURN_IF_ERROR(CheckDeclared(files, entry, *digest));
+    TS_RETURN_IF_ERROR(staging.Stage(tar, entry, *digest));
+    LearnDeclared(files, staging, &*digest, limits);
+    return Status::Ok();
   }
   const std::string blobs_prefix = std::string(kOciBlobsDir) + "/";
   if (name.rfind(blobs_prefix, 0) == 0 &&

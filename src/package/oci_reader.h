@@ -13,7 +13,12 @@
 //     their JSON is checked as oci_layout.h describes;
 //   - every blob's bytes hash to its file name (kIntegrity, found while staging it); every blob
 //     the index and manifest reference is present with the declared size (kIntegrity); no blob is
-//     present that they do not reference (kIntegrity).
+//     present that they do not reference (kIntegrity);
+//   - declared sizes before data: a member whose tar size exceeds the bytes left in the file is
+//     refused at its header (TarReader, kTruncated, naming both sizes); and once index.json and
+//     the OCI manifest have been read (tessera pack writes them first), a later blob entry they
+//     do not declare, or whose size differs from its descriptor's, is refused at its header
+//     (kIntegrity), before any of its bytes are read or staged.
 //
 // Staging: `staging_dir` must exist and be empty (kFailedPrecondition otherwise); it is the
 // caller's, used by one call at a time. Blobs are written through `env` as base::AtomicFile

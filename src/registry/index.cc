@@ -311,6 +311,26 @@ Result<std::vector<QuarantineRecord>> Index::ListQuarantine() {
   }
 }
 
+Status Index::DeleteQuarantine(std::int64_t seq) {
+  TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("DELETE FROM quarantine WHERE seq=?"));
+  s.Bind(1, seq);
+  return s.Run();
+}
+
+Result<std::optional<std::string>> Index::GetSetting(const std::string& name) {
+  TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT value FROM settings WHERE name=?"));
+  s.Bind(1, name);
+  TS_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(s.Text(0));
+}
+
+Status Index::PutSetting(const std::string& name, const std::string& value) {
+  TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("INSERT OR REPLACE INTO settings VALUES(?, ?)"));
+  s.Bind(1, name).Bind(2, value);
+  return s.Run();
+}
+
 Result<TrustPolicy> Index::LoadTrustPolicy() {
   TrustPolicy policy;
   TS_ASSIGN_OR_RETURN(Stmt s, db_->Prepare("SELECT name, public_key, prefixes, capabilities, "

@@ -54,6 +54,11 @@ class Index {
 
   Result<std::int64_t> AddQuarantine(const QuarantineRecord& record);
   Result<std::vector<QuarantineRecord>> ListQuarantine();
+  Status DeleteQuarantine(std::int64_t seq);
+
+  // Store settings (the `settings` table): a value by name, nullopt when unset.
+  Result<std::optional<std::string>> GetSetting(const std::string& name);
+  Status PutSetting(const std::string& name, const std::string& value);
 
   Result<TrustPolicy> LoadTrustPolicy();
   Status PutTrustedKey(const TrustedKey& key, std::int64_t at);

@@ -18,8 +18,6 @@
 namespace tessera::registry {
 namespace {
 
-constexpr std::size_t kCopyChunk = 1 << 20;
-
 const PackageRecord* Find(const std::vector<PackageRecord>& installed, const std::string& id,
                           const std::string& version) {
   for (const PackageRecord& r : installed) {
@@ -72,51 +70,6 @@ Status Installer::Stage() {
   TS_ASSIGN_OR_RETURN(package::OpenedFile in, package::OpenRegularFile(file_));
   file_size_ = in.size;
   return Status();
-}
-
-// Copies the refused file into quarantine/, hashing it. Returns the path relative to the store,
-// or "" when the copy failed (the record is still written, without the bytes).
-std::string Installer::KeepRefusedFile() {
-  base::FileEnv& env = *r_.options_.env;
-  Result<package::OpenedFile> in = package::OpenRegularFile(file_);
-  if (!in.ok()) return "";
-  const std::string temp = r_.home_ + "/quarantine/incoming-" + std::to_string(::getpid());
-  (void)env.Remove(temp);
-  Result<int> out = env.CreateExclusive(temp, base::kFileMode);
-  Status status = out.status();
-  // The whole file is hashed for the record even when keeping a copy fails.
-  base::Sha256Hasher hasher;
-  std::vector<std::uint8_t> buffer(kCopyChunk);
-  bool read_all = false;
-  while (true) {
-    Result<std::size_t> n = package::ReadFull(in->fd.get(), buffer, file_);
-    if (!n.ok()) {
-      status = n.status();
-      break;
-    }
-    if (*n == 0) {
-      read_all = true;
-      break;
-    }
-    std::span<const std::uint8_t> chunk(buffer.data(), *n);
-    hasher.Update(chunk);
-    if (status.ok()) status = env.Write(*out, chunk, temp);
-  }
-  if (status.ok()) status = env.Sync(*out, temp);
-  if (out.ok()) {
-    Status closed = env.Close(*out, temp);
-    if (status.ok()) status = closed;
-  }
-  file_sha256_ = read_all ? Sha(hasher.Finish()) : "";
-  const std::string name = "quarantine/" + std::to_string(r_.options_.clock->NowUnixMillis()) +
-                           "-" + file_sha256_.substr(0, 16) + ".tpkg";
-  if (file_sha256_.empty() && status.ok()) status = Status(StatusCode::kIoError, "unread");
-  if (status.ok()) status = env.Rename(temp, r_.home_ + "/" + name);
-  if (!status.ok()) {
-    (void)env.Remove(temp);
-    return "";
-  }
-  return name;
 }
 
 Status Installer::CheckArtifacts() {
@@ -442,15 +395,14 @@ Status Installer::Fail(std::string_view step, const Status& status, bool quarant
       "registry: install " + file_ + ": " + std::string(step) + ": " + status.message();
   if (quarantine && status.code() != StatusCode::kIoError) {
     QuarantineRecord q;
-    q.path = KeepRefusedFile();
     q.at = r_.options_.clock->NowUnixMillis();
     q.source = file_;
-    q.file_sha256 = file_sha256_;
     if (manifest_) q.package = PackageName(manifest_->id, manifest_->version.ToString());
     q.step = std::string(step);
     q.code = std::string(CodeName(status.code()));
     q.reason = message;
-    (void)r_.index_->AddQuarantine(q);
+    // Best effort: the refusal is the answer, whether or not its record could be written.
+    (void)r_.AddToQuarantine(file_, std::move(q));
   }
   Cleanup();
   return Status(status.code(), message);

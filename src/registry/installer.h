@@ -28,12 +28,10 @@ class Installer {
   Result<InstallResult> Promote(const std::vector<PackageRecord>& installed);
   Status Fail(std::string_view step, const Status& status, bool quarantine);
   void Cleanup();
-  std::string KeepRefusedFile();
 
   Registry& r_;
   std::string file_;
   std::string staging_;  // <home>/staging/<unique>
-  std::string file_sha256_;
   std::uint64_t file_size_ = 0;
   std::optional<package::UnpackedPackage> unpacked_;
   std::optional<package::Manifest> manifest_;

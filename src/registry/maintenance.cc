@@ -1,6 +1,6 @@
 // Checking the store: verify (re-hash what packages reference), doctor (leftovers of crashes,
-// missing or damaged blobs, unreferenced blobs, adapters of unusable bases, live files of ended
-// processes) and garbage collection.
+// missing or damaged blobs, unreferenced blobs, adapters of unusable bases, the quarantine's
+// bounds, live files of ended processes) and garbage collection.
 #include <dirent.h>
 #include <sys/stat.h>
 
@@ -156,8 +156,10 @@ Result<DoctorReport> Registry::Doctor(bool repair, bool rehash) {
       report.repairs.push_back("removed quarantine/" + name);
     }
   }
-  // Usable adapters of a base that is not (retired, suspended, removed): lifecycle.cc.
+  // Usable adapters of a base that is not (retired, suspended, removed), and the quarantine's
+  // bounds (lifecycle.cc, quarantine.cc).
   TS_RETURN_IF_ERROR(DoctorAdapterBases(repair, &report));
+  TS_RETURN_IF_ERROR(DoctorQuarantine(repair, &report));
   // Live files of processes that have ended (ReadLiveStates already ignores them).
   TS_ASSIGN_OR_RETURN(std::vector<std::string> stale, StaleLiveFiles(home_, repair, *options_.env));
   for (const std::string& name : stale) {

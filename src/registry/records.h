@@ -89,7 +89,27 @@ struct QuarantineRecord {
   std::string step;         // the admission step that refused it
   std::string code;         // StatusCode name
   std::string reason;       // the full error message
-  std::string path;         // where the rejected bytes are kept, relative to the store
+  std::string path;         // where the rejected bytes are kept, relative to the store; ""
+                            // when no copy was kept (the reason then says why)
+};
+
+// Bounds on the quarantine (docs/formats/quarantine.md), kept in the store's settings and set
+// with `tessera quarantine limits`. Adding a record prunes the oldest records (with their
+// copies) until both hold; a refused file larger than max_bytes gets a record without a copy.
+inline constexpr std::uint64_t kDefaultQuarantineBytes = 1ull << 30;  // 1 GiB
+inline constexpr std::uint64_t kDefaultQuarantineRecords = 100;
+inline constexpr std::uint64_t kMaxQuarantineRecords = 1'000'000;
+struct QuarantineBounds {
+  std::uint64_t max_bytes = kDefaultQuarantineBytes;      // copies kept, all together
+  std::uint64_t max_records = kDefaultQuarantineRecords;  // records, with or without a copy; >= 1
+  friend bool operator==(const QuarantineBounds&, const QuarantineBounds&) = default;
+};
+
+// Which records `tessera quarantine purge` removes: the listed ones, or every record made
+// before a time (INT64_MAX: all of them).
+struct QuarantinePurge {
+  std::vector<std::int64_t> seqs;  // when not empty: exactly these (kNotFound for one missing)
+  std::int64_t before_unix_ms = 0;
 };
 
 }  // namespace tessera::registry

@@ -5,7 +5,9 @@
 //   <home>/blobs/sha256/<hex> content-addressed bytes shared by every package (the same base
 //                              weights are stored once); read-only files
 //   <home>/staging/           one directory per install in progress; left-overs are a crash's
-//   <home>/quarantine/<n>-<sha256 prefix>.tpkg   rejected package files, with an index record
+//   <home>/quarantine/<n>-<sha256 prefix>.tpkg   copies of rejected package files, each with an
+//                              index record; bounded in bytes and records, oldest pruned first
+//                              (QuarantineBounds, docs/formats/quarantine.md)
 //   <home>/lock               flock(2): one mutating operation at a time, across processes
 //   <home>/live/              what running processes hold in memory now (live_states.h): one
 //                              locked file per Runtime, gone with its process
@@ -150,6 +152,12 @@ class Registry {
   Result<std::vector<GraphEdge>> Graph(const std::string& id, const std::string& version = "");
 
   Result<std::vector<QuarantineRecord>> QuarantineList();
+  // The quarantine's bounds (the defaults when never set), and setting them (kInvalidArgument for
+  // max_records 0 or above kMaxQuarantineRecords). Setting prunes at once to the new bounds.
+  Result<QuarantineBounds> QuarantineLimits();
+  Status SetQuarantineLimits(const QuarantineBounds& bounds);
+  // Removes quarantine records and their copies; returns the records removed.
+  Result<std::vector<QuarantineRecord>> PurgeQuarantine(const QuarantinePurge& which);
 
   // OK when `record` may be loaded now: it is usable and, for an adapter, its exact base is
   // installed and usable. Else kFailedPrecondition naming the package (and the base and its
@@ -166,10 +174,11 @@ class Registry {
                                                    const std::string& sha256);
 
   // Checks the index, the blobs and leftovers of interrupted operations and ended processes
-  // (live/ files), and usable adapters whose base is not usable (retired, suspended, quarantined
-  // or removed); with `repair`, removes leftovers, stale live files and unreferenced blobs,
-  // quarantines packages whose blobs are missing or damaged, and suspends such adapters (resume
-  // brings them back once their base is usable).
+  // (live/ files), usable adapters whose base is not usable (retired, suspended, quarantined or
+  // removed), and the quarantine's bounds; with `repair`, removes leftovers, stale live files
+  // and unreferenced blobs, quarantines packages whose blobs are missing or damaged, suspends
+  // such adapters (resume brings them back once their base is usable), and prunes the oldest
+  // quarantine records until the bounds hold.
   Result<DoctorReport> Doctor(bool repair, bool rehash);
 
   Result<TrustPolicy> Trust();
@@ -194,12 +203,21 @@ class Registry {
   Result<PackageRecord> Resolve(const std::string& id, const std::string& version);
   Status Transit(const PackageRecord& record, State to, State resume, const std::string& reason);
   Status CollectGarbage(std::vector<std::string>* removed);
+  // Adds the refusal of `file` to the quarantine (quarantine.cc): prunes the oldest records to
+  // make room, keeps a copy of at most the bound, and writes the record.
+  Status AddToQuarantine(const std::string& file, QuarantineRecord record);
+  // Removes the oldest records until at most `max_records` remain and their copies hold at most
+  // `max_bytes`; names what it removed in `pruned` when not null. Call under the lock.
+  Status PruneQuarantine(std::uint64_t max_bytes, std::uint64_t max_records,
+                         std::vector<std::string>* pruned);
+  Status RemoveQuarantineRecord(const QuarantineRecord& record);
   // Why the adapter `record` cannot be loaded because of its base ("its base B@1 is retired",
   // "... is not installed"); "" when it is no adapter or its base is usable.
   Result<std::string> BaseProblem(const PackageRecord& record);
-  // Doctor()'s check of usable adapters' bases (lifecycle.cc): findings and, with `repair`, what
-  // it did, added to `report`.
+  // Doctor()'s checks of usable adapters' bases (lifecycle.cc) and of the quarantine's bounds
+  // (quarantine.cc): findings and, with `repair`, what they did, added to `report`.
   Status DoctorAdapterBases(bool repair, DoctorReport* report);
+  Status DoctorQuarantine(bool repair, DoctorReport* report);
 
   friend class Installer;
   std::string home_;

@@ -1,9 +1,16 @@
 // tessera install FILE | remove ID[@VERSION] | verify [ID[@VERSION]|--all] | doctor [--repair]
-// [--rehash] | quarantine list|show N: admitting packages and checking the store.
+// [--rehash] | quarantine list|show N|purge (--all|--older-than D|N...)|limits [--max-bytes B]
+// [--max-records N]: admitting packages and checking the store. The quarantine's rules are in
+// docs/formats/quarantine.md.
 #include <cstdio>
+#include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "base/clock.h"
 #include "command.h"
+#include "runtime_cli.h"
 #include "store_cli.h"
 
 namespace tessera::cli {
@@ -18,7 +25,29 @@ struct Options {
   bool rehash = false;
   bool json = false;
   std::int64_t seq = 0;
+  std::vector<std::int64_t> seqs;  // quarantine purge
+  std::string older_than;          // quarantine purge: "30d", "12h", "90m", "45s"
+  std::string max_bytes;           // quarantine limits
+  std::int64_t max_records = 0;    // quarantine limits; 0: unchanged
 };
+
+// "<N>s|m|h|d" -> milliseconds.
+Result<std::int64_t> ParseAge(const std::string& text) {
+  static constexpr std::pair<char, std::int64_t> kUnits[] = {
+      {'s', 1000}, {'m', 60'000}, {'h', 3'600'000}, {'d', 86'400'000}};
+  const Status bad = InvalidArgument("--older-than: \"" + text +
+                                     "\" is not a number followed by s, m, h or d (\"30d\")");
+  if (text.size() < 2 || text.size() > 12) return bad;
+  std::int64_t n = 0;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return bad;
+    n = n * 10 + (text[i] - '0');
+  }
+  for (const auto& [unit, ms] : kUnits) {
+    if (text.back() == unit) return n * ms;
+  }
+  return bad;
+}
 
 int RunInstall(registry::Registry& store, const Options& o) {
   Result<registry::InstallResult> r = store.Install(o.target);
@@ -101,7 +130,9 @@ int RunQuarantine(registry::Registry& store, const Options& o, bool show) {
                      {"step", q.step},
                      {"code", q.code},
                      {"reason", q.reason},
-                     {"path", store.home() + "/" + q.path}});
+                     {"path", q.path.empty() ? nlohmann::ordered_json()
+                                             : nlohmann::ordered_json(store.home() + "/" + q.path)},
+                     {"copy", q.path.empty() ? "no copy kept (the reason says why)" : "kept"}});
     } else {
       std::printf("%4lld  %s  %-10s %-30s %s\n", static_cast<long long>(q.seq),
                   FormatTime(q.at).c_str(), q.step.c_str(),
@@ -114,6 +145,51 @@ int RunQuarantine(registry::Registry& store, const Options& o, bool show) {
   }
   if (show) std::printf("%s\n", out[0].dump(2).c_str());
   if (o.json && !show) std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+int RunPurge(registry::Registry& store, const Options& o) {
+  registry::QuarantinePurge which;
+  const int ways = (o.all ? 1 : 0) + (o.older_than.empty() ? 0 : 1) + (o.seqs.empty() ? 0 : 1);
+  if (ways != 1) {
+    return ReportError(InvalidArgument(
+        "quarantine purge: give exactly one of --all, --older-than AGE or record numbers"));
+  }
+  which.seqs = o.seqs;
+  if (o.all) which.before_unix_ms = std::numeric_limits<std::int64_t>::max();
+  if (!o.older_than.empty()) {
+    Result<std::int64_t> age = ParseAge(o.older_than);
+    if (!age.ok()) return ReportError(age.status());
+    which.before_unix_ms = base::SystemClock().NowUnixMillis() - *age;
+  }
+  Result<std::vector<registry::QuarantineRecord>> gone = store.PurgeQuarantine(which);
+  if (!gone.ok()) return ReportError(gone.status());
+  for (const registry::QuarantineRecord& q : *gone) {
+    std::printf("purged %lld %s\n", static_cast<long long>(q.seq),
+                q.path.empty() ? "(no copy)" : q.path.c_str());
+  }
+  std::printf("%zu record(s) purged\n", gone->size());
+  return 0;
+}
+
+int RunLimits(registry::Registry& store, const Options& o) {
+  Result<registry::QuarantineBounds> bounds = store.QuarantineLimits();
+  if (!bounds.ok()) return ReportError(bounds.status());
+  if (!o.max_bytes.empty() || o.max_records != 0) {
+    if (o.max_records < 0) {
+      return ReportError(InvalidArgument("--max-records: must be at least 1"));
+    }
+    if (!o.max_bytes.empty()) {
+      Result<std::uint64_t> bytes = ParseBytes("--max-bytes", o.max_bytes);
+      if (!bytes.ok()) return ReportError(bytes.status());
+      bounds->max_bytes = *bytes;
+    }
+    if (o.max_records != 0) bounds->max_records = static_cast<std::uint64_t>(o.max_records);
+    if (Status s = store.SetQuarantineLimits(*bounds); !s.ok()) return ReportError(s);
+  }
+  std::printf("quarantine bounds: %llu bytes of copies, %llu records (oldest pruned first)\n",
+              static_cast<unsigned long long>(bounds->max_bytes),
+              static_cast<unsigned long long>(bounds->max_records));
   return 0;
 }
 
@@ -143,7 +219,9 @@ RunFn AddInstall(CLI::App& app) {
   verify->add_flag("--all", o->all, "every installed package");
   subs.push_back({verify, [o](registry::Registry& s) { return RunVerify(s, *o); }});
   CLI::App* doctor = app.add_subcommand("doctor", "Check the store (and repair it after a crash)");
-  doctor->add_flag("--repair", o->repair, "remove leftovers, quarantine damaged packages");
+  doctor->add_flag("--repair", o->repair,
+                   "remove leftovers, quarantine damaged packages, suspend adapters of "
+                   "unusable bases, prune the quarantine to its bounds");
   doctor->add_flag("--rehash", o->rehash, "hash every blob (slow) instead of checking sizes");
   subs.push_back({doctor, [o](registry::Registry& s) { return RunDoctor(s, *o); }});
   CLI::App* quarantine = app.add_subcommand("quarantine", "Rejected packages and why");
@@ -152,7 +230,18 @@ RunFn AddInstall(CLI::App& app) {
   qlist->add_flag("--json", o->json, "JSON output");
   CLI::App* qshow = quarantine->add_subcommand("show", "Show one quarantine record");
   qshow->add_option("seq", o->seq, "record number")->required();
-  subs.push_back({quarantine, [o, qshow](registry::Registry& s) {
+  CLI::App* qpurge = quarantine->add_subcommand("purge", "Remove quarantine records and copies");
+  qpurge->add_option("seq", o->seqs, "record numbers");
+  qpurge->add_flag("--all", o->all, "every record");
+  qpurge->add_option("--older-than", o->older_than, "records older than AGE: 30d, 12h, 90m, 45s");
+  CLI::App* qlimits = quarantine->add_subcommand(
+      "limits", "Show or set the quarantine's bounds (kept in the store)");
+  qlimits->add_option("--max-bytes", o->max_bytes,
+                      "bytes of copies kept, all together: 1GiB, 200MB (0: keep no copies)");
+  qlimits->add_option("--max-records", o->max_records, "records kept (at least 1)");
+  subs.push_back({quarantine, [o, qshow, qpurge, qlimits](registry::Registry& s) {
+                    if (qpurge->parsed()) return RunPurge(s, *o);
+                    if (qlimits->parsed()) return RunLimits(s, *o);
                     return RunQuarantine(s, *o, qshow->parsed());
                   }});
   for (auto& [sub, fn] : subs) {
@@ -160,6 +249,8 @@ RunFn AddInstall(CLI::App& app) {
   }
   AddHomeOption(qlist, &o->home);
   AddHomeOption(qshow, &o->home);
+  AddHomeOption(qpurge, &o->home);
+  AddHomeOption(qlimits, &o->home);
   return [o, subs] {
     for (const auto& [sub, fn] : subs) {
       if (!sub->parsed()) continue;
