@@ -1,5 +1,5 @@
 // tessera trust add NAME --key NAME|PATH --prefix P... [--capability C...] [--license L...]
-// tessera trust list [--json] | trust remove NAME | trust unsigned [--prefix P...]
+// tessera trust list [--json] | trust remove NAME | trust unsigned [--prefix P... | --clear]
 // The rules are documented in src/registry/trust_policy.h.
 #include <cstdio>
 #include <string>
@@ -20,7 +20,28 @@ struct TrustOptions {
   std::vector<std::string> capabilities;
   std::vector<std::string> licenses;
   bool json = false;
+  bool clear = false;
 };
+
+// With no flag it only prints the rule: emptying the list (refusing every unsigned package) is
+// the explicit --clear, never the absence of --prefix.
+int RunUnsigned(const TrustOptions& o) {
+  if (o.clear && !o.prefixes.empty()) {
+    return ReportError(InvalidArgument("trust unsigned: give --prefix or --clear, not both"));
+  }
+  Result<std::unique_ptr<registry::Registry>> store = OpenStore(o.home);
+  if (!store.ok()) return ReportError(store.status());
+  if (o.clear || !o.prefixes.empty()) {
+    if (Status s = (*store)->TrustUnsigned(o.prefixes); !s.ok()) return ReportError(s);
+  }
+  Result<registry::TrustPolicy> policy = (*store)->Trust();
+  if (!policy.ok()) return ReportError(policy.status());
+  std::printf("unsigned packages: %s\n",
+              policy->unsigned_prefixes.empty()
+                  ? "refused"
+                  : ("allowed for " + registry::JoinWords(policy->unsigned_prefixes)).c_str());
+  return 0;
+}
 
 int RunAdd(const TrustOptions& o) {
   Result<std::unique_ptr<registry::Registry>> store = OpenStore(o.home);
@@ -94,24 +115,20 @@ RunFn AddTrust(CLI::App& app) {
   CLI::App* remove = sub->add_subcommand("remove", "Stop trusting a key");
   remove->add_option("name", o->name, "local name of the key")->required();
   CLI::App* unsigned_ = sub->add_subcommand("unsigned",
-                                            "Set the ids that may install unsigned "
-                                            "(no --prefix: refuse all unsigned)");
-  unsigned_->add_option("--prefix", o->prefixes, "id prefix (repeatable)");
+                                            "Show or set the ids that may install unsigned "
+                                            "(no flag: show)");
+  unsigned_->add_option("--prefix", o->prefixes,
+                        "id pattern allowed unsigned (repeatable; replaces the list)");
+  unsigned_->add_flag("--clear", o->clear, "refuse every unsigned package (empties the list)");
   for (CLI::App* s : {add, list, remove, unsigned_}) AddHomeOption(s, &o->home);
   return [=]() -> int {
     if (add->parsed()) return RunAdd(*o);
     if (list->parsed()) return RunList(*o);
+    if (unsigned_->parsed()) return RunUnsigned(*o);
     Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home);
     if (!store.ok()) return ReportError(store.status());
-    if (remove->parsed()) {
-      if (Status s = (*store)->TrustRemove(o->name); !s.ok()) return ReportError(s);
-      std::printf("removed %s from the trust policy\n", o->name.c_str());
-      return 0;
-    }
-    if (Status s = (*store)->TrustUnsigned(o->prefixes); !s.ok()) return ReportError(s);
-    std::printf("unsigned packages: %s\n",
-                o->prefixes.empty() ? "refused"
-                                    : ("allowed for " + registry::JoinWords(o->prefixes)).c_str());
+    if (Status s = (*store)->TrustRemove(o->name); !s.ok()) return ReportError(s);
+    std::printf("removed %s from the trust policy\n", o->name.c_str());
     return 0;
   };
 }
