@@ -15,6 +15,7 @@
 
 #include "base/atomic_file.h"
 #include "base/file_env.h"
+#include "base/regular_file.h"
 #include "base/sha256.h"
 #include "package/file_io.h"
 
@@ -105,12 +106,14 @@ Result<std::array<std::uint8_t, kEd25519KeyBytes>> ParseKeyLine(std::string_view
 
 // The whole of a small file. kNotFound, kIoError, kMalformed (larger than kMaxKeyFileBytes).
 Result<std::string> ReadKeyFile(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return NotFound("package: key file \"" + path + "\" does not exist");
-    return base::FileErrno("open key file", path, err);
+  Result<int> opened = base::OpenRegularFile(path);  // a FIFO or device is refused, not read
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) {
+      return NotFound("package: key file \"" + path + "\" does not exist");
+    }
+    return Status(opened.status().code(), "package: key file: " + opened.status().message());
   }
+  const int fd = *opened;
   std::string text;
   char buf[kMaxKeyFileBytes + 1];
   text.reserve(2 * sizeof(buf));  // never reallocates, so no stray copy of a secret is freed

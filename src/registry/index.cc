@@ -104,10 +104,14 @@ std::vector<std::string> SplitWords(const std::string& text) {
   return out;
 }
 
-Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
-  TS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, "registry: index " + path));
+Result<std::unique_ptr<Index>> Index::Open(const std::string& path, bool read_only) {
+  sqlite::DbOptions options;
+  options.read_only = read_only;
+  TS_ASSIGN_OR_RETURN(std::unique_ptr<Db> db, Db::Open(path, "registry: index " + path, options));
   std::unique_ptr<Index> index(new Index(std::move(db)));
-  TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(index->db()));
+  TS_ASSIGN_OR_RETURN(Transaction tx, Transaction::Begin(
+                                          index->db(), read_only ? sqlite::TxMode::kDeferred
+                                                                 : sqlite::TxMode::kImmediate));
   TS_ASSIGN_OR_RETURN(Stmt version, index->db().Prepare("PRAGMA user_version"));
   TS_ASSIGN_OR_RETURN(bool row, version.Step());
   const std::int64_t found = row ? version.Int(0) : 0;
@@ -115,6 +119,15 @@ Result<std::unique_ptr<Index>> Index::Open(const std::string& path) {
     return Status(StatusCode::kUnsupported,
                   "registry: index " + path + " has schema version " + std::to_string(found) +
                       "; this runtime reads version " + std::to_string(kSchemaVersion));
+  }
+  if (read_only) {
+    // Nothing is created or migrated: an old schema reads as it is (StoredState maps old
+    // runtime states when rows are read), and a file without the tables is not a store.
+    if (found == 0) {
+      return Status(StatusCode::kNotFound,
+                    "registry: index " + path + " holds no store (it was never written)");
+    }
+    return index;
   }
   if (found == 0) {
     TS_RETURN_IF_ERROR(index->db().Exec(kSchema));

@@ -29,7 +29,10 @@ using sqlite::Transaction;
 
 class Index {
  public:
-  static Result<std::unique_ptr<Index>> Open(const std::string& path);
+  // Read-write opens create and migrate the schema; a read-only open (a store mounted
+  // read-only, a disk that is full, a command that only reads) changes nothing and refuses a
+  // schema newer than this runtime's, or a file that is not a store.
+  static Result<std::unique_ptr<Index>> Open(const std::string& path, bool read_only = false);
 
   Db& db() { return *db_; }
 

@@ -82,7 +82,9 @@ Result<std::vector<VerifyResult>> Registry::Verify(const std::string& id,
         v.problem = it->second;
       }
     }
-    if (!v.ok && r.state != State::kQuarantined) {
+    if (options_.read_only) {
+      // A read-only store is checked and reported, not changed.
+    } else if (!v.ok && r.state != State::kQuarantined) {
       TS_RETURN_IF_ERROR(Transit(r, State::kQuarantined, r.state, "verify: " + v.problem));
     } else if (v.ok && r.state == State::kInstalled) {
       TS_RETURN_IF_ERROR(
@@ -94,6 +96,11 @@ Result<std::vector<VerifyResult>> Registry::Verify(const std::string& id,
 }
 
 Result<DoctorReport> Registry::Doctor(bool repair, bool rehash) {
+  if (repair && options_.read_only) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "registry: doctor --repair needs a store opened for writing (" + home_ +
+                      " was opened read-only)");
+  }
   TS_ASSIGN_OR_RETURN(Lock lock, LockStore());
   DoctorReport report;
   {

@@ -20,8 +20,10 @@ namespace {
 using nlohmann::json;
 
 Status Mismatch(const std::string& where, const json& declared, const json& read) {
-  return Status(StatusCode::kIntegrity, "pack: " + where + " is " + declared.dump() +
-                                            " in manifest.json but " + read.dump() +
+  // Values read from a GGUF may hold bytes that are not UTF-8: replaced, never thrown on.
+  auto text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
+  return Status(StatusCode::kIntegrity, "pack: " + where + " is " + text(declared) +
+                                            " in manifest.json but " + text(read) +
                                             " in the files");
 }
 

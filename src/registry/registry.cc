@@ -2,13 +2,17 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <utility>
+#include <vector>
 
+#include "base/atomic_file.h"
 #include "base/sha256.h"
 #include "package/file_io.h"
 #include "tessera/version.h"
@@ -42,6 +46,27 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& home, Regist
   if (options.clock == nullptr) options.clock = &base::SystemClock();
   if (options.env == nullptr) options.env = &base::DefaultFileEnv();
   if (options.runtime_version.empty()) options.runtime_version = kRuntimeVersion;
+  if (options.read_only) {
+    struct stat st {};
+    if (::stat(home.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) ||
+        ::access((home + "/registry.db").c_str(), F_OK) != 0) {
+      return Status(StatusCode::kNotFound,
+                    "registry: no store at " + home +
+                        " (nothing has been installed there; tessera install FILE creates it)");
+    }
+    std::unique_ptr<Registry> registry(new Registry());
+    registry->home_ = home;
+    registry->options_ = options;
+    TS_ASSIGN_OR_RETURN(registry->index_, Index::Open(home + "/registry.db", /*read_only=*/true));
+    return registry;
+  }
+  if (!Writable(home)) {
+    const int err = errno;
+    return Status(StatusCode::kFailedPrecondition,
+                  "registry: the store at " + home + " is read-only (" + std::strerror(err) +
+                      "): commands that change it cannot run; commands that read it (list, "
+                      "show, verify, run) still work");
+  }
   base::FileEnv& env = *options.env;
   // Parents first: "a/b/c" creates a, a/b, a/b/c.
   for (std::size_t slash = home.find('/', 1); slash != std::string::npos;
@@ -55,7 +80,31 @@ Result<std::unique_ptr<Registry>> Registry::Open(const std::string& home, Regist
   registry->home_ = home;
   registry->options_ = options;
   TS_ASSIGN_OR_RETURN(registry->index_, Index::Open(home + "/registry.db"));
+  registry->EnsureReserve();
   return registry;
+}
+
+Status Registry::ReleaseReserve() {
+  if (options_.read_only) return Status::Ok();
+  return options_.env->Remove(home_ + "/reserve");
+}
+
+void Registry::EnsureReserve() {
+  if (options_.read_only) return;
+  const std::string path = home_ + "/reserve";
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && st.st_size >= static_cast<off_t>(kReserveBytes)) return;
+  // Written, not just sized, so that the blocks are really allocated (a sparse file frees
+  // nothing when removed).
+  const std::vector<std::uint8_t> zeros(kReserveBytes, 0);
+  if (!base::WriteFileAtomic(*options_.env, path, zeros).ok()) {
+    (void)options_.env->Remove(path);  // no room now: the next write that can, makes it
+  }
+}
+
+bool Registry::Writable(const std::string& home) {
+  if (::access(home.c_str(), W_OK) == 0) return true;
+  return errno != EROFS && errno != EACCES && errno != EPERM;  // a missing store can be created
 }
 
 Registry::~Registry() = default;
@@ -66,10 +115,20 @@ std::string Registry::BlobPath(const std::string& sha256) const {
 
 Result<Registry::Lock> Registry::LockStore() {
   const std::string path = home_ + "/lock";
-  TS_ASSIGN_OR_RETURN(const int fd, options_.env->OpenOrCreate(path));
+  // A read-only store is read under a shared lock (when its lock file exists: nothing is
+  // created), so that a writer on a read-write view of the same store is not seen half-done.
+  const bool shared = options_.read_only;
+  int fd = -1;
+  if (shared) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return Lock(-1);
+    if (fd < 0) return base::FileErrno("open", path, errno);
+  } else {
+    TS_ASSIGN_OR_RETURN(fd, options_.env->OpenOrCreate(path));
+  }
   int rc;
   do {
-    rc = ::flock(fd, LOCK_EX);
+    rc = ::flock(fd, shared ? LOCK_SH : LOCK_EX);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) {
     int err = errno;

@@ -69,6 +69,10 @@ struct RegistryOptions {
   base::FileEnv* env = nullptr;        // default: base::DefaultFileEnv()
   package::PackageFileLimits limits;
   std::string runtime_version;  // default: this build's version (tessera/version.h)
+  // Read-only: opens an existing store without creating, migrating or writing anything, so
+  // that commands that only read work on a store mounted read-only or on a full disk. A missing
+  // store is kNotFound. Methods that write fail (the index is opened read-only).
+  bool read_only = false;
 };
 
 struct InstallResult {
@@ -105,14 +109,28 @@ struct GraphEdge {
 
 class Registry {
  public:
-  // Opens or creates the store at `home` (created with its parents if missing).
+  // Opens or creates the store at `home` (created with its parents if missing), or, with
+  // options.read_only, opens an existing one. A read-write open of a store that cannot be
+  // written (a read-only mount, no permission) is kFailedPrecondition saying so.
   static Result<std::unique_ptr<Registry>> Open(const std::string& home,
                                                 RegistryOptions options = {});
+  // False when `home` exists and this process cannot write to it (a read-only mount, or the
+  // directory's permissions): such a store can only be opened read-only.
+  static bool Writable(const std::string& home);
   // $TESSERA_HOME, else $XDG_DATA_HOME/tessera, else $HOME/.local/share/tessera.
   static Result<std::string> DefaultHome();
   ~Registry();
 
   const std::string& home() const { return home_; }
+  bool read_only() const { return options_.read_only; }
+
+  // Disk kept in reserve: <home>/reserve, kReserveBytes that the store does not need, so that
+  // on a full disk the commands that free space (remove, quarantine purge, doctor --repair) can
+  // still commit. They release it and retry once when a write fails for lack of space;
+  // EnsureReserve makes it again when there is room (best effort: a store without one works).
+  static constexpr std::size_t kReserveBytes = 1 << 20;
+  Status ReleaseReserve();
+  void EnsureReserve();
   std::string BlobPath(const std::string& sha256) const;
 
   Result<InstallResult> Install(const std::string& package_file);

@@ -131,12 +131,14 @@ Result<std::unique_ptr<Orchestrator>> Orchestrator::Open(Runtime& runtime,
   impl->options = options;
   Runtime::Impl& rt = RuntimeAccess::Get(runtime);
   std::string home;
+  bool read_only = false;
   registry::TrustPolicy trust;
   std::string policy_text;
   {
     std::lock_guard<std::mutex> lock(rt.registry_mu);
     registry::Registry& store = *rt.registry;
     home = store.home();
+    read_only = store.read_only();
     TS_ASSIGN_OR_RETURN(impl->record, FindPolicy(store, options.policy));
     const registry::PackageRecord& r = impl->record;
     if (!registry::IsUsable(r.state)) {
@@ -155,9 +157,22 @@ Result<std::unique_ptr<Orchestrator>> Orchestrator::Open(Runtime& runtime,
   Result<package::Policy> policy = package::ParsePolicy(policy_text);
   if (!policy.ok()) return policy.status().WithContext("orchestrator: " + impl->policy_key);
   impl->policy = std::move(policy).value();
+  if (read_only && options.record_evidence) {
+    return Status(StatusCode::kFailedPrecondition,
+                  "orchestrator: the store at " + home +
+                      " is read-only, so decisions cannot be recorded in its evidence ledger; "
+                      "answer without recording (tessera ask --no-evidence) or use a writable "
+                      "store");
+  }
   evidence::LedgerOptions lo;
   lo.sync = options.sync_every_append ? evidence::SyncMode::kFull : evidence::SyncMode::kNormal;
-  TS_ASSIGN_OR_RETURN(impl->ledger, evidence::Ledger::Open(evidence::LedgerPath(home), lo));
+  lo.read_only = read_only;  // calibrations are still read from it
+  Result<std::unique_ptr<evidence::Ledger>> ledger =
+      evidence::Ledger::Open(evidence::LedgerPath(home), lo);
+  if (read_only && !ledger.ok() && ledger.status().code() == StatusCode::kNotFound) {
+    ledger = std::unique_ptr<evidence::Ledger>();  // no ledger there: no calibrations
+  }
+  TS_ASSIGN_OR_RETURN(impl->ledger, std::move(ledger));
   impl->thresholds = std::make_unique<runtime::LedgerThresholds>(impl->ledger.get(), trust);
   Impl* raw = impl.get();
   auto exemplars = [raw, &rt](const std::string& name) -> Result<std::vector<package::Exemplar>> {
@@ -297,6 +312,9 @@ std::vector<orchestrator::ForcedStep> RecordedPlan(const Json& body) {
 }  // namespace
 
 Result<ReplayResult> Orchestrator::Replay(std::int64_t seq) {
+  if (impl_->ledger == nullptr) {
+    return Status(StatusCode::kNotFound, "replay: the store has no evidence ledger");
+  }
   TS_ASSIGN_OR_RETURN(evidence::Record rec, impl_->ledger->Get(seq));
   if (rec.kind != "decision") {
     return Status(StatusCode::kFailedPrecondition, "replay: record " + std::to_string(seq) +

@@ -70,8 +70,12 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   if (home.empty()) {
     TS_ASSIGN_OR_RETURN(home, registry::Registry::DefaultHome());
   }
-  TS_ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(home));
-  TS_ASSIGN_OR_RETURN(impl->sync_registry, registry::Registry::Open(home));
+  // A store this process cannot write (a read-only mount) is served read-only: nothing is
+  // recorded (measured footprints stay in memory), everything else works.
+  registry::RegistryOptions ro_options;
+  ro_options.read_only = !registry::Registry::Writable(home);
+  TS_ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(home, ro_options));
+  TS_ASSIGN_OR_RETURN(impl->sync_registry, registry::Registry::Open(home, ro_options));
   // What this process holds in memory is published in a file of its own under <home>/live/,
   // locked while the process lives (ADR 0016); a store where it cannot be created (read-only)
   // still serves, unpublished.
@@ -105,6 +109,7 @@ runtime::StateSync::LiveSet Runtime::Impl::LiveModules() const {
 }
 
 Status Runtime::Impl::PersistFootprint(registry::Registry& store, const std::string& key) {
+  if (store.read_only()) return Status::Ok();  // measured again by the next runtime
   for (const resident::ModuleReport& m : set->Report().modules) {
     if (m.key != key || !m.measured.measured || !m.measured.exact) continue;
     const auto [id, version] = runtime::SplitKey(key);
