@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "batch_line.h"
+
 namespace tessera::cli {
 namespace {
 
@@ -103,8 +105,17 @@ Result<std::vector<BatchAsk>> ReadAskBatch(const std::string& path) {
     ++n;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string at = path + ":" + std::to_string(n) + ": ";
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return InvalidArgument("ask: " + at + "not a JSON object");
+    TS_ASSIGN_OR_RETURN(nlohmann::json j,
+                        ParseBatchLine(line, "ask: " + path + ":" + std::to_string(n)));
+    for (const auto& member : j.items()) {
+      if (member.key() != "id" && member.key() != "request" && member.key() != "prompt") {
+        return InvalidArgument("ask: " + at + "unknown member \"" + member.key() +
+                               "\" (a request has \"request\" or \"prompt\", and \"id\")");
+      }
+    }
+    if (j.contains("request") && j.contains("prompt")) {
+      return InvalidArgument("ask: " + at + "give \"request\" or \"prompt\", not both");
+    }
     BatchAsk b;
     b.id = "#" + std::to_string(n);
     if (j.contains("id")) {

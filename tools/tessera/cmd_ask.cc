@@ -10,6 +10,7 @@
 #include <string>
 
 #include "ask_output.h"
+#include "base/printable.h"
 #include "command.h"
 #include "options.h"
 #include "runtime_cli.h"
@@ -30,6 +31,7 @@ struct AskFlags {
   bool dry_run = false;
   bool json = false;
   bool sync = false;
+  bool no_evidence = false;
   std::int64_t seq = 0;  // replay
   // calibrate
   std::string package;
@@ -43,6 +45,7 @@ Result<std::unique_ptr<Orchestrator>> OpenOrchestrator(Runtime& runtime, const A
   OrchestratorOptions o;
   o.policy = f.policy;
   o.sync_every_append = f.sync;
+  o.record_evidence = !f.no_evidence;
   return Orchestrator::Open(runtime, o);
 }
 
@@ -61,21 +64,20 @@ int AskOne(Orchestrator& orchestrator, const AskFlags& f) {
   if (f.json) {
     std::printf("%s\n", DumpJson(AskJson(f.request_id, *r, /*with_decision=*/true)).c_str());
   } else if (f.explain || f.dry_run) {
-    std::printf("%s", r->explanation.c_str());
+    std::printf("%s", base::PrintableLines(r->explanation).c_str());
   } else if (r->outcome == "answered") {
-    std::printf("%s\n", r->answer.c_str());
+    std::printf("%s\n", ForStream(r->answer, stdout).c_str());
   }
-  if (!f.json) std::fprintf(stderr, "%s\n", AskSummary(*r).c_str());
+  if (!f.json) std::fprintf(stderr, "%s\n", base::PrintableLines(AskSummary(*r)).c_str());
   return f.dry_run ? 0 : StatusOf(*r);
 }
 
-int AskBatch(Orchestrator& orchestrator, const AskFlags& f) {
-  Result<std::vector<BatchAsk>> requests = ReadAskBatch(f.batch);
-  if (!requests.ok()) return ReportError(requests.status());
+int AskBatch(Orchestrator& orchestrator, const AskFlags& f,
+             const std::vector<BatchAsk>& requests) {
   int worst = 0;
   std::size_t answered = 0;
   const auto t0 = std::chrono::steady_clock::now();
-  for (const BatchAsk& b : *requests) {
+  for (const BatchAsk& b : requests) {
     AskOptions options;
     options.dry_run = f.dry_run;
     options.request_id = b.id;
@@ -90,8 +92,9 @@ int AskBatch(Orchestrator& orchestrator, const AskFlags& f) {
       if (f.json) {
         std::printf("%s\n", DumpJson(AskJson(b.id, *r, /*with_decision=*/false), -1).c_str());
       } else {
-        std::printf("%s\t%s\t%s\n", b.id.c_str(), r->outcome.c_str(),
-                    r->outcome == "answered" ? r->answer.c_str() : r->reason.c_str());
+        // One line per request, whatever the request id or answer holds.
+        std::printf("%s\t%s\t%s\n", base::Printable(b.id).c_str(), r->outcome.c_str(),
+                    base::Printable(r->outcome == "answered" ? r->answer : r->reason).c_str());
       }
     }
     if (status == 1) {
@@ -104,10 +107,10 @@ int AskBatch(Orchestrator& orchestrator, const AskFlags& f) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (f.dry_run) {
     std::fprintf(stderr, "ask: %zu requests planned (a dry run: nothing ran), %.2f s\n",
-                 requests->size(), seconds);
+                 requests.size(), seconds);
   } else {
     std::fprintf(stderr, "ask: %zu of %zu requests answered with confidence, %.2f s\n", answered,
-                 requests->size(), seconds);
+                 requests.size(), seconds);
   }
   return worst;
 }
@@ -116,11 +119,18 @@ int RunAsk(const AskFlags& f) {
   if (f.batch.empty() == f.request.empty()) {
     return ReportError(InvalidArgument("ask: give one request, or --batch FILE.jsonl"));
   }
+  // A bad request file is reported before anything is opened or loaded.
+  std::vector<BatchAsk> requests;
+  if (!f.batch.empty()) {
+    Result<std::vector<BatchAsk>> read = ReadAskBatch(f.batch);
+    if (!read.ok()) return ReportError(read.status());
+    requests = std::move(read).value();
+  }
   Result<std::unique_ptr<Runtime>> rt = OpenRuntime(f.runtime, {});
   if (!rt.ok()) return ReportError(rt.status());
   Result<std::unique_ptr<Orchestrator>> o = OpenOrchestrator(**rt, f);
   if (!o.ok()) return ReportError(o.status());
-  return f.batch.empty() ? AskOne(**o, f) : AskBatch(**o, f);
+  return f.batch.empty() ? AskOne(**o, f) : AskBatch(**o, f, requests);
 }
 
 int RunReplay(const AskFlags& f) {
@@ -136,7 +146,9 @@ int RunReplay(const AskFlags& f) {
     std::printf("replay of #%lld (as #%lld): %s answer, %s decision\n",
                 static_cast<long long>(r->original), static_cast<long long>(r->replayed.evidence),
                 r->same_answer ? "same" : "DIFFERENT", r->same_decision ? "same" : "DIFFERENT");
-    for (const std::string& d : r->differences) std::printf("  %s\n", d.c_str());
+    for (const std::string& d : r->differences) {
+      std::printf("  %s\n", base::Printable(d).c_str());
+    }
   }
   return r->same_decision ? 0 : kNotAnswered;
 }
@@ -175,6 +187,8 @@ RunFn AddAsk(CLI::App& app) {
                 "route and plan only: what would run, load and be evicted (nothing is)");
   ask->add_flag("--json", f->json, "machine-readable output");
   ask->add_flag("--sync", f->sync, "fsync the evidence at every append (power-loss durable)");
+  ask->add_flag("--no-evidence", f->no_evidence,
+                "record nothing in the evidence ledger (for a read-only store)");
   AddRuntimeFlags(ask, &f->runtime);
 
   CLI::App* replay = app.add_subcommand(

@@ -18,7 +18,9 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/printable.h"
 #include "command.h"
+#include "options.h"
 #include "evidence/ledger.h"
 #include "store_cli.h"
 
@@ -44,7 +46,7 @@ struct OpenedLedger {
   std::unique_ptr<evidence::Ledger> ledger;  // null: there is no ledger at `path` yet
 };
 
-Result<OpenedLedger> OpenExisting(const std::string& home_flag) {
+Result<OpenedLedger> OpenExisting(const std::string& home_flag, bool read_only = true) {
   TS_ASSIGN_OR_RETURN(std::string home, ResolveHome(home_flag));
   OpenedLedger out;
   out.path = evidence::LedgerPath(home);
@@ -52,18 +54,11 @@ Result<OpenedLedger> OpenExisting(const std::string& home_flag) {
     if (errno == ENOENT) return out;
     return Status(StatusCode::kIoError, "evidence: ledger " + out.path + ": cannot access it");
   }
-  TS_ASSIGN_OR_RETURN(out.ledger, evidence::Ledger::Open(out.path));
-  return out;
-}
-
-// Text from a record for a terminal: control bytes (possible only in an edited file) as '?'.
-std::string Printable(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
+  evidence::LedgerOptions options;
+  options.read_only = read_only;  // reading works on a read-only mount or a full disk
+  Result<std::unique_ptr<evidence::Ledger>> ledger = evidence::Ledger::Open(out.path, options);
+  if (!ledger.ok() && ledger.status().code() == StatusCode::kNotFound) return out;  // empty
+  TS_ASSIGN_OR_RETURN(out.ledger, std::move(ledger));
   return out;
 }
 
@@ -93,8 +88,8 @@ int RunList(const EvidenceOptions& o) {
   }
   for (const evidence::Record& r : records) {
     std::printf("%lld  %s  %s  %s  %s\n", static_cast<long long>(r.seq),
-                FormatTime(r.at_ms).c_str(), Printable(r.kind).c_str(),
-                r.subject.empty() ? "-" : Printable(r.subject).c_str(),
+                FormatTime(r.at_ms).c_str(), base::Printable(r.kind).c_str(),
+                r.subject.empty() ? "-" : base::Printable(r.subject).c_str(),
                 r.hash.substr(0, 12).c_str());
   }
   return 0;
@@ -116,15 +111,15 @@ int RunShow(const EvidenceOptions& o) {
   std::printf("record %lld\n", static_cast<long long>(r->seq));
   std::printf("  time:      %s (at_ms %lld)\n", FormatTime(r->at_ms).c_str(),
               static_cast<long long>(r->at_ms));
-  std::printf("  kind:      %s\n", Printable(r->kind).c_str());
-  std::printf("  subject:   %s\n", Printable(r->subject).c_str());
-  std::printf("  prev_hash: %s\n", Printable(r->prev_hash).c_str());
-  std::printf("  hash:      %s\n", Printable(r->hash).c_str());
+  std::printf("  kind:      %s\n", base::Printable(r->kind).c_str());
+  std::printf("  subject:   %s\n", base::Printable(r->subject).c_str());
+  std::printf("  prev_hash: %s\n", base::Printable(r->prev_hash).c_str());
+  std::printf("  hash:      %s\n", base::Printable(r->hash).c_str());
   std::printf("  body:\n");
   const nlohmann::json body = nlohmann::json::parse(r->body, nullptr, false);
   const std::string text = body.is_discarded()
-                               ? Printable(r->body)
-                               : body.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+                               ? base::Printable(r->body)
+                               : base::PrintableLines(DumpJson(body));
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t end = text.find('\n', start);
@@ -153,7 +148,7 @@ int RunVerify(const EvidenceOptions& o) {
     out["last_seq"] = report.last_seq;
     out["bad_seq"] = report.bad_seq;
     out["problem"] = report.problem;
-    std::printf("%s\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
   }
   if (!report.ok) {
     return ReportError(Status(StatusCode::kIntegrity, "evidence: " + report.problem));
@@ -191,7 +186,7 @@ int RunExport(const EvidenceOptions& o) {
 }
 
 int RunPrune(const EvidenceOptions& o) {
-  Result<OpenedLedger> opened = OpenExisting(o.home);
+  Result<OpenedLedger> opened = OpenExisting(o.home, /*read_only=*/false);
   if (!opened.ok()) return ReportError(opened.status());
   if (opened->ledger == nullptr) {
     std::printf("evidence: nothing to remove (no ledger at %s yet)\n", opened->path.c_str());

@@ -97,7 +97,8 @@ int RunGenerate(const GenerateFlags& flags) {
   TokenCallback stream;
   if (!flags.json) {
     stream = [](const TokenEvent& t) {
-      std::fwrite(t.text.data(), 1, t.text.size(), stdout);
+      const std::string text = ForStream(t.text, stdout);
+      std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
       return true;
     };

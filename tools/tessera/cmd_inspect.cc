@@ -7,7 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/printable.h"
 #include "command.h"
+#include "options.h"
 #include "gguf/reader.h"
 
 namespace tessera::cli {
@@ -57,8 +59,10 @@ std::string ValueToText(const gguf::Value& v, bool full) {
     if (n < a.items.size()) out += ", ...";
     return out + "]";
   }
-  if (v.type() == gguf::ValueType::kString) return ordered_json(v.string()).dump();
-  return ValueToJson(v, full).dump();
+  // Strings are quoted and escaped (control characters, bidi overrides and bytes that are not
+  // UTF-8 are shown as escapes, never sent to the terminal); numbers cannot hold such bytes.
+  if (v.type() == gguf::ValueType::kString) return "\"" + base::Printable(v.string()) + "\"";
+  return DumpJson(ValueToJson(v, full), -1);
 }
 
 std::string ShapeText(const std::vector<std::uint64_t>& dims) {
@@ -100,22 +104,22 @@ int RunInspect(const std::string& path, bool json, bool full) {
     }
     out["tensors"] = std::move(tensors);
     out["tensor_bytes"] = tensor_bytes;
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
     return 0;
   }
 
   std::printf("file: %s\nGGUF version %u, alignment %u, %zu bytes, data at %" PRIu64 "\n",
-              path.c_str(), f.version(), f.alignment(), f.bytes().size(), f.data_offset());
+              base::Printable(path).c_str(), f.version(), f.alignment(), f.bytes().size(), f.data_offset());
   std::printf("\nmetadata (%zu keys):\n", f.metadata().size());
   for (const gguf::KeyValue& kv : f.metadata()) {
-    std::printf("  %-44s %-7s %s\n", kv.key.c_str(),
+    std::printf("  %-44s %-7s %s\n", base::Printable(kv.key).c_str(),
                 std::string(gguf::ValueTypeName(kv.value.type())).c_str(),
                 ValueToText(kv.value, full).c_str());
   }
   std::printf("\ntensors (%zu, %" PRIu64 " bytes):\n", f.tensors().size(), tensor_bytes);
   std::printf("  %-36s %-6s %-22s %12s\n", "name", "type", "shape", "bytes");
   for (const gguf::TensorInfo& t : f.tensors()) {
-    std::printf("  %-36s %-6s %-22s %12" PRIu64 "\n", t.name.c_str(),
+    std::printf("  %-36s %-6s %-22s %12" PRIu64 "\n", base::Printable(t.name).c_str(),
                 std::string(tensor::TypeName(t.type)).c_str(), ShapeText(t.dims).c_str(),
                 t.size_bytes);
   }

@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "command.h"
+#include "options.h"
 #include "runtime_cli.h"
 #include "store_cli.h"
 
@@ -143,8 +144,8 @@ int RunQuarantine(registry::Registry& store, const Options& o, bool show) {
     return ReportError(
         Status(StatusCode::kNotFound, "quarantine: no record " + std::to_string(o.seq)));
   }
-  if (show) std::printf("%s\n", out[0].dump(2).c_str());
-  if (o.json && !show) std::printf("%s\n", out.dump(2).c_str());
+  if (show) std::printf("%s\n", DumpJson(out[0]).c_str());
+  if (o.json && !show) std::printf("%s\n", DumpJson(out).c_str());
   return 0;
 }
 
@@ -209,7 +210,14 @@ RunFn AddInstall(CLI::App& app) {
   subs.push_back({remove, [o](registry::Registry& s) {
                     std::string id, version;
                     SplitPackageRef(o->target, &id, &version);
-                    Status st = s.Remove(id, version, o->reason.empty() ? "removed" : o->reason);
+                    const std::string why = o->reason.empty() ? "removed" : o->reason;
+                    Status st = s.Remove(id, version, why);
+                    // On a full disk, the store's reserve makes room for the one command that
+                    // frees space; it is made again once the blobs are gone.
+                    if (st.code() == StatusCode::kResourceExhausted && s.ReleaseReserve().ok()) {
+                      st = s.Remove(id, version, why);
+                    }
+                    if (st.ok()) s.EnsureReserve();
                     if (!st.ok()) return ReportError(st);
                     std::printf("removed %s\n", o->target.c_str());
                     return 0;
@@ -251,10 +259,19 @@ RunFn AddInstall(CLI::App& app) {
   AddHomeOption(qshow, &o->home);
   AddHomeOption(qpurge, &o->home);
   AddHomeOption(qlimits, &o->home);
-  return [o, subs] {
+  return [o, subs, verify, doctor, qlist, qshow] {
     for (const auto& [sub, fn] : subs) {
       if (!sub->parsed()) continue;
-      Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home);
+      // Reading commands open the store read-only (they work on a read-only mount or a full
+      // disk, and never create a store); verify records what it finds when it can write.
+      StoreAccess access = StoreAccess::kWrite;
+      if ((sub == doctor && !o->repair) || qlist->parsed() || qshow->parsed()) {
+        access = StoreAccess::kRead;
+      } else if (sub == verify) {
+        Result<std::string> home = ResolveHome(o->home);
+        if (home.ok() && !registry::Registry::Writable(*home)) access = StoreAccess::kRead;
+      }
+      Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home, access);
       if (!store.ok()) return ReportError(store.status());
       return fn(**store);
     }

@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <string>
 
+#include "base/printable.h"
 #include "command.h"
+#include "options.h"
 #include "package/manifest.h"
 #include "store_cli.h"
 
@@ -53,7 +55,7 @@ int RunList(registry::Registry& store, const Options& o) {
       record["live"] = LiveJson(*live, registry::PackageName(r.id, r.version));
       out.push_back(std::move(record));
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
     return 0;
   }
   std::printf("%-36s %-12s %-8s %-16s %10s  %s\n", "ID", "VERSION", "KIND", "SIGNER", "BYTES",
@@ -73,14 +75,15 @@ std::string TypeText(const package::IoType& t) {
   std::string out(package::IoKindName(t.kind));
   if (!t.pattern.empty()) out += " matching " + t.pattern;
   if (!t.labels.empty()) out += " " + registry::JoinWords(t.labels);
+  out = base::Printable(out);
   if (!t.json_schema.empty()) out += " (a JSON Schema: tessera show --json)";
   return out;
 }
 
-// A string as a C-like literal on one line: "date: March 5, 2021\n".
+// A string as a C-like literal on one line: "date: March 5, 2021\n", with every control
+// character, bidi override and invalid byte escaped.
 std::string Literal(const std::string& s) {
-  nlohmann::json j = s;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return base::Printable(DumpJson(nlohmann::json(s), -1));
 }
 
 void PrintContract(const package::Contract& c) {
@@ -94,7 +97,7 @@ void PrintContract(const package::Contract& c) {
     return;
   }
   std::printf("  prompt template: %s\n", Literal(c.prompt).c_str());
-  std::printf("  domain: %s\n", c.domain.c_str());
+  std::printf("  domain: %s\n", base::Printable(c.domain).c_str());
   std::printf("  examples:\n");
   for (const package::ContractExample& e : c.examples) {
     std::printf("    %s -> %s\n", Literal(e.input).c_str(), Literal(e.output).c_str());
@@ -126,12 +129,12 @@ int RunShow(registry::Registry& store, const Options& o) {
   for (const registry::ArtifactRecord& a : r->artifacts) paths[a.name] = store.BlobPath(a.sha256);
   out["paths"] = std::move(paths);
   if (o.json) {
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
     return 0;
   }
   std::printf("%s@%s  %s  %s\n", r->id.c_str(), r->version.c_str(), r->kind.c_str(),
               StateText(*r, *live).c_str());
-  if (!manifest->title.empty()) std::printf("  %s\n", manifest->title.c_str());
+  if (!manifest->title.empty()) std::printf("  %s\n", base::Printable(manifest->title).c_str());
   std::printf("  signer: %s  licence: %s  capabilities granted: %s\n",
               r->signer.empty() ? "(unsigned)" : (r->signer + " " + r->key_id).c_str(),
               r->license.c_str(), registry::JoinWords(r->granted).c_str());
@@ -152,7 +155,8 @@ int RunShow(registry::Registry& store, const Options& o) {
   std::printf("  history:\n");
   for (const registry::Transition& t : *history) {
     std::printf("    %s  %s -> %s  %s\n", FormatTime(t.at).c_str(),
-                t.from.empty() ? "(new)" : t.from.c_str(), t.to.c_str(), t.reason.c_str());
+                t.from.empty() ? "(new)" : t.from.c_str(), t.to.c_str(),
+                base::Printable(t.reason).c_str());
   }
   return 0;
 }
@@ -172,7 +176,7 @@ int RunGraph(registry::Registry& store, const Options& o) {
                      {"resolved", e.resolved.empty() ? nlohmann::ordered_json()
                                                      : nlohmann::ordered_json(e.resolved)}});
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
     return 0;
   }
   if (edges->empty()) std::printf("%s has no dependencies\n", o.target.c_str());
@@ -199,7 +203,7 @@ RunFn AddList(CLI::App& app) {
   graph->add_flag("--json", o->json, "JSON output");
   for (CLI::App* sub : {list, show, graph}) AddHomeOption(sub, &o->home);
   return [=] {
-    Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home);
+    Result<std::unique_ptr<registry::Registry>> store = OpenStore(o->home, StoreAccess::kRead);
     if (!store.ok()) return ReportError(store.status());
     if (list->parsed()) return RunList(**store, *o);
     if (show->parsed()) return RunShow(**store, *o);

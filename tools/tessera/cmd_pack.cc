@@ -9,6 +9,7 @@
 
 #include "base/file_env.h"
 #include "command.h"
+#include "options.h"
 #include "package/signature.h"
 #include "registry/gguf_facts.h"
 #include "registry/pack.h"
@@ -69,7 +70,7 @@ int RunFacts(const std::string& path) {
                       {"rank", binding->rank},
                       {"alpha", binding->alpha}};
   }
-  std::printf("%s\n", out.dump(2).c_str());
+  std::printf("%s\n", DumpJson(out).c_str());
   return 0;
 }
 

@@ -91,7 +91,8 @@ int RunRaw(Runtime& runtime, ModuleHandle m, SessionHandle s, const RunOptions& 
   g.max_tokens = o.max_tokens;
   Result<GenerateResult> out = runtime.Generate(s, o.prompt, g, [&](const TokenEvent& t) {
     if (!o.json) {
-      std::fwrite(t.text.data(), 1, t.text.size(), stdout);
+      const std::string text = ForStream(t.text, stdout);
+      std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     }
     return true;
@@ -154,7 +155,7 @@ int RunSingle(const RunOptions& o) {
     j["answer_ms"] = a->seconds * 1e3;
     std::printf("%s\n", DumpJson(j).c_str());
   } else {
-    std::printf("%s\n", a->text.c_str());
+    std::printf("%s\n", ForStream(a->text, stdout).c_str());
     std::fflush(stdout);
     std::fprintf(stderr, "[%s@%s %.12s: %s %.3f, %d+%d tokens, loaded in %.1f ms, answered in %.1f ms]\n",
                  info.id.c_str(), info.version.c_str(), info.sha256.c_str(), a->measure.c_str(),

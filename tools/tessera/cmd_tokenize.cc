@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "base/printable.h"
 #include "command.h"
 #include "options.h"
 #include "gguf/reader.h"
@@ -43,7 +44,7 @@ int RunTokenize(const TokenizeFlags& flags) {
   }
   for (std::int32_t id : *ids) {
     const std::string& piece = (*tok)->vocab().text(id);
-    std::printf("%6d %s\n", id, DumpJson(nlohmann::ordered_json(piece), -1).c_str());
+    std::printf("%6d %s\n", id, base::Printable(DumpJson(nlohmann::ordered_json(piece), -1)).c_str());
   }
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "command.h"
+#include "options.h"
 #include "package/signature.h"
 #include "store_cli.h"
 
@@ -57,7 +58,7 @@ int RunAdd(const TrustOptions& o) {
 }
 
 int RunList(const TrustOptions& o) {
-  Result<std::unique_ptr<registry::Registry>> store = OpenStore(o.home);
+  Result<std::unique_ptr<registry::Registry>> store = OpenStore(o.home, StoreAccess::kRead);
   if (!store.ok()) return ReportError(store.status());
   Result<registry::TrustPolicy> policy = (*store)->Trust();
   if (!policy.ok()) return ReportError(policy.status());
@@ -73,7 +74,7 @@ int RunList(const TrustOptions& o) {
                              {"licenses", k.licenses}});
     }
     out["unsigned_prefixes"] = policy->unsigned_prefixes;
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", DumpJson(out).c_str());
     return 0;
   }
   for (const registry::TrustedKey& k : policy->keys) {

@@ -2,6 +2,8 @@
 // mode and only through checked accessors, so nothing here throws.
 #include "eval_set.h"
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +12,7 @@
 #include <span>
 #include <utility>
 
+#include "base/regular_file.h"
 #include "base/sha256.h"
 
 namespace tessera::cli {
@@ -80,10 +83,13 @@ Result<std::vector<EvalCase>> ParseEvalSet(std::string_view text, const std::str
 }
 
 Result<EvalSet> ReadEvalSet(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
+  Result<int> fd = base::OpenRegularFile(path);  // a FIFO or device is refused, not read
+  if (!fd.ok()) return Status(fd.status().code(), "eval: set: " + fd.status().message());
+  std::FILE* f = ::fdopen(*fd, "rb");
   if (f == nullptr) {
     const int err = errno;
-    return Status(err == ENOENT ? StatusCode::kNotFound : StatusCode::kIoError,
+    ::close(*fd);
+    return Status(StatusCode::kIoError,
                   "eval: cannot open set \"" + path + "\": " + std::strerror(err));
   }
   std::string bytes;

@@ -1,16 +1,19 @@
 // tessera: the command-line front end. See command.h for exit statuses.
 #include <cstdio>
+#include <exception>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/printable.h"
 #include "command.h"
 #include "version.h"
 
 namespace tessera::cli {
 
 int ReportError(const Status& status) {
-  std::fprintf(stderr, "tessera: %s\n", status.ToString().c_str());
+  // Messages quote untrusted text (manifest values, metadata, file names): escaped, never raw.
+  std::fprintf(stderr, "tessera: %s\n", base::PrintableLines(status.ToString()).c_str());
   return 1;
 }
 
@@ -57,7 +60,15 @@ int Main(int argc, char** argv) {
   }
   for (auto& [subs, run] : commands) {
     for (CLI::App* sub : subs) {
-      if (sub->parsed()) return run();
+      if (!sub->parsed()) continue;
+      // Errors are Status values; an exception reaching here is a bug, reported as one line
+      // and exit 1 rather than an abort, whatever the input.
+      try {
+        return run();
+      } catch (const std::exception& e) {
+        return ReportError(Status(StatusCode::kInternal,
+                                  std::string("uncaught exception (a bug): ") + e.what()));
+      }
     }
   }
   return 2;

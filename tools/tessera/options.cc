@@ -1,7 +1,11 @@
 #include "options.h"
 
+#include <unistd.h>
+
 #include <charconv>
 #include <thread>
+
+#include "base/printable.h"
 
 namespace tessera::cli {
 
@@ -37,6 +41,15 @@ Result<std::int32_t> ResolveThreads(std::int32_t requested) {
 
 std::string DumpJson(const nlohmann::ordered_json& json, int indent) {
   return json.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
+std::string ForStream(std::string_view text, std::FILE* stream) {
+  if (::isatty(::fileno(stream)) == 1) return base::PrintableLines(text);
+  return std::string(text);
+}
+
+std::string DumpJson(const nlohmann::json& json, int indent) {
+  return json.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace tessera::cli

@@ -4,6 +4,7 @@
 #define TESSERA_TOOLS_TESSERA_OPTIONS_H_
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +23,14 @@ Result<std::vector<std::int32_t>> ParseIdList(std::string_view flag, std::string
 Result<std::int32_t> ResolveThreads(std::int32_t requested);
 
 // Serialises with invalid UTF-8 replaced by U+FFFD instead of throwing.
+// Untrusted text (model output, a request) for `stream`: escaped (base::PrintableLines) when
+// the stream is a terminal, so that escape sequences in it cannot act on the terminal; byte for
+// byte when it is a pipe or a file, where the bytes are the data.
+std::string ForStream(std::string_view text, std::FILE* stream);
+
+// Every JSON the CLI prints goes through one of these two.
 std::string DumpJson(const nlohmann::ordered_json& json, int indent = 2);
+std::string DumpJson(const nlohmann::json& json, int indent = 2);
 
 }  // namespace tessera::cli
 

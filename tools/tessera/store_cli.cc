@@ -15,9 +15,12 @@ Result<std::string> ResolveHome(const std::string& flag) {
   return registry::Registry::DefaultHome();
 }
 
-Result<std::unique_ptr<registry::Registry>> OpenStore(const std::string& flag) {
+Result<std::unique_ptr<registry::Registry>> OpenStore(const std::string& flag,
+                                                      StoreAccess access) {
   TS_ASSIGN_OR_RETURN(std::string home, ResolveHome(flag));
-  return registry::Registry::Open(home);
+  registry::RegistryOptions options;
+  options.read_only = access == StoreAccess::kRead;
+  return registry::Registry::Open(home, options);
 }
 
 std::string PrivateKeyPath(const std::string& home, const std::string& name_or_path) {

@@ -17,7 +17,11 @@ namespace tessera::cli {
 // Adds --home DIR (default: $TESSERA_HOME, else the XDG data directory) to `sub`.
 void AddHomeOption(CLI::App* sub, std::string* home);
 Result<std::string> ResolveHome(const std::string& flag);
-Result<std::unique_ptr<registry::Registry>> OpenStore(const std::string& flag);
+// Commands that only read open the store read-only: they never create one (a mistyped --home
+// is "no store at …", not a new empty store) and they work on a read-only mount or a full disk.
+enum class StoreAccess { kRead, kWrite };
+Result<std::unique_ptr<registry::Registry>> OpenStore(const std::string& flag,
+                                                      StoreAccess access = StoreAccess::kWrite);
 
 // <home>/keys/<name>.key and .pub; `name_or_path` containing '/' is taken as a path.
 std::string PrivateKeyPath(const std::string& home, const std::string& name_or_path);
