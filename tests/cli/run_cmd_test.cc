@@ -92,6 +92,25 @@ TEST_F(RunCommand, BatchStaysWithinTheHostBudget) {
   EXPECT_NE(roomy.out.find("summary: 24 requests"), std::string::npos) << roomy.out;
 }
 
+// Issue 17: clients beyond one wait for memory instead of failing (ADR 0018); 12 MB holds one
+// adapter with its session at a time.
+TEST_F(RunCommand, ClientsWaitForRoomInsteadOfFailing) {
+  for (const char* overlap : {"", "--budget-overlap"}) {
+    const std::string batch = TESSERA_SOURCE_DIR "/examples/batch.jsonl";
+    std::vector<std::string> args = {"run", "--batch", batch, "--budget-host", "12MB", "--clients",
+                                     "2",   "-t",      "1",   "--json"};
+    if (*overlap != '\0') args.push_back(overlap);
+    CliRun r = Run(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string last = r.out.substr(r.out.rfind('\n', r.out.size() - 2) + 1);
+    const nlohmann::json summary = nlohmann::json::parse(last);
+    EXPECT_EQ(summary["errors"], 0) << r.out;
+    EXPECT_EQ(summary["report"]["budgets"]["overlap_loads"], *overlap != '\0');
+    EXPECT_EQ(summary["report"]["counters"]["admission_timeouts"], 0);
+    EXPECT_GT(summary["request_ms"]["p99"].get<double>(), 0.0);
+  }
+}
+
 TEST_F(RunCommand, ResidentShowsATransaction) {
   CliRun r = Run({"resident", "--activate", "dev.tessera.skills.date,dev.tessera.adapters.unit",
                   "--max-active", "2", "-t", "1", "--json"});

@@ -158,11 +158,13 @@ std::vector<BatchRecord> RunBatch(Runtime& runtime, Orchestrator* orchestrator,
   std::atomic<std::size_t> next{0};
   auto client = [&] {
     for (std::size_t i; (i = next++) < records.size();) {
+      const auto t0 = std::chrono::steady_clock::now();
       if (records[i].request.package == "auto" && orchestrator != nullptr) {
         AskRequest(*orchestrator, records[i]);
       } else {
         RunRequest(runtime, records[i]);
       }
+      records[i].total_ms = Ms(std::chrono::steady_clock::now() - t0);
     }
   };
   std::vector<std::thread> threads;
@@ -181,6 +183,7 @@ nlohmann::ordered_json RecordJson(const BatchRecord& r) {
   j["evicted"] = r.evicted;
   j["acquire_ms"] = r.acquire_ms;
   j["generate_ms"] = r.generate_ms;
+  j["total_ms"] = r.total_ms;
   j["tokens"] = r.tokens;
   j["text"] = r.text;
   if (!r.outcome.empty()) {
@@ -226,14 +229,12 @@ nlohmann::ordered_json ReportJson(const RuntimeReport& r) {
                   {"max_parallel", r.budgets.max_parallel},
                   {"max_sessions", r.budgets.max_sessions},
                   {"min_residence_ms", r.budgets.min_residence_ms},
-                  {"queue_timeout_ms", r.budgets.queue_timeout_ms}};
+                  {"queue_timeout_ms", r.budgets.queue_timeout_ms},
+                  {"overlap_loads", r.budgets.overlap_loads}};
   j["in_use"] = {
       {"host_bytes", r.host_bytes}, {"device_bytes", r.device_bytes}, {"kv_bytes", r.kv_bytes}};
-  j["counts"] = {{"n_total", r.n_total},
-                 {"k_active", r.k_active},
-                 {"k_parallel", r.k_parallel},
-                 {"queued", r.queued},
-                 {"sessions", r.sessions}};
+  j["counts"] = {{"n_total", r.n_total}, {"k_active", r.k_active},   {"k_parallel", r.k_parallel},
+                 {"queued", r.queued},   {"admitting", r.admitting}, {"sessions", r.sessions}};
   j["policy"] = r.policy;
   auto footprint = [](const FootprintInfo& f) {
     return nlohmann::ordered_json{{"measured", f.measured},
@@ -262,7 +263,13 @@ nlohmann::ordered_json ReportJson(const RuntimeReport& r) {
                    {"evictions", r.evictions},
                    {"refusals", r.refusals},
                    {"load_failures", r.load_failures},
-                   {"queue_timeouts", r.queue_timeouts}};
+                   {"queue_timeouts", r.queue_timeouts},
+                   {"admission_waits", r.admission_waits},
+                   {"admission_timeouts", r.admission_timeouts},
+                   {"admission_wait_seconds", r.admission_wait_seconds},
+                   {"restores", r.restores},
+                   {"restore_failures", r.restore_failures},
+                   {"restore_seconds", r.restore_seconds}};
   return j;
 }
 
@@ -294,13 +301,14 @@ std::string ReportText(const RuntimeReport& r) {
 
 nlohmann::ordered_json SummaryJson(const std::vector<BatchRecord>& records,
                                    const RuntimeReport& report, double wall_seconds) {
-  std::vector<double> hit, load, gen;
+  std::vector<double> hit, load, gen, total;
   std::size_t errors = 0;
   for (const BatchRecord& r : records) {
     if (!r.status.ok()) {
       ++errors;
       continue;
     }
+    total.push_back(r.total_ms);
     (r.residency == "hit" ? hit : load).push_back(r.acquire_ms);
     gen.push_back(r.generate_ms);
   }
@@ -316,6 +324,11 @@ nlohmann::ordered_json SummaryJson(const std::vector<BatchRecord>& records,
                           {"p95", LatencyPercentile(load, 0.95)}};
   j["generate_ms"] = {{"median", LatencyPercentile(gen, 0.5)},
                       {"p95", LatencyPercentile(gen, 0.95)}};
+  j["request_ms"] = {{"median", LatencyPercentile(total, 0.5)},
+                     {"p95", LatencyPercentile(total, 0.95)},
+                     {"p99", LatencyPercentile(total, 0.99)}};
+  j["requests_per_second"] =
+      wall_seconds > 0 ? static_cast<double>(total.size()) / wall_seconds : 0;
   j["report"] = ReportJson(report);
   return j;
 }

@@ -40,6 +40,7 @@ struct BatchRecord {
   std::vector<std::string> evicted;
   double acquire_ms = 0;
   double generate_ms = 0;  // includes waiting for a K_parallel slot
+  double total_ms = 0;     // the whole request: acquire, session, generate, close, release
   std::int32_t tokens = 0;
   std::string text;
   Status status;

@@ -33,13 +33,16 @@ void AddRuntimeFlags(CLI::App* sub, RuntimeFlags* f) {
   AddHomeOption(sub, &f->home);
   sub->add_option("--budget-host", f->budget_host, "host bytes for modules and sessions");
   sub->add_option("--budget-kv", f->budget_kv, "bytes for every session's KV cache together");
+  sub->add_flag("--budget-overlap", f->budget_overlap,
+                "keep a load's victims in memory until it commits (a failed load costs nothing, "
+                "but the peak may exceed --budget-host by the modules loading)");
   sub->add_option("--max-active", f->max_active, "K_active: modules resident at once");
   sub->add_option("--max-parallel", f->max_parallel, "K_parallel: modules generating at once");
   sub->add_option("--max-sessions", f->max_sessions, "sessions open at once");
   sub->add_option("--min-residence-ms", f->min_residence_ms,
                   "a module younger than this is not evicted to make room");
   sub->add_option("--queue-timeout-ms", f->queue_timeout_ms,
-                  "waiting for a K_parallel slot before failing");
+                  "waiting for memory or a K_parallel slot before failing (unavailable)");
   sub->add_option("-t,--threads", f->threads, "compute threads (0 = every core)");
 }
 
@@ -61,6 +64,7 @@ Result<std::unique_ptr<Runtime>> OpenRuntime(const RuntimeFlags& f,
   ro.budgets.max_sessions = f.max_sessions;
   ro.budgets.min_residence_ms = f.min_residence_ms;
   ro.budgets.queue_timeout_ms = f.queue_timeout_ms;
+  ro.budgets.overlap_loads = f.budget_overlap;
   TS_ASSIGN_OR_RETURN(ro.n_threads, ResolveThreads(f.threads));
   ro.on_event = std::move(on_event);
   return Runtime::Open(std::move(ro));
