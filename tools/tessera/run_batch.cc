@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "base/printable.h"
+#include "batch_line.h"
 #include "options.h"
 
 namespace tessera::cli {
@@ -122,8 +124,8 @@ Result<std::vector<BatchRequest>> ReadBatch(const std::string& path, std::int32_
   for (int n = 1; std::getline(in, line); ++n) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     const std::string where = path + ":" + std::to_string(n) + ": ";
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return InvalidArgument("run: " + where + "not a JSON object");
+    TS_ASSIGN_OR_RETURN(nlohmann::json j,
+                        ParseBatchLine(line, "run: " + path + ":" + std::to_string(n)));
     BatchRequest r;
     r.id = "#" + std::to_string(n);
     r.max_tokens = max_tokens;
@@ -203,7 +205,8 @@ std::string RecordLine(const BatchRecord& r) {
   char buf[96];
   std::string line = r.request.id + " " + (r.module.empty() ? r.request.package : r.module);
   if (!r.status.ok()) {
-    return line + " error " + std::string(CodeName(r.status.code())) + ": " + r.status.message();
+    return base::Printable(line + " error " + std::string(CodeName(r.status.code())) + ": " +
+                           r.status.message());
   }
   std::snprintf(buf, sizeof(buf), " %s %.1f ms", r.residency.c_str(), r.acquire_ms);
   line += buf;
@@ -216,8 +219,7 @@ std::string RecordLine(const BatchRecord& r) {
             std::to_string(r.evidence) + "]";
   }
   std::snprintf(buf, sizeof(buf), ", generate %.1f ms, %d tokens: ", r.generate_ms, r.tokens);
-  return line + buf +
-         nlohmann::json(r.text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return base::Printable(line + buf + DumpJson(nlohmann::json(r.text), -1));
 }
 
 nlohmann::ordered_json ReportJson(const RuntimeReport& r) {
