@@ -17,8 +17,8 @@ namespace tessera::base {
 
 class MappedFile {
  public:
-  // Maps `path` read-only. Errors: kNotFound (no such file), kInvalidArgument (not a regular
-  // file: a FIFO is refused without waiting for a writer), kIoError (permission, mmap failure).
+  // Maps `path` read-only. Errors: kNotFound (no such file), kIoError (not a regular file: a
+  // FIFO is refused without waiting for a writer; permission; mmap failure).
   static Result<MappedFile> Open(const std::string& path);
 
   MappedFile() = default;

@@ -37,7 +37,7 @@ Result<int> OpenRegularFile(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) {
     ::close(fd);
-    return Status(StatusCode::kInvalidArgument,
+    return Status(StatusCode::kIoError,
                   "\"" + path + "\" is " + FileTypeName(st.st_mode) + ", not a regular file");
   }
   // Reads of a regular file never block anyway; clear the flag so later readers see a plain fd.

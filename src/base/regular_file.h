@@ -11,7 +11,7 @@
 namespace tessera::base {
 
 // A read-only, close-on-exec descriptor of `path` (the caller closes it), opened without
-// blocking and checked with fstat. kNotFound when it does not exist; kInvalidArgument naming
+// blocking and checked with fstat. kNotFound when it does not exist; kIoError naming
 // its type ("a FIFO", "a directory", "a character device", …) when it is not a regular file;
 // kIoError with the system's reason otherwise.
 Result<int> OpenRegularFile(const std::string& path);

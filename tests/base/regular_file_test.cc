@@ -52,7 +52,7 @@ TEST(RegularFileTest, RefusesAFifoWithoutWaitingForAWriter) {
   rescuer.join();
   EXPECT_LT(waited, std::chrono::seconds(2));
   ASSERT_FALSE(fd.ok());
-  EXPECT_EQ(fd.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(fd.status().code(), StatusCode::kIoError);
   EXPECT_NE(fd.status().message().find("is a FIFO, not a regular file"), std::string::npos)
       << fd.status().ToString();
   ASSERT_FALSE(mapped.ok());

@@ -131,13 +131,13 @@ TEST_F(AskCommand, BadInputIsAClearErrorAndNothingIsLost) {
   EXPECT_EQ(empty.err, "tessera: invalid_argument: request: is empty\n");
   CliRun bad_utf8 = Run({"ask", "what is 12 plus 7\xff"});
   EXPECT_EQ(bad_utf8.exit_code, 1);
-  EXPECT_NE(bad_utf8.err.find("tessera: invalid_utf8: request"), std::string::npos)
-      << bad_utf8.err;
+  EXPECT_NE(bad_utf8.err.find("tessera: invalid_utf8: request"), std::string::npos) << bad_utf8.err;
   // A 1 MB request (argv cannot carry one) in a batch, between two good ones.
   const std::string big = std::string(1 << 20, 'a');
   const std::string batch = WriteFile(
-      "big.jsonl", "{\"id\":\"a\",\"request\":\"what is 30 plus 12\"}\n{\"id\":\"big\",\"request\":\"" +
-                       big + "\"}\n{\"id\":\"c\",\"prompt\":\"date: 5th of March, 2021\\n\"}\n");
+      "big.jsonl",
+      "{\"id\":\"a\",\"request\":\"what is 30 plus 12\"}\n{\"id\":\"big\",\"request\":\"" + big +
+          "\"}\n{\"id\":\"c\",\"prompt\":\"date: 5th of March, 2021\\n\"}\n");
   CliRun r = Run({"ask", "--batch", batch, "--json"});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   std::istringstream lines(r.out);
@@ -160,7 +160,9 @@ TEST_F(AskCommand, BadInputIsAClearErrorAndNothingIsLost) {
   const std::size_t before = EvidenceCount();
   CliRun broken = Run({"ask", "--batch", WriteFile("broken.jsonl", "{\"request\":\"x\"}\nnope\n")});
   EXPECT_EQ(broken.exit_code, 1);
-  EXPECT_NE(broken.err.find("broken.jsonl:2: not a JSON object"), std::string::npos)
+  EXPECT_NE(
+      broken.err.find("broken.jsonl:2: not valid JSON (syntax error at byte 2: invalid literal)"),
+      std::string::npos)
       << broken.err;
   EXPECT_EQ(EvidenceCount(), before);
   // Nothing asked of a missing policy, and a named policy that is not one.

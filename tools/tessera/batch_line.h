@@ -14,8 +14,9 @@
 
 namespace tessera::cli {
 
-// Longest line read (a request is at most a few KiB; the runtime refuses more anyway).
-inline constexpr std::size_t kMaxBatchLineBytes = 1 << 20;
+// Longest line parsed. Generous: an oversized request inside a valid line is the runtime's to
+// refuse, as one failed request of the batch rather than the whole file.
+inline constexpr std::size_t kMaxBatchLineBytes = std::size_t{16} << 20;
 
 // The object on `line`; `where` ("run: requests.jsonl:3") starts every message.
 Result<nlohmann::json> ParseBatchLine(std::string_view line, const std::string& where);
