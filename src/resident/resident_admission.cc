@@ -90,6 +90,21 @@ bool ResidentSet::AddSessionRooms(std::span<const ModuleSpec* const> specs,
   return true;
 }
 
+bool ResidentSet::SessionRoomFits(const std::string& key, std::string* reason,
+                                  PlanRequest* waiting) const {
+  PlanRequest request;
+  request.now_micros = Now();
+  request.what = "a lease of " + key + " and room for a session";
+  request.keep = {key};
+  const ModuleSpec* spec = &entries_.at(key)->spec;
+  if (!AddSessionRooms(std::span<const ModuleSpec* const>(&spec, 1), request)) return true;
+  Result<Plan> plan = MakePlan(budgets_, Snapshot(), request, *policy_);
+  if (plan.ok()) return true;
+  if (reason != nullptr) *reason = plan.status().message();
+  if (waiting != nullptr) *waiting = std::move(request);
+  return false;
+}
+
 void ResidentSet::Enqueue(Waiter& me) {
   if (me.queued) return;
   me.queued = true;

@@ -263,12 +263,21 @@ class ResidentSet {
   // overlapping), loads and verifies, then commits (leasing `lease_key` into `lease` if not
   // null) or restores. Called with `lock` held; returns with it released and events emitted.
   // `rooms`: the plan counted a session of each module to load (its smoke check's), charged
-  // to its entry while it loads.
+  // to its entry while it loads. When it did not (no session of the module was measured
+  // before), the lease is granted only if one session, measured by the load, fits beside
+  // everything else; otherwise `*granted` is false and the module stays resident, idle: the
+  // caller waits for room as for any first lease of an idle module.
   Status LoadAndCommit(std::unique_lock<std::mutex>& lock,
                        const std::vector<const ModuleSpec*>& to_load, bool rooms,
                        const std::vector<std::string>& victims, Lease* lease,
                        const std::string& lease_key, const std::string& what,
-                       std::vector<Event> events);
+                       std::vector<Event> events, bool* granted);
+  // Whether a first lease of resident `key` leaves room for one session of it beside
+  // everything else (evicting idle modules if need be); true too when no session of it was
+  // measured, or when it and a session could never fit (ChargeSession refuses that). When it
+  // does not fit: `reason` says why and `request` is what to wait with. Under mu_.
+  bool SessionRoomFits(const std::string& key, std::string* reason = nullptr,
+                       PlanRequest* request = nullptr) const;
   // After a failed load: frees `drop` (the failed modules), then loads the released victims
   // again without the lock. Each entry gets its module back or is removed. Returns the
   // sentence for the error: what came back at what cost, what could not.

@@ -108,20 +108,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
       const std::string& key = specs[0].key;
       bool room = true;
       const Entry& target = *entries_.at(key);
-      const SessionCharge needs = target.leases == 0 ? SessionRoom(target.spec) : SessionCharge{};
-      if (needs.kv_bytes > 0 || needs.other_bytes > 0) {
-        PlanRequest request;
-        request.now_micros = Now();
-        request.what = "a lease of " + key + " and room for a session";
-        request.keep = {key};
-        const ModuleSpec* spec = &target.spec;
-        if (AddSessionRooms(std::span<const ModuleSpec* const>(&spec, 1), request)) {
-          Result<Plan> plan = MakePlan(budgets_, Snapshot(), request, *policy_);
-          room = plan.ok();
-          if (!room) reason = plan.status().message();
-          me.request = std::move(request);
-        }
-      }
+      if (target.leases == 0) room = SessionRoomFits(key, &reason, &me.request);
       const bool behind = HitMustWait(me.queued ? &me : nullptr, key);
       if (room && !behind) {
         if (!shared_a_load) ++counters_.hits;
@@ -166,9 +153,17 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
         if (to_load.empty() && victims.empty()) return finish(Status::Ok());
         if (MayGoAhead(me.queued ? &me : nullptr, /*in_progress=*/false)) {
           Dequeue(me);
-          return LoadAndCommit(lock, to_load, rooms, victims, lease,
-                               specs.empty() ? std::string() : specs[0].key, what,
-                               std::move(events));
+          bool granted = false;
+          Status loaded = LoadAndCommit(lock, to_load, rooms, victims, lease,
+                                        specs.empty() ? std::string() : specs[0].key, what,
+                                        std::move(events), &granted);
+          if (!loaded.ok() || lease == nullptr || granted) return loaded;
+          // Loaded, but its session (measured only now) has no room beside the other leases:
+          // wait for one, holding nothing, as the first lease of an idle module does.
+          events.clear();
+          shared_a_load = true;  // not a hit when it gets its lease: it loaded the module
+          lock.lock();
+          continue;
         }
         reason = "requests ahead of it in the admission queue go first";
       } else if (!CanEverFit(request)) {
@@ -195,7 +190,7 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
                                   const std::vector<const ModuleSpec*>& to_load, bool rooms,
                                   const std::vector<std::string>& victims, Lease* lease,
                                   const std::string& lease_key, const std::string& what,
-                                  std::vector<Event> events) {
+                                  std::vector<Event> events, bool* granted) {
   // Reserve: the new modules are "loading" (their bytes count in every other plan), the victims
   // are held (not leasable, not victims of anyone else, their bytes still counted).
   const std::uint64_t txn = ++next_txn_;
@@ -327,7 +322,10 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
     events.push_back({EventKind::kLoaded, e.spec.key, now, loaded[i].second,
                       FootprintBytes(loaded[i].first.measured), ""});
   }
-  if (lease != nullptr) GrantLease(*entries_.at(lease_key), lease, events);
+  if (lease != nullptr && (rooms || SessionRoomFits(lease_key))) {
+    GrantLease(*entries_.at(lease_key), lease, events);
+    *granted = true;
+  }
   ticket->done = true;
   cv_.notify_all();
   lock.unlock();

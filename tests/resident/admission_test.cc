@@ -301,10 +301,46 @@ TEST_F(ResidentAdmissionTest, LeaseHoldersDoNotWaitForEachOthersSessions) {
   set_->ReleaseSession(*first, session);
 }
 
+// The same when neither module's session was measured before its load (a new store: the
+// first load of each module measures it): the lease that would leave no room for its session
+// beside the other lease is not granted; its module stays resident, idle, and it waits.
+TEST_F(ResidentAdmissionTest, LeaseHoldersDoNotWaitForEachOthersUnmeasuredSessions) {
+  Make(10);
+  const ResidentSet::SessionCharge session{1'500'000, 0};
+  for (const ModuleSpec& s : {Spec("a@1", 4), Spec("b@1", 5)}) {
+    Behavior measures;  // what the smoke check finds: the estimate and one session
+    measures.measured = s.estimate;
+    measures.measured.session_kv_bytes = session.kv_bytes;
+    measures.measured.measured = true;
+    loader_.Set(s.key, measures);
+  }
+  Result<ResidentSet::Lease> first = set_->Acquire(Spec("b@1", 5));
+  ASSERT_TRUE(first.ok());
+  // a + b = 9 fit, so a loads; its session, measured by the load, does not fit beside b's
+  // lease (10.5 MB).
+  Result<ResidentSet::Lease> second = set_->Acquire(Spec("a@1", 4), /*timeout_micros=*/0);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("room for a session"), std::string::npos)
+      << second.status().message();
+  EXPECT_EQ(Resident(), (Keys{"a@1", "b@1"}));
+  ASSERT_TRUE(set_->ChargeSession(*first, session, /*timeout_micros=*/0).ok());
+  EXPECT_EQ(Resident(), Keys{"b@1"});  // the idle a made room
+  set_->ReleaseSession(*first, session);
+  first->Release();
+  // Once b's lease ends, a's first lease (a hit) has its room.
+  Result<ResidentSet::Lease> again = set_->Acquire(Spec("a@1", 4), /*timeout_micros=*/0);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(set_->ChargeSession(*again, session, /*timeout_micros=*/0).ok());
+  set_->ReleaseSession(*again, session);
+}
+
 // Many clients, each taking a lease, a session, then letting go, on a loader that yields while
 // it loads; a budget that holds about a third of the library. Real clock, real deadlines: a
-// deadlock would show as kUnavailable, not as a hang.
-TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWithinTheBudget) {
+// deadlock would show as kUnavailable, not as a hang. Sessions known before any load (as a
+// store that recorded its measurements) or only once each module's first load measured one
+// (a new store).
+void RunManyClients(bool sessions_known_before) {
   FakeLoader loader;
   loader.SetLoadYields(200);
   std::vector<ModuleSpec> library;
@@ -316,8 +352,13 @@ TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWithinTheBudget) {
     key += std::to_string(i);
     key += "@1";
     library.push_back(Spec(key, mb));
-    library.back().estimate.session_kv_bytes = 100'000;  // as a loader's smoke check measures
-    library.back().estimate.session_bytes = 50'000;
+    Behavior measures;  // the smoke check's session
+    measures.measured = library.back().estimate;
+    measures.measured.session_kv_bytes = 100'000;
+    measures.measured.session_bytes = 50'000;
+    measures.measured.measured = true;
+    loader.Set(key, measures);
+    if (sessions_known_before) library.back().estimate = measures.measured;
     total += static_cast<std::uint64_t>(mb * kMB);
   }
   ResidentOptions o;
@@ -360,6 +401,14 @@ TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWithinTheBudget) {
   const ResidentReport r = set.Report();
   EXPECT_EQ(r.admitting, 0);
   EXPECT_GT(r.counters.admission_waits, 0u);  // the budget made them wait, not fail
+}
+
+TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWithinTheBudget) {
+  RunManyClients(/*sessions_known_before=*/true);
+}
+
+TEST(ResidentAdmissionStressTest, ManyClientsAllSucceedWhenNoSessionWasMeasuredBefore) {
+  RunManyClients(/*sessions_known_before=*/false);
 }
 
 }  // namespace
