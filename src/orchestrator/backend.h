@@ -24,7 +24,8 @@ struct ModuleFacts {
   std::string version;
   std::string kind;   // "model", "adapter", "policy"
   std::string state;  // lifecycle: "installed", "verified", "suspended", ...
-  bool usable = false;  // installed or verified
+  bool usable = false;  // installed or verified, and (adapters) its base is too
+  std::string unusable;  // why not, when the state alone does not say (an adapter's base)
   std::string license;
   std::vector<std::string> granted;  // capabilities the trust policy granted
   std::uint32_t schema_version = 1;

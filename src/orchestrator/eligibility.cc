@@ -14,7 +14,9 @@ namespace {
 std::string Exclusion(const package::Policy& policy, const package::RouteSpec& route,
                       const ModuleFacts& m) {
   if (m.kind != "model" && m.kind != "adapter") return "a " + m.kind + " package, not a module";
-  if (!m.usable) return "state " + m.state + ": not loadable";
+  if (!m.usable) {
+    return m.unusable.empty() ? "state " + m.state + ": not loadable" : m.unusable;
+  }
   if (policy.require_verified && m.state != "verified") {
     return "state " + m.state + ": not verified (run tessera verify)";
   }

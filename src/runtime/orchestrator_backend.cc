@@ -89,9 +89,18 @@ Result<orchestrator::ModuleFacts> RuntimeBackend::Describe(const std::string& id
   std::lock_guard<std::mutex> lock(impl.registry_mu);
   TS_ASSIGN_OR_RETURN(registry::PackageRecord r, impl.registry->Show(id, version));
   const std::string cache_key = r.id + "@" + r.version + "#" + r.manifest_sha256;
+  // Usability changes without the manifest changing (its base may be retired since): asked
+  // of the registry every time, as loading it would.
+  const Status loadable = impl.registry->CheckLoadable(r);
+  const bool base_problem = registry::IsUsable(r.state) && !loadable.ok();
+  constexpr std::string_view kPrefix = "registry: ";
+  const std::string unusable =
+      base_problem ? loadable.message().substr(loadable.message().rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0)
+                   : std::string();
   if (auto it = facts_.find(cache_key); it != facts_.end()) {
     it->second.state = std::string(registry::StateName(r.state));
-    it->second.usable = registry::IsUsable(r.state);
+    it->second.usable = loadable.ok();
+    it->second.unusable = unusable;
     return it->second;
   }
   TS_ASSIGN_OR_RETURN(package::Manifest m, impl.registry->LoadManifest(r));
@@ -100,7 +109,8 @@ Result<orchestrator::ModuleFacts> RuntimeBackend::Describe(const std::string& id
   f.version = r.version;
   f.kind = r.kind;
   f.state = std::string(registry::StateName(r.state));
-  f.usable = registry::IsUsable(r.state);
+  f.usable = loadable.ok();
+  f.unusable = unusable;
   f.license = r.license;
   f.granted = r.granted;
   f.schema_version = m.schema_version;

@@ -125,6 +125,24 @@ TEST_F(AskCommand, AbstainsWithItsOwnExitStatusAndDryRunsTouchNothing) {
       << outside.err;
 }
 
+// Issue 17: an adapter whose base is retired cannot load, so the cascade does not offer it;
+// resuming the base makes it a candidate again.
+TEST_F(AskCommand, AnAdapterOfARetiredBaseIsNoCandidate) {
+  const std::string adapter = "dev.tessera.adapters.unit@1.0.0  ";
+  ASSERT_EQ(Run({"retire", "dev.tessera.base@1.0.0"}).exit_code, 0);
+  CliRun retired = Run({"ask", "convert 3 km to m", "--dry-run", "--explain"});
+  ASSERT_EQ(retired.exit_code, 0) << retired.err;
+  EXPECT_NE(retired.out.find(adapter + "excluded: adapter dev.tessera.adapters.unit@1.0.0 "
+                                       "cannot be loaded: its base dev.tessera.base@1.0.0 is "
+                                       "retired"),
+            std::string::npos)
+      << retired.out;
+  ASSERT_EQ(Run({"resume", "dev.tessera.base@1.0.0"}).exit_code, 0);
+  CliRun resumed = Run({"ask", "convert 3 km to m", "--dry-run", "--explain"});
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find(adapter + "eligible"), std::string::npos) << resumed.out;
+}
+
 TEST_F(AskCommand, BadInputIsAClearErrorAndNothingIsLost) {
   CliRun empty = Run({"ask", "   "});
   EXPECT_EQ(empty.exit_code, 1);
