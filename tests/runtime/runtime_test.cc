@@ -166,6 +166,8 @@ TEST_F(RuntimeTest, MeasurementsOutliveTheRuntime) {
 TEST_F(RuntimeTest, EvictsIdleModulesUnderKActive) {
   RuntimeBudgets b;
   b.max_active = 1;
+  // One thread: the refused Acquire below would wait for its own lease until the deadline.
+  b.queue_timeout_ms = 0;
   std::unique_ptr<Runtime> rt = Open(b);
   {
     Result<ModuleHandle> m = rt->Acquire("dev.test.skills.date");
