@@ -12,31 +12,26 @@
 #include <vector>
 
 #include "fake_loader.h"
+#include "fake_set.h"
 #include "resident/resident_set.h"
 
 namespace tessera::resident {
 namespace {
 
 using fake::Behavior;
-using fake::FakeClock;
 using fake::FakeLoader;
 using fake::kMB;
+using fake::Keys;
 using fake::Spec;
-using Keys = std::vector<std::string>;
 
-class ResidentAdmissionTest : public ::testing::Test {
+class ResidentAdmissionTest : public fake::FakeSetTest {
  protected:
   void Make(double host_mb, std::int32_t max_overtakes = 4) {
     ResidentOptions o;
     o.budgets.host_bytes = static_cast<std::uint64_t>(host_mb * kMB);
     o.budgets.queue_timeout_micros = 30'000'000;  // on the fake clock: only the test moves it
     o.max_overtakes = max_overtakes;
-    o.clock = &clock_;
-    o.on_event = [this](const Event& e) {
-      std::lock_guard<std::mutex> lock(events_mu_);
-      events_.push_back(e);
-    };
-    set_ = std::make_unique<ResidentSet>(loader_, std::move(o));
+    MakeSet(std::move(o));
   }
   // Blocks until `n` requests wait for memory.
   void AwaitAdmitting(int n) {
@@ -45,25 +40,6 @@ class ResidentAdmissionTest : public ::testing::Test {
   std::future<Result<ResidentSet::Lease>> AcquireLater(const ModuleSpec& spec) {
     return std::async(std::launch::async, [this, spec] { return set_->Acquire(spec); });
   }
-  Keys Resident() const {
-    Keys keys;
-    for (const ModuleReport& m : set_->Report().modules) keys.push_back(m.key);
-    return keys;
-  }
-  Keys Events(EventKind kind) {
-    std::lock_guard<std::mutex> lock(events_mu_);
-    Keys keys;
-    for (const Event& e : events_) {
-      if (e.kind == kind) keys.push_back(e.module);
-    }
-    return keys;
-  }
-
-  FakeClock clock_;
-  FakeLoader loader_;
-  std::mutex events_mu_;
-  std::vector<Event> events_;
-  std::unique_ptr<ResidentSet> set_;
 };
 
 TEST_F(ResidentAdmissionTest, ARequestWaitsForALeaseToEnd) {

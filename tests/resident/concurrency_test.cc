@@ -8,28 +8,23 @@
 #include <vector>
 
 #include "fake_loader.h"
+#include "fake_set.h"
 #include "resident/resident_set.h"
 
 namespace tessera::resident {
 namespace {
 
-using fake::Behavior;
-using fake::FakeClock;
 using fake::FakeLoader;
 using fake::kMB;
 using fake::Spec;
 
-class ResidentConcurrencyTest : public ::testing::Test {
+class ResidentConcurrencyTest : public fake::FakeSetTest {
  protected:
   void Make(Budgets b) {
     ResidentOptions o;
     o.budgets = b;
-    o.clock = &clock_;
-    set_ = std::make_unique<ResidentSet>(loader_, std::move(o));
+    MakeSet(std::move(o));
   }
-  FakeClock clock_;
-  FakeLoader loader_;
-  std::unique_ptr<ResidentSet> set_;
 };
 
 TEST_F(ResidentConcurrencyTest, ConcurrentRequestsShareOneLoad) {

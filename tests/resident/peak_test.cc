@@ -11,62 +11,32 @@
 #include <vector>
 
 #include "fake_loader.h"
+#include "fake_set.h"
 #include "resident/resident_set.h"
 
 namespace tessera::resident {
 namespace {
 
 using fake::Behavior;
-using fake::FakeClock;
 using fake::FakeLoader;
 using fake::kMB;
+using fake::Keys;
 using fake::Spec;
-using Keys = std::vector<std::string>;
 
-class ResidentPeakTest : public ::testing::Test {
+class ResidentPeakTest : public fake::FakeSetTest {
  protected:
   void Make(double host_mb, bool overlap_loads = false) {
     ResidentOptions o;
     o.budgets.host_bytes = static_cast<std::uint64_t>(host_mb * kMB);
     o.budgets.queue_timeout_micros = 0;  // one thread: nobody to wait for
     o.overlap_loads = overlap_loads;
-    o.clock = &clock_;
-    o.on_event = [this](const Event& e) {
-      std::lock_guard<std::mutex> lock(events_mu_);
-      events_.push_back(e);
-    };
-    set_ = std::make_unique<ResidentSet>(loader_, std::move(o));
+    MakeSet(std::move(o));
   }
   void Touch(const ModuleSpec& spec) {
     Result<ResidentSet::Lease> lease = set_->Acquire(spec);
     ASSERT_TRUE(lease.ok()) << lease.status().ToString();
     clock_.AdvanceSeconds(1);  // a later touch is more recent
   }
-  Keys Resident() const {
-    Keys keys;
-    for (const ModuleReport& m : set_->Report().modules) keys.push_back(m.key);
-    return keys;
-  }
-  std::string State(const std::string& key) const {
-    for (const ModuleReport& m : set_->Report().modules) {
-      if (m.key == key) return m.state;
-    }
-    return "absent";
-  }
-  Keys Events(EventKind kind) {
-    std::lock_guard<std::mutex> lock(events_mu_);
-    Keys keys;
-    for (const Event& e : events_) {
-      if (e.kind == kind) keys.push_back(e.module);
-    }
-    return keys;
-  }
-
-  FakeClock clock_;
-  FakeLoader loader_;
-  std::mutex events_mu_;
-  std::vector<Event> events_;
-  std::unique_ptr<ResidentSet> set_;
 };
 
 TEST_F(ResidentPeakTest, VictimsAreFreedBeforeTheLoad) {

@@ -10,17 +10,17 @@
 #include <vector>
 
 #include "fake_loader.h"
+#include "fake_set.h"
 
 namespace tessera::resident {
 namespace {
 
 using fake::Behavior;
-using fake::FakeClock;
 using fake::FakeLoader;
 using fake::kMB;
 using fake::Spec;
 
-class ResidentSetTest : public ::testing::Test {
+class ResidentSetTest : public fake::FakeSetTest {
  protected:
   // A set with `host_mb` of host budget and the given limits. These tests run on one thread:
   // a plan that would fit once other leases end fails at once (kUnavailable) instead of
@@ -31,40 +31,16 @@ class ResidentSetTest : public ::testing::Test {
     ResidentOptions o;
     o.budgets = b;
     o.overlap_loads = overlap_loads;
-    o.clock = &clock_;
-    o.on_event = [this](const Event& e) {
-      std::lock_guard<std::mutex> lock(events_mu_);
-      events_.push_back(e);
-    };
-    set_ = std::make_unique<ResidentSet>(loader_, std::move(o));
-  }
-  std::vector<std::string> Resident() const {
-    std::vector<std::string> keys;
-    for (const ModuleReport& m : set_->Report().modules) keys.push_back(m.key);
-    return keys;
-  }
-  std::vector<std::string> Events(EventKind kind) {
-    std::lock_guard<std::mutex> lock(events_mu_);
-    std::vector<std::string> keys;
-    for (const Event& e : events_) {
-      if (e.kind == kind) keys.push_back(e.module);
-    }
-    return keys;
+    MakeSet(std::move(o));
   }
   // Acquires and releases at once: the module is resident and idle.
   void Touch(const ModuleSpec& spec) {
     Result<ResidentSet::Lease> lease = set_->Acquire(spec);
     ASSERT_TRUE(lease.ok()) << lease.status().ToString();
   }
-
-  FakeClock clock_;
-  FakeLoader loader_;
-  std::mutex events_mu_;
-  std::vector<Event> events_;
-  std::unique_ptr<ResidentSet> set_;
 };
 
-using Keys = std::vector<std::string>;
+using fake::Keys;
 
 TEST_F(ResidentSetTest, RefusesWhatCannotFitBeforeLoadingAnything) {
   Make(10);
