@@ -6,8 +6,12 @@ if(TESSERA_WERROR)
   add_compile_options(-Werror)
 endif()
 if(TESSERA_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
-    -fno-sanitize-recover=undefined)
+  # UBSan without its null and alignment checks: on x86-64 a null dereference faults anyway
+  # (the test fails with ASan's report) and a misaligned scalar access does not, while these two
+  # checks instrument every member access and cost about a quarter of this build's compile time
+  # (GCC 12: 55 s -> 41 s for the heaviest translation unit; ASan alone 33 s).
+  add_compile_options(-fsanitize=address,undefined -fno-sanitize=null,alignment
+    -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
   # GCC 12's flow analysis gives false "may be used uninitialized" reports on std::variant and
   # std::string under ASan instrumentation; the Release build keeps the warning as an error.
