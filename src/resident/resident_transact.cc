@@ -66,7 +66,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
     Emit(std::move(events));
     return status;
   };
-  bool shared_a_load = false;
+  bool loaded_for_it = false;  // by a load it shared or made itself: its lease is no hit
   for (;;) {
     // Wait for the transactions that hold a target: a load in progress is shared (its module or
     // its error), a victim in waiting comes back or goes.
@@ -92,7 +92,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
       --waiting_;
       if (loading) {
         ++counters_.coalesced;
-        shared_a_load = true;
+        loaded_for_it = true;
         if (!busy->status.ok()) return finish(busy->status);
       }
     }
@@ -111,7 +111,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
       if (target.leases == 0) room = SessionRoomFits(key, &reason, &me.request);
       const bool behind = HitMustWait(me.queued ? &me : nullptr, key);
       if (room && !behind) {
-        if (!shared_a_load) ++counters_.hits;
+        if (!loaded_for_it) ++counters_.hits;
         GrantLease(*entries_.at(key), lease, events);
         return finish(Status::Ok());
       }
@@ -161,7 +161,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
           // Loaded, but its session (measured only now) has no room beside the other leases:
           // wait for one, holding nothing, as the first lease of an idle module does.
           events.clear();
-          shared_a_load = true;  // not a hit when it gets its lease: it loaded the module
+          loaded_for_it = true;
           lock.lock();
           continue;
         }

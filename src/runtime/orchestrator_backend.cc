@@ -92,11 +92,12 @@ Result<orchestrator::ModuleFacts> RuntimeBackend::Describe(const std::string& id
   // Usability changes without the manifest changing (its base may be retired since): asked
   // of the registry every time, as loading it would.
   const Status loadable = impl.registry->CheckLoadable(r);
-  const bool base_problem = registry::IsUsable(r.state) && !loadable.ok();
-  constexpr std::string_view kPrefix = "registry: ";
-  const std::string unusable =
-      base_problem ? loadable.message().substr(loadable.message().rfind(kPrefix, 0) == 0 ? kPrefix.size() : 0)
-                   : std::string();
+  std::string unusable;  // an adapter whose base cannot load: why, without the layer's prefix
+  if (registry::IsUsable(r.state) && !loadable.ok()) {
+    constexpr std::string_view kPrefix = "registry: ";
+    unusable = loadable.message();
+    if (unusable.rfind(kPrefix, 0) == 0) unusable.erase(0, kPrefix.size());
+  }
   if (auto it = facts_.find(cache_key); it != facts_.end()) {
     it->second.state = std::string(registry::StateName(r.state));
     it->second.usable = loadable.ok();
