@@ -288,6 +288,10 @@ class Model {
   const std::string& sha256() const;        // of the whole file, 64 lowercase hex digits
   // One line, e.g. "stories15M: llama, 24.4M params, q8_0, n_vocab 32000, n_ctx_train 256".
   const std::string& description() const;
+  // What Open tolerated in the file that llama.cpp also loads with a warning, one sentence each
+  // (for example a special-token id outside the vocabulary, which is ignored); empty for a clean
+  // file. Show them to the user: the model runs, but not necessarily as its author meant.
+  const std::vector<std::string>& warnings() const;
   std::int32_t n_vocab() const;
   std::int32_t n_embd() const;       // width of the hidden state (Session::Embed's length)
   std::int32_t n_ctx() const;        // context of each session (ModelOptions::n_ctx resolved)

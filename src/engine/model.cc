@@ -92,6 +92,7 @@ Result<std::unique_ptr<Model>> Model::Open(const std::string& gguf_path,
                                                  " tokens but token_embd.weight has " +
                                                  std::to_string(config.n_vocab) + " rows");
   }
+  impl->warnings = impl->tokenizer->vocab().warnings();
   impl->n_vocab = config.n_vocab;
   impl->n_ctx = options.n_ctx == 0 ? config.n_ctx_train : options.n_ctx;
   if (impl->n_ctx > config.n_ctx_train) {
@@ -133,6 +134,7 @@ const std::string& Model::path() const { return impl_->path; }
 const std::string& Model::architecture() const { return impl_->architecture; }
 const std::string& Model::sha256() const { return impl_->sha256; }
 const std::string& Model::description() const { return impl_->description; }
+const std::vector<std::string>& Model::warnings() const { return impl_->warnings; }
 std::int32_t Model::n_vocab() const { return impl_->n_vocab; }
 std::int32_t Model::n_embd() const { return impl_->llama->config().n_embd; }
 std::int32_t Model::n_ctx() const { return impl_->n_ctx; }

@@ -43,6 +43,7 @@ struct Model::Impl {
   std::string architecture;
   std::string sha256;
   std::string description;
+  std::vector<std::string> warnings;  // what Open tolerated (Model::warnings)
   std::int32_t n_vocab = 0;
   std::int32_t n_ctx = 0;  // per session
   std::int64_t n_params = 0;

@@ -68,7 +68,21 @@ inline constexpr std::string_view kTokenizerBosId = "tokenizer.ggml.bos_token_id
 inline constexpr std::string_view kTokenizerEosId = "tokenizer.ggml.eos_token_id";    // u32
 inline constexpr std::string_view kTokenizerUnknownId = "tokenizer.ggml.unknown_token_id";  // u32
 inline constexpr std::string_view kTokenizerPaddingId = "tokenizer.ggml.padding_token_id";  // u32
+// llama.cpp's spelling, which its converters write; "separator" is read as well.
 inline constexpr std::string_view kTokenizerSeparatorId = "tokenizer.ggml.seperator_token_id";
+inline constexpr std::string_view kTokenizerSeparatorIdAlt = "tokenizer.ggml.separator_token_id";
+inline constexpr std::string_view kTokenizerMaskId = "tokenizer.ggml.mask_token_id";  // u32
+inline constexpr std::string_view kTokenizerEomId = "tokenizer.ggml.eom_token_id";    // u32
+inline constexpr std::string_view kTokenizerFimPreId = "tokenizer.ggml.fim_pre_token_id";
+inline constexpr std::string_view kTokenizerFimSufId = "tokenizer.ggml.fim_suf_token_id";
+inline constexpr std::string_view kTokenizerFimMidId = "tokenizer.ggml.fim_mid_token_id";
+inline constexpr std::string_view kTokenizerFimPadId = "tokenizer.ggml.fim_pad_token_id";
+inline constexpr std::string_view kTokenizerFimRepId = "tokenizer.ggml.fim_rep_token_id";
+inline constexpr std::string_view kTokenizerFimSepId = "tokenizer.ggml.fim_sep_token_id";
+// Older names of the fill-in-the-middle ids, still read by llama.cpp.
+inline constexpr std::string_view kTokenizerPrefixId = "tokenizer.ggml.prefix_token_id";
+inline constexpr std::string_view kTokenizerSuffixId = "tokenizer.ggml.suffix_token_id";
+inline constexpr std::string_view kTokenizerMiddleId = "tokenizer.ggml.middle_token_id";
 inline constexpr std::string_view kTokenizerEotId = "tokenizer.ggml.eot_token_id";    // u32
 inline constexpr std::string_view kTokenizerAddBos = "tokenizer.ggml.add_bos_token";  // bool
 inline constexpr std::string_view kTokenizerAddEos = "tokenizer.ggml.add_eos_token";  // bool

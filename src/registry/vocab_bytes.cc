@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -87,15 +88,20 @@ Result<std::int32_t> TokenTypeOf(const gguf::Value& v, std::size_t i) {
   return static_cast<std::int32_t>(*k);
 }
 
-// tokenizer.ggml.<key> as stored, or -1 when absent. Vocab::FromGguf has checked that a stored
-// id lies inside the vocabulary (so it fits in i32).
-Result<std::int32_t> SpecialIdOf(const gguf::File& file, std::string_view key) {
+// tokenizer.ggml.<key> as stored, or -1 when absent or outside the vocabulary (the tokenizer
+// ignores such an id, as llama.cpp does, so it is the same vocabulary as one without the key).
+Result<std::int32_t> SpecialIdOf(const gguf::File& file, std::string_view key,
+                                 std::int64_t n_tokens) {
   if (file.Find(key) == nullptr) return kAbsentId;
-  TS_ASSIGN_OR_RETURN(std::int64_t id, file.GetI64(key));
-  if (id < 0 || id > std::numeric_limits<std::int32_t>::max()) {
-    return OutOfRange(std::string(key) + " = " + std::to_string(id) + " is not a token id");
+  const gguf::Value& value = *file.Find(key);
+  if (!value.is_integer()) {
+    return Status(StatusCode::kTypeMismatch, std::string(key) + " holds " +
+                                                 std::string(gguf::ValueTypeName(value.type())) +
+                                                 ", expected an integer");
   }
-  return static_cast<std::int32_t>(id);
+  const std::optional<std::int64_t> id = value.AsI64();
+  if (!id.has_value() || *id < 0 || *id >= n_tokens) return kAbsentId;
+  return static_cast<std::int32_t>(*id);
 }
 
 std::string VocabContext(const gguf::File& file) {
@@ -124,8 +130,8 @@ Result<CanonicalVocab> BuildCanonicalVocab(const gguf::File& file) {
   TS_ASSIGN_OR_RETURN(const gguf::Array* merges, OptionalArray(file, keys::kTokenizerMerges));
   const std::size_t n_tokens = tokens->items.size();
   if (static_cast<std::int64_t>(n_tokens) != vocab.size() ||
-      (scores != nullptr && scores->items.size() != n_tokens) ||
-      (types != nullptr && types->items.size() != n_tokens)) {
+      (scores != nullptr && scores->items.size() < n_tokens) ||
+      (types != nullptr && types->items.size() < n_tokens)) {
     return Internal("token arrays changed size after the vocabulary loaded");
   }
   const std::size_t n_merges = merges == nullptr ? 0 : merges->items.size();
@@ -176,7 +182,7 @@ Result<CanonicalVocab> BuildCanonicalVocab(const gguf::File& file) {
   }
   for (std::string_view key : {keys::kTokenizerBosId, keys::kTokenizerEosId,
                                keys::kTokenizerUnknownId, keys::kTokenizerPaddingId}) {
-    TS_ASSIGN_OR_RETURN(std::int32_t id, SpecialIdOf(file, key));
+    TS_ASSIGN_OR_RETURN(std::int32_t id, SpecialIdOf(file, key, vocab.size()));
     sink.I32(id);
   }
   sink.U8(vocab.add_bos() ? 1 : 0);

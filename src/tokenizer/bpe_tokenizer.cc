@@ -76,7 +76,12 @@ class BpeSession {
           base::Utf8SequenceLength(static_cast<unsigned char>(piece[i])), piece.size() - i);
       const std::string_view character = piece.substr(i, len);
       std::int32_t id = vocab_.Find(character);
-      if (id == Vocab::kNoToken) id = vocab_.unk_id();
+      // UNK stands in only when it is an ordinary unknown token: where it is a control token
+      // (StarCoder's is <|endoftext|>), plain text would encode as an end of text.
+      const std::int32_t unk = vocab_.unk_id();
+      if (id == Vocab::kNoToken && unk != Vocab::kNoToken && !vocab_.HasAttr(unk, kAttrControl)) {
+        id = unk;
+      }
       if (id == Vocab::kNoToken) {
         std::string bytes;
         AppendBytesFromByteLevel(character, &bytes);
@@ -89,7 +94,8 @@ class BpeSession {
         }
         return Status(StatusCode::kNotFound,
                       "tokenizer: byte " + hex + " (byte-level \"" + std::string(character) +
-                          "\") has no token and the vocabulary has no UNK token");
+                          "\") has no token and the vocabulary has no UNK token that is not a "
+                          "control token");
       }
       out->push_back(id);
       i += len;
@@ -178,6 +184,12 @@ Result<std::vector<std::int32_t>> BpeTokenizer::Encode(std::string_view text,
     for (const TextPiece& word : words) {
       mapped.clear();
       AppendByteLevel(fragment.substr(word.offset, word.length), &mapped);
+      if (pre_.ignore_merges()) {
+        if (const std::int32_t id = v.Find(mapped); id != Vocab::kNoToken) {
+          out.push_back(id);
+          continue;
+        }
+      }
       TS_RETURN_IF_ERROR(session.Tokenize(mapped, &out));
     }
   }

@@ -10,10 +10,13 @@
 //      min-priority queue keyed by its merge rank (ties: leftmost first). The best pair is
 //      merged, stale entries are skipped, and the new symbol's pairs with its neighbours are
 //      queued, until the queue is empty. O(n log n) per word.
+//      With ignore_merges (the Llama 3 group, pre_tokenizer.h), a word that is itself a token
+//      is that token and skips the merges.
 //   4. Each final symbol is its token. A symbol that is not a token (possible only when the
 //      merges produce text the vocabulary lacks, or a byte's character is missing) becomes one
-//      token per character, else UNK; with neither, Encode fails with kNotFound naming it
-//      (llama.cpp silently drops such bytes).
+//      token per character, else UNK if UNK is not a control token; otherwise Encode fails with
+//      kNotFound naming the byte (llama.cpp silently drops such bytes; StarCoder's UNK is
+//      <|endoftext|>, which would end the text).
 //   BOS/EOS are added around the result per EncodeOptions::add_bos and the vocabulary flags
 //   (for "gpt2" vocabularies both default to false unless the file sets
 //   tokenizer.ggml.add_bos_token / add_eos_token, as in llama.cpp).

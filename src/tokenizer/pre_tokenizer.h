@@ -8,14 +8,27 @@
 // (Hugging Face's "Isolated" behaviour). Each piece is matched on its own, so a lookahead at its
 // end sees the end of the subject, not the next piece.
 //
-// Supported names (others are kUnsupported):
+// Supported names (others are kUnsupported), grouped as llama.cpp groups them:
 //   "gpt-2", "phi-2", "mpt", "olmo"       the GPT-2 expression
-//   "starcoder", "refact", "codeshell"    digits one by one, then the GPT-2 expression
+//   "starcoder", "refact", "codeshell",   digits one by one, then the GPT-2 expression
+//   "smollm", "command-r", "exaone"
 //   "falcon"                               punctuation runs, GPT-2, then runs of three ASCII digits
 //   "deepseek-coder"                       line breaks, letters, punctuation, CJK runs, digits
+//   "deepseek-llm"                         line breaks, cased letters, ASCII and CJK punctuation,
+//                                          trailing spaces, CJK runs, digit runs
+//   "llama-bpe", "llama3", "llama-v3",     the Llama 3 expression (up to three digits a piece);
+//   "falcon3"                              ignore_merges, and BOS added by default
+//   "dbrx", "smaug-bpe"                    the Llama 3 expression
+//   "qwen2", "deepseek-r1-qwen",           the Llama 3 expression with one digit a piece
+//   "stablelm2"
+//   "qwen35"                               Qwen2's, with combining marks (\p{M}) inside words
 //   "default" (also a missing key)         llama.cpp's fallback list
 // where the GPT-2 expression is
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// and the Llama 3 one
+//   (?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|
+//   \p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+// $ matches only at the end of a piece (PCRE2_DOLLAR_ENDONLY, as in ECMAScript).
 // Unicode categories (\p{L}, \p{N}, \p{P}) are matched by PCRE2 with full Unicode support;
 // \s is the Unicode White_Space property (as in Oniguruma, which Hugging Face uses, and in
 // llama.cpp's tables). See docs/adr/0007-pre-tokenizer-regex.md.
@@ -54,6 +67,8 @@ class PreTokenizer {
   ~PreTokenizer();
 
   const std::string& name() const { return name_; }
+  // llama.cpp's ignore_merges: BPE takes a word that is itself a token as that token.
+  bool ignore_merges() const { return ignore_merges_; }
 
   // Replaces `*pieces` with the pieces of `text`, in order; they are non-empty and cover `text`
   // exactly. Errors: kOutOfRange (text of 2^32 bytes or more), kInvalidUtf8, kResourceExhausted
@@ -66,7 +81,12 @@ class PreTokenizer {
 
   std::string name_;
   std::unique_ptr<Expressions> expressions_;
+  bool ignore_merges_ = false;
 };
+
+// Whether llama.cpp adds BOS by default for vocabularies with this tokenizer.ggml.pre (the
+// Llama 3 group); tokenizer.ggml.add_bos_token overrides it. False for unknown names.
+bool PreTokenizerAddsBos(std::string_view name);
 
 }  // namespace tessera::tokenizer
 

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <cctype>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "base/check.h"
 #include "gguf/keys.h"
+#include "tokenizer/pre_tokenizer.h"
 
 namespace tessera::tokenizer {
 namespace {
@@ -83,23 +85,24 @@ int ParseByteToken(std::string_view text) {
   return hi * 16 + lo;
 }
 
-// The array under `key`, checked to hold `n` elements. nullptr (and OK) if absent and optional.
+// The array under `key`, checked to hold at least `n` elements (nullptr and OK when absent).
+// Entries past `n` are ignored with a warning, as llama.cpp ignores them.
 Result<const gguf::Array*> GetParallelArray(const gguf::File& file, std::string_view key,
-                                            std::size_t n, bool required) {
-  if (file.Find(key) == nullptr) {
-    if (required) {
-      return Status(StatusCode::kNotFound,
-                    "tokenizer: key " + std::string(key) + " not found");
-    }
-    return static_cast<const gguf::Array*>(nullptr);
-  }
+                                            std::size_t n, std::vector<std::string>* warnings) {
+  if (file.Find(key) == nullptr) return static_cast<const gguf::Array*>(nullptr);
   auto array = file.GetArray(key);
   if (!array.ok()) return array.status().WithContext("tokenizer");
   const gguf::Array* a = array.value();
-  if (a->items.size() != n) {
+  if (a->items.size() < n) {
     return Status(StatusCode::kMalformed,
                   "tokenizer: " + std::string(key) + " has " + std::to_string(a->items.size()) +
                       " entries, " + std::string(kKeyTokens) + " has " + std::to_string(n));
+  }
+  if (a->items.size() > n) {
+    warnings->push_back("tokenizer: " + std::string(key) + " has " +
+                        std::to_string(a->items.size()) + " entries for " + std::to_string(n) +
+                        " tokens; the last " + std::to_string(a->items.size() - n) +
+                        " are ignored");
   }
   return a;
 }
@@ -145,6 +148,10 @@ Result<Vocab> Vocab::FromGguf(const gguf::File& file) {
   } else if (vocab.model_ == "gpt2") {
     vocab.bos_id_ = 11;  // llama.cpp's defaults for byte-level BPE (Falcon's ids); no UNK
     vocab.eos_id_ = 11;
+    // The Llama 3 group adds BOS unless the file says otherwise (pre_tokenizer.h).
+    if (const gguf::Value* pre = file.Find(keys::kTokenizerPre); pre != nullptr && pre->is_string()) {
+      vocab.add_bos_ = PreTokenizerAddsBos(pre->string());
+    }
   }
   TS_RETURN_IF_ERROR(ReadOptionalBool(file, kKeyAddSpacePrefix, &vocab.add_space_prefix_));
   TS_RETURN_IF_ERROR(vocab.ReadSpecialIds(file));
@@ -186,10 +193,20 @@ Status Vocab::ReadTokens(const gguf::File& file) {
                                                std::to_string(n) + " tokens, limit " +
                                                std::to_string(kMaxTokens));
   }
-  const bool is_spm = model_ == "llama";
-  TS_ASSIGN_OR_RETURN(const gguf::Array* scores, GetParallelArray(file, kKeyScores, n, is_spm));
+  TS_ASSIGN_OR_RETURN(const gguf::Array* scores,
+                      GetParallelArray(file, kKeyScores, n, &warnings_));
   TS_ASSIGN_OR_RETURN(const gguf::Array* types,
-                      GetParallelArray(file, kKeyTokenType, n, is_spm));
+                      GetParallelArray(file, kKeyTokenType, n, &warnings_));
+  if (model_ == "llama") {
+    // llama.cpp reads such a vocabulary too; its output differs from the model's training.
+    for (std::string_view key : {kKeyScores, kKeyTokenType}) {
+      if (file.Find(key) == nullptr) {
+        warnings_.push_back("tokenizer: " + std::string(key) + " is absent; every token has " +
+                            (key == kKeyScores ? "score 0" : "type normal") +
+                            ", as in llama.cpp, which may not be how the model was trained");
+      }
+    }
+  }
 
   texts_.resize(n);
   scores_.assign(n, 0.0f);
@@ -254,26 +271,49 @@ Status Vocab::ReadTokens(const gguf::File& file) {
 }
 
 Status Vocab::ReadSpecialIds(const gguf::File& file) {
+  // The keys llama.cpp reads, in its order; a later key overrides an earlier one for the same
+  // slot (the older fill-in-the-middle names come last, as there).
   const std::pair<std::string_view, std::int32_t*> keys[] = {
       {keys::kTokenizerBosId, &bos_id_},
       {keys::kTokenizerEosId, &eos_id_},
-      {keys::kTokenizerUnknownId, &unk_id_},
-      {keys::kTokenizerPaddingId, &pad_id_},
       {keys::kTokenizerEotId, &eot_id_},
-      {"tokenizer.ggml.eom_token_id", &eom_id_},  // not in gguf/keys.h yet
+      {keys::kTokenizerEomId, &eom_id_},
+      {keys::kTokenizerUnknownId, &unk_id_},
+      {keys::kTokenizerSeparatorId, &sep_id_},
+      {keys::kTokenizerSeparatorIdAlt, &sep_id_},
+      {keys::kTokenizerPaddingId, &pad_id_},
+      {keys::kTokenizerMaskId, &mask_id_},
+      {keys::kTokenizerFimPreId, &fim_pre_id_},
+      {keys::kTokenizerFimSufId, &fim_suf_id_},
+      {keys::kTokenizerFimMidId, &fim_mid_id_},
+      {keys::kTokenizerFimPadId, &fim_pad_id_},
+      {keys::kTokenizerFimRepId, &fim_rep_id_},
+      {keys::kTokenizerFimSepId, &fim_sep_id_},
+      {keys::kTokenizerPrefixId, &fim_pre_id_},
+      {keys::kTokenizerSuffixId, &fim_suf_id_},
+      {keys::kTokenizerMiddleId, &fim_mid_id_},
   };
   for (const auto& [key, id] : keys) {
     if (*id != kNoToken && !Contains(*id)) *id = kNoToken;  // a default past the end: disabled
     if (file.Find(key) == nullptr) continue;
-    auto value = file.GetI64(key);
-    if (!value.ok()) return value.status().WithContext("tokenizer");
-    if (value.value() < 0 || value.value() >= size()) {
-      return Status(StatusCode::kOutOfRange, "tokenizer: " + std::string(key) + " = " +
-                                                 std::to_string(value.value()) +
-                                                 " is outside the vocabulary of " +
-                                                 std::to_string(size()) + " tokens");
+    const gguf::Value& value = *file.Find(key);
+    if (!value.is_integer()) {
+      return Status(StatusCode::kTypeMismatch, "tokenizer: " + std::string(key) + " holds " +
+                                                   std::string(gguf::ValueTypeName(value.type())) +
+                                                   ", expected an integer");
     }
-    *id = static_cast<std::int32_t>(value.value());
+    const std::optional<std::int64_t> v = value.AsI64();
+    if (!v.has_value() || *v < 0 || *v >= size()) {
+      // llama.cpp warns and keeps the default; converters write 0xFFFFFFFF or -1 for "none".
+      const std::string shown = v.has_value() ? std::to_string(*v) : std::to_string(*value.AsU64());
+      warnings_.push_back("tokenizer: " + std::string(key) + " = " + shown +
+                          " is outside the vocabulary of " + std::to_string(size()) +
+                          " tokens; ignored" +
+                          (*id == kNoToken ? " (none)" : " (the default " + std::to_string(*id) +
+                                                             " stays)"));
+      continue;
+    }
+    *id = static_cast<std::int32_t>(*v);
   }
   return Status::Ok();
 }
@@ -293,14 +333,12 @@ void Vocab::DetectSpecialsByText() {
   };
   detect(&eot_id_, kEotTexts);
   detect(&eom_id_, kEomTexts);
-  std::int32_t fim_pre = kNoToken, fim_suf = kNoToken, fim_mid = kNoToken;
-  std::int32_t fim_pad = kNoToken, fim_rep = kNoToken, fim_sep = kNoToken;
-  detect(&fim_pre, kFimPreTexts);
-  detect(&fim_suf, kFimSufTexts);
-  detect(&fim_mid, kFimMidTexts);
-  detect(&fim_pad, kFimPadTexts);
-  detect(&fim_rep, kFimRepTexts);
-  detect(&fim_sep, kFimSepTexts);
+  detect(&fim_pre_id_, kFimPreTexts);
+  detect(&fim_suf_id_, kFimSufTexts);
+  detect(&fim_mid_id_, kFimMidTexts);
+  detect(&fim_pad_id_, kFimPadTexts);
+  detect(&fim_rep_id_, kFimRepTexts);
+  detect(&fim_sep_id_, kFimSepTexts);
 
   // Control tokens named "...unused..." are unused.
   for (std::int32_t id = 0; id < size(); ++id) {
@@ -310,7 +348,7 @@ void Vocab::DetectSpecialsByText() {
   }
 
   std::vector<std::int32_t> eog;
-  for (std::int32_t id : {fim_pad, fim_rep, fim_sep, eos_id_, eot_id_, eom_id_}) {
+  for (std::int32_t id : {fim_pad_id_, fim_rep_id_, fim_sep_id_, eos_id_, eot_id_, eom_id_}) {
     if (id != kNoToken) eog.push_back(id);
   }
   for (std::int32_t id = 0; id < size(); ++id) {

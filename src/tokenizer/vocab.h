@@ -4,16 +4,23 @@
 // Keys read:
 //   tokenizer.ggml.model            string: "llama" (SentencePiece-style), "gpt2", ... (required)
 //   tokenizer.ggml.tokens           [string] token texts, id = index (required)
-//   tokenizer.ggml.scores           [f32 or i32] merge scores (required for "llama")
-//   tokenizer.ggml.token_type       [i32] TokenType per token (required for "llama")
-//   tokenizer.ggml.{bos,eos,unknown,padding,eot,eom}_token_id   integer ids
+//   tokenizer.ggml.scores           [f32 or i32] merge scores (0 when absent)
+//   tokenizer.ggml.token_type       [i32] TokenType per token (normal when absent)
+//   tokenizer.ggml.{bos,eos,eot,eom,unknown,seperator,padding,mask}_token_id   integer ids
+//   tokenizer.ggml.fim_{pre,suf,mid,pad,rep,sep}_token_id (and the older prefix/suffix/middle)
 //   tokenizer.ggml.add_bos_token / add_eos_token / add_space_prefix   bools
 //   general.name                    used like llama.cpp for per-model token attributes (phi-3)
 //
 // Defaults for "llama": bos 1, eos 2, unk 0, no pad; add_bos true, add_eos false,
 // add_space_prefix true. For "gpt2": bos 11, eos 11, no unk; add_bos, add_eos and
-// add_space_prefix false. A default id outside the vocabulary is disabled (kNoToken); an explicit
-// id outside it is an error (kOutOfRange), where llama.cpp only warns.
+// add_space_prefix false. A default id outside the vocabulary is disabled (kNoToken).
+//
+// What llama.cpp tolerates with a warning is tolerated here with a warning (warnings()): an
+// explicit special id outside the vocabulary (converters write 0xFFFFFFFF or -1 for "none") is
+// ignored and the default stays; score and type arrays longer than the token list have their
+// tail ignored; a "llama" vocabulary without scores or types gets 0 and normal. Both spellings
+// of the separator key are read ("seperator", which llama.cpp writes, and "separator").
+// Everything else stays an error: a key of the wrong type, arrays shorter than the token list.
 //
 // Token attributes are bit flags derived from the GGUF token type, then adjusted as llama.cpp
 // does: tokens whose text marks an end of generation ("</s>", "<|end|>", "<|endoftext|>", ...) or
@@ -62,9 +69,9 @@ class Vocab {
   static constexpr std::size_t kMaxTokens = std::size_t{1} << 22;
 
   // Errors: kNotFound (tokenizer.ggml.model or .tokens missing; scores/token_type missing for
-  // "llama"), kTypeMismatch (a key of the wrong type), kMalformed (array lengths differ, empty
-  // vocabulary, a byte token whose text is not "<0xHH>"), kDuplicate (two tokens with the same
-  // text), kOutOfRange (too many tokens, a special id outside the vocabulary).
+  // "llama"), kTypeMismatch (a key of the wrong type), kMalformed (a score or type array
+  // shorter than the tokens, empty vocabulary, a byte token whose text is not "<0xHH>"),
+  // kDuplicate (two tokens with the same text), kOutOfRange (too many tokens).
   static Result<Vocab> FromGguf(const gguf::File& file);
 
   Vocab(Vocab&&) noexcept = default;
@@ -99,6 +106,11 @@ class Vocab {
   std::int32_t pad_id() const { return pad_id_; }
   std::int32_t eot_id() const { return eot_id_; }
   std::int32_t eom_id() const { return eom_id_; }
+  std::int32_t sep_id() const { return sep_id_; }
+  std::int32_t mask_id() const { return mask_id_; }
+  std::int32_t fim_pre_id() const { return fim_pre_id_; }
+  std::int32_t fim_suf_id() const { return fim_suf_id_; }
+  std::int32_t fim_mid_id() const { return fim_mid_id_; }
   bool add_bos() const { return add_bos_; }
   bool add_eos() const { return add_eos_; }
   bool add_space_prefix() const { return add_space_prefix_; }
@@ -106,6 +118,10 @@ class Vocab {
   // True for eos, eot, eom and the tokens llama.cpp recognizes as end-of-generation by text.
   bool IsEndOfGeneration(std::int32_t id) const;
   const std::vector<std::int32_t>& eog_ids() const { return eog_ids_; }  // ascending
+
+  // What the metadata held that llama.cpp also tolerates with a warning, one sentence each,
+  // in the order met (empty for a clean vocabulary).
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   // Control, user-defined and unknown tokens, longest text first (ties: lower id first): the
   // order in which they are searched for in input text.
@@ -142,6 +158,15 @@ class Vocab {
   std::int32_t pad_id_ = kNoToken;
   std::int32_t eot_id_ = kNoToken;
   std::int32_t eom_id_ = kNoToken;
+  std::int32_t sep_id_ = kNoToken;
+  std::int32_t mask_id_ = kNoToken;
+  std::int32_t fim_pre_id_ = kNoToken;
+  std::int32_t fim_suf_id_ = kNoToken;
+  std::int32_t fim_mid_id_ = kNoToken;
+  std::int32_t fim_pad_id_ = kNoToken;
+  std::int32_t fim_rep_id_ = kNoToken;
+  std::int32_t fim_sep_id_ = kNoToken;
+  std::vector<std::string> warnings_;
   bool add_bos_ = false;
   bool add_eos_ = false;
   bool add_space_prefix_ = false;

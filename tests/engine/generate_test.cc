@@ -232,6 +232,39 @@ TEST_F(GenerateTest, StopsAtEndOfGeneration) {
   std::remove(eos_path.c_str());
 }
 
+// As llama.cpp's convert-llama2c-to-ggml writes them: padding and separator ids 0xFFFFFFFF
+// (LLAMA_TOKEN_NULL). llama.cpp ignores such ids with a warning; so does Model::Open, and the
+// model generates exactly what the same weights without those keys generate.
+TEST_F(GenerateTest, SpecialIdsOutsideTheVocabularyAreIgnoredWithWarnings) {
+  const std::string path = WriteTestModelWithKeys(
+      "llama2c_ids", TestSpec(),
+      {{std::string(gguf::keys::kTokenizerPaddingId), gguf::Value::U32(0xFFFFFFFFu)},
+       {std::string(gguf::keys::kTokenizerSeparatorId), gguf::Value::U32(0xFFFFFFFFu)}});
+  auto odd = OpenModel(path);
+  ASSERT_NE(odd, nullptr);
+  ASSERT_EQ(odd->warnings().size(), 2u);
+  EXPECT_NE(odd->warnings()[0].find("tokenizer.ggml.seperator_token_id = 4294967295 is outside "
+                                    "the vocabulary of 512 tokens; ignored"),
+            std::string::npos)
+      << odd->warnings()[0];
+  EXPECT_NE(odd->warnings()[1].find("tokenizer.ggml.padding_token_id = 4294967295"),
+            std::string::npos);
+  EXPECT_TRUE(model_->warnings().empty());
+  EXPECT_EQ(odd->bos_id(), model_->bos_id());
+  EXPECT_EQ(odd->eos_id(), model_->eos_id());
+
+  GenerateOptions options;
+  options.max_tokens = 8;
+  Result<GenerateResult> want = NewSession(*model_)->Generate("Once upon", options);
+  Result<GenerateResult> got = NewSession(*odd)->Generate("Once upon", options);
+  ASSERT_TRUE(want.ok() && got.ok());
+  ASSERT_EQ(got->tokens.size(), want->tokens.size());
+  for (std::size_t i = 0; i < want->tokens.size(); ++i) {
+    EXPECT_EQ(got->tokens[i].id, want->tokens[i].id);
+  }
+  std::remove(path.c_str());
+}
+
 TEST_F(GenerateTest, CancelViaCallback) {
   GenerateOptions options;
   options.max_tokens = 20;

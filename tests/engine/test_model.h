@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gguf/keys.h"
@@ -42,10 +43,11 @@ inline std::string WriteTestModel(const std::string& name,
   return path;
 }
 
-// The same model as `spec` but with tokenizer.ggml.eos_token_id set to `eos_id`: rewritten
-// key by key with the GGUF writer, tensors unchanged.
-inline std::string WriteTestModelWithEos(const std::string& name, const model::SynthSpec& spec,
-                                         std::int32_t eos_id) {
+// The same model as `spec` with the metadata keys of `set` replaced (or added, when the model
+// lacks them): rewritten key by key with the GGUF writer, tensors unchanged.
+inline std::string WriteTestModelWithKeys(
+    const std::string& name, const model::SynthSpec& spec,
+    const std::vector<std::pair<std::string, gguf::Value>>& set) {
   const std::string path = TempPath(name);
   Result<std::vector<std::uint8_t>> bytes = model::BuildRandomLlama(spec);
   EXPECT_TRUE(bytes.ok()) << bytes.status().ToString();
@@ -54,23 +56,37 @@ inline std::string WriteTestModelWithEos(const std::string& name, const model::S
   EXPECT_TRUE(file.ok()) << file.status().ToString();
   if (!file.ok()) return path;
   gguf::Writer writer;
-  bool replaced = false;
+  std::vector<bool> used(set.size(), false);
   for (const gguf::KeyValue& kv : file->metadata()) {
-    if (kv.key == gguf::keys::kTokenizerEosId) {
-      EXPECT_TRUE(
-          writer.AddKeyValue(kv.key, gguf::Value::U32(static_cast<std::uint32_t>(eos_id))).ok());
-      replaced = true;
-    } else {
-      EXPECT_TRUE(writer.AddKeyValue(kv.key, kv.value).ok());
+    const gguf::Value* value = &kv.value;
+    for (std::size_t i = 0; i < set.size(); ++i) {
+      if (set[i].first == kv.key) {
+        value = &set[i].second;
+        used[i] = true;
+      }
+    }
+    EXPECT_TRUE(writer.AddKeyValue(kv.key, *value).ok()) << kv.key;
+  }
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    if (!used[i]) {
+      EXPECT_TRUE(writer.AddKeyValue(set[i].first, set[i].second).ok());
     }
   }
-  EXPECT_TRUE(replaced);
   for (const gguf::TensorInfo& t : file->tensors()) {
     EXPECT_TRUE(writer.AddTensor(t.name, t.dims, t.type, t.data).ok());
   }
   const Status st = writer.WriteFile(path);
   EXPECT_TRUE(st.ok()) << st.ToString();
   return path;
+}
+
+// The same model as `spec` but with tokenizer.ggml.eos_token_id set to `eos_id`.
+inline std::string WriteTestModelWithEos(const std::string& name, const model::SynthSpec& spec,
+                                         std::int32_t eos_id) {
+  return WriteTestModelWithKeys(
+      name, spec,
+      {{std::string(gguf::keys::kTokenizerEosId),
+        gguf::Value::U32(static_cast<std::uint32_t>(eos_id))}});
 }
 
 inline std::unique_ptr<Model> OpenModel(const std::string& path, const ModelOptions& options = {}) {

@@ -79,21 +79,74 @@ TEST(VocabTest, MismatchedScoresLength) {
   EXPECT_NE(message.find("267"), std::string::npos) << message;
 }
 
-TEST(VocabTest, MismatchedTokenTypeLength) {
+TEST(VocabTest, LongerTokenTypesAreCutWithAWarning) {
   VocabSpec spec = SmallSpec();
   spec.types.push_back(1);
-  std::string message;
-  EXPECT_EQ(VocabError(spec, &message), StatusCode::kMalformed);
-  EXPECT_NE(message.find("tokenizer.ggml.token_type"), std::string::npos) << message;
+  auto gguf = BuildGguf(spec);
+  ASSERT_TRUE(gguf.ok());
+  auto vocab = Vocab::FromGguf(*gguf->file);
+  ASSERT_TRUE(vocab.ok()) << vocab.status().ToString();  // llama.cpp reads the first n too
+  EXPECT_EQ(vocab->size(), 267);
+  ASSERT_EQ(vocab->warnings().size(), 1u);
+  EXPECT_NE(vocab->warnings()[0].find("tokenizer.ggml.token_type has 268 entries for 267 tokens"),
+            std::string::npos)
+      << vocab->warnings()[0];
 }
 
-TEST(VocabTest, BosIdOutOfRange) {
+// The value llama.cpp's convert-llama2c-to-ggml writes for "no such token".
+constexpr std::uint32_t kLlamaTokenNull = 0xFFFFFFFFu;
+
+TEST(VocabTest, SpecialIdsOutsideTheVocabularyAreIgnoredWithAWarning) {
   VocabSpec spec = SmallSpec();
   spec.extra.emplace_back("tokenizer.ggml.bos_token_id", gguf::Value::U32(267));
+  spec.extra.emplace_back("tokenizer.ggml.padding_token_id", gguf::Value::U32(kLlamaTokenNull));
+  spec.extra.emplace_back("tokenizer.ggml.seperator_token_id", gguf::Value::U32(kLlamaTokenNull));
+  spec.extra.emplace_back("tokenizer.ggml.eot_token_id", gguf::Value::I32(-1));
+  auto gguf = BuildGguf(spec);
+  ASSERT_TRUE(gguf.ok());
+  auto vocab = Vocab::FromGguf(*gguf->file);
+  ASSERT_TRUE(vocab.ok()) << vocab.status().ToString();
+  EXPECT_EQ(vocab->bos_id(), 1);  // the default stays, as in llama.cpp
+  EXPECT_EQ(vocab->pad_id(), Vocab::kNoToken);
+  EXPECT_EQ(vocab->sep_id(), Vocab::kNoToken);
+  EXPECT_EQ(vocab->eot_id(), Vocab::kNoToken);
+  ASSERT_EQ(vocab->warnings().size(), 4u);
+  EXPECT_EQ(vocab->warnings()[0],
+            "tokenizer: tokenizer.ggml.bos_token_id = 267 is outside the vocabulary of 267 "
+            "tokens; ignored (the default 1 stays)");
+  EXPECT_NE(vocab->warnings()[1].find("tokenizer.ggml.eot_token_id = -1"), std::string::npos);
+  EXPECT_NE(vocab->warnings()[2].find("tokenizer.ggml.seperator_token_id = 4294967295"),
+            std::string::npos);
+  EXPECT_NE(vocab->warnings()[3].find("tokenizer.ggml.padding_token_id = 4294967295 is outside "
+                                      "the vocabulary of 267 tokens; ignored (none)"),
+            std::string::npos)
+      << vocab->warnings()[3];
+}
+
+TEST(VocabTest, BothSpellingsOfTheSeparatorAndTheFimKeysAreRead) {
+  VocabSpec spec = SmallSpec();
+  spec.extra.emplace_back("tokenizer.ggml.separator_token_id", gguf::Value::U32(265));
+  spec.extra.emplace_back("tokenizer.ggml.mask_token_id", gguf::Value::U32(266));
+  spec.extra.emplace_back("tokenizer.ggml.prefix_token_id", gguf::Value::U32(262));
+  spec.extra.emplace_back("tokenizer.ggml.fim_mid_token_id", gguf::Value::U32(263));
+  auto gguf = BuildGguf(spec);
+  ASSERT_TRUE(gguf.ok());
+  auto vocab = Vocab::FromGguf(*gguf->file);
+  ASSERT_TRUE(vocab.ok()) << vocab.status().ToString();
+  EXPECT_EQ(vocab->sep_id(), 265);
+  EXPECT_EQ(vocab->mask_id(), 266);
+  EXPECT_EQ(vocab->fim_pre_id(), 262);
+  EXPECT_EQ(vocab->fim_mid_id(), 263);
+  EXPECT_TRUE(vocab->warnings().empty());
+}
+
+TEST(VocabTest, ASpecialIdOfTheWrongTypeIsStillAnError) {
+  VocabSpec spec = SmallSpec();
+  spec.extra.emplace_back("tokenizer.ggml.mask_token_id", gguf::Value::String("<mask>"));
   std::string message;
-  EXPECT_EQ(VocabError(spec, &message), StatusCode::kOutOfRange);
-  EXPECT_NE(message.find("tokenizer.ggml.bos_token_id = 267"), std::string::npos) << message;
-  EXPECT_NE(message.find("267 tokens"), std::string::npos) << message;
+  EXPECT_EQ(VocabError(spec, &message), StatusCode::kTypeMismatch);
+  EXPECT_NE(message.find("tokenizer.ggml.mask_token_id holds string"), std::string::npos)
+      << message;
 }
 
 TEST(VocabTest, MissingKeys) {
@@ -104,15 +157,19 @@ TEST(VocabTest, MissingKeys) {
   // An empty token array is malformed.
   EXPECT_EQ(VocabError(no_tokens), StatusCode::kMalformed);
 
+  // A "llama" vocabulary without scores or types loads as in llama.cpp (0, normal), warned.
   VocabSpec no_scores = SmallSpec();
   no_scores.write_scores = false;
-  std::string message;
-  EXPECT_EQ(VocabError(no_scores, &message), StatusCode::kNotFound);
-  EXPECT_NE(message.find("tokenizer.ggml.scores"), std::string::npos) << message;
-
-  VocabSpec no_types = SmallSpec();
-  no_types.write_types = false;
-  EXPECT_EQ(VocabError(no_types), StatusCode::kNotFound);
+  no_scores.write_types = false;
+  auto gguf = BuildGguf(no_scores);
+  ASSERT_TRUE(gguf.ok());
+  auto vocab = Vocab::FromGguf(*gguf->file);
+  ASSERT_TRUE(vocab.ok()) << vocab.status().ToString();
+  EXPECT_FLOAT_EQ(vocab->score(263), 0.0f);
+  EXPECT_EQ(vocab->type(265), TokenType::kNormal);
+  ASSERT_EQ(vocab->warnings().size(), 2u);
+  EXPECT_NE(vocab->warnings()[0].find("tokenizer.ggml.scores is absent"), std::string::npos);
+  EXPECT_NE(vocab->warnings()[1].find("tokenizer.ggml.token_type is absent"), std::string::npos);
 }
 
 TEST(VocabTest, MissingTokensArray) {

@@ -63,6 +63,7 @@ int RunEvalCommand(const EvalFlags& flags) {
   model_options.n_threads = *threads;
   Result<std::unique_ptr<Model>> model = Model::Open(flags.model_path, model_options);
   if (!model.ok()) return ReportError(model.status());
+  ReportWarnings((*model)->warnings());
   const Model& m = **model;
   SessionOptions session_options;
   std::shared_ptr<const Adapter> adapter;

@@ -80,6 +80,7 @@ int RunGenerate(const GenerateFlags& flags) {
   model_options.n_threads = *threads;
   Result<std::unique_ptr<Model>> model = Model::Open(flags.model_path, model_options);
   if (!model.ok()) return ReportError(model.status());
+  ReportWarnings((*model)->warnings());
   Result<std::unique_ptr<Session>> session = (*model)->NewSession();
   if (!session.ok()) return ReportError(session.status());
 

@@ -76,6 +76,7 @@ int RunScore(const ScoreFlags& flags) {
   model_options.n_threads = *threads;
   Result<std::unique_ptr<Model>> model = Model::Open(flags.model_path, model_options);
   if (!model.ok()) return ReportError(model.status());
+  ReportWarnings((*model)->warnings());
   const Model& m = **model;
   Result<SplitIds> ids = TokenizePair(m, flags);
   if (!ids.ok()) return ReportError(ids.status());

@@ -28,6 +28,7 @@ int RunTokenize(const TokenizeFlags& flags) {
   if (!file.ok()) return ReportError(file.status());
   Result<std::unique_ptr<tokenizer::Tokenizer>> tok = tokenizer::CreateTokenizer(*file);
   if (!tok.ok()) return ReportError(tok.status());
+  ReportWarnings((*tok)->vocab().warnings());
   tokenizer::EncodeOptions options;
   options.add_bos = !flags.no_bos;
   options.parse_special = flags.parse_special;

@@ -11,6 +11,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tessera/status.h"
 
@@ -44,6 +45,8 @@ RunFn AddEvidence(CLI::App& app);   // evidence list|show|verify|export|prune (c
 
 // Prints "tessera: <code>: <message>" to stderr and returns exit status 1.
 int ReportError(const Status& status);
+// Prints "tessera: warning: <message>" to stderr for each of `warnings` (Model::warnings()).
+void ReportWarnings(const std::vector<std::string>& warnings);
 
 }  // namespace tessera::cli
 

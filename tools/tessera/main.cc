@@ -17,6 +17,12 @@ int ReportError(const Status& status) {
   return 1;
 }
 
+void ReportWarnings(const std::vector<std::string>& warnings) {
+  for (const std::string& w : warnings) {
+    std::fprintf(stderr, "tessera: warning: %s\n", base::PrintableLines(w).c_str());
+  }
+}
+
 namespace {
 
 int Main(int argc, char** argv) {

@@ -9,11 +9,11 @@ the sha256 of
   u32 len + bytes   tokenizer.ggml.pre ("default" when absent)
   u32 n_tokens, then per token: u32 len + bytes, f32 score (0 when absent), i32 type (1 when absent)
   u32 n_merges, then per merge: u32 len + bytes
-  i32 bos, eos, unk, pad ids (-1 when absent); u8 add_bos, add_eos: the values the tokenizer uses
-    (the metadata, or the tokenizer model's default when absent)
+  i32 bos, eos, unk, pad ids (-1 when absent or outside the vocabulary); u8 add_bos, add_eos:
+    the values the tokenizer uses (the metadata, or the tokenizer's default when absent)
 
 (little-endian). The add_bos/add_eos defaults are Tessera's (src/tokenizer/vocab.h): "llama"
-adds BOS and not EOS; every other model adds neither.
+and the Llama 3 group of byte-level pre-tokenizers add BOS; nothing adds EOS.
 
 Usage: /usr/bin/python3 tests/registry/data/vocab_sha.py FILE.gguf [--dump]
 The golden value in tests/registry/gguf_facts_test.cc was computed with this script.
@@ -73,6 +73,10 @@ def read_metadata(path):
     return meta
 
 
+# tokenizer.ggml.pre values for which llama.cpp (and Tessera) add BOS by default.
+LLAMA3_GROUP = (b"llama-bpe", b"llama3", b"llama-v3", b"falcon3")
+
+
 def canonical_vocab_bytes(meta):
     def get(key, default=None):
         return meta[key][1] if key in meta else default
@@ -99,9 +103,10 @@ def canonical_vocab_bytes(meta):
     for m in merge_list:
         out += lenbytes(m)
     for key in ("bos", "eos", "unknown", "padding"):
-        out += struct.pack("<i", int(get("tokenizer.ggml.%s_token_id" % key, -1)))
-    is_llama = model == b"llama"
-    out += struct.pack("<B", int(bool(get("tokenizer.ggml.add_bos_token", is_llama))))
+        token_id = int(get("tokenizer.ggml.%s_token_id" % key, -1))
+        out += struct.pack("<i", token_id if 0 <= token_id < len(tokens) else -1)
+    bos_default = model == b"llama" or (model == b"gpt2" and pre in LLAMA3_GROUP)
+    out += struct.pack("<B", int(bool(get("tokenizer.ggml.add_bos_token", bos_default))))
     out += struct.pack("<B", int(bool(get("tokenizer.ggml.add_eos_token", False))))
     return bytes(out)
 
