@@ -62,6 +62,56 @@ TEST_P(BpeVocabFileTest, DecodeRoundTrip) {
 INSTANTIATE_TEST_SUITE_P(LlamaCppVocabs, BpeVocabFileTest, ::testing::ValuesIn(kBpeVocabs),
                          testing::ParamName);
 
+// Vocabularies cut down to what their llama.cpp vectors use (tests/data/vocab/reduced/): the
+// ids of every case must still match llama.cpp's exactly.
+struct ReducedVocab {
+  const char* name;  // tests/data/vocab/reduced/ggml-vocab-<name>.gguf
+  const char* pre;   // its tokenizer.ggml.pre
+  bool adds_bos;     // add_bos: the file's add_bos_token, else the pre-tokenizer's default
+};
+constexpr ReducedVocab kReducedVocabs[] = {
+    {"deepseek-llm", "deepseek-llm", true},  // the file sets add_bos_token
+    {"mpt", "mpt", false},
+    {"refact", "refact", false},
+    {"llama-bpe", "llama-bpe", true},
+    {"qwen2", "qwen2", false},
+    {"qwen35", "qwen35", false},
+};
+
+class ReducedVocabTest : public ::testing::TestWithParam<ReducedVocab> {
+ protected:
+  std::string Name() const { return std::string("reduced/") + GetParam().name; }
+};
+
+TEST_P(ReducedVocabTest, MatchesLlamaCppIdsForEveryCase) {
+  auto tok = testing::LoadVocab(Name());
+  ASSERT_NE(tok, nullptr);
+  const auto* bpe = dynamic_cast<const BpeTokenizer*>(tok.get());
+  ASSERT_NE(bpe, nullptr);
+  EXPECT_EQ(bpe->pre_tokenizer().name(), GetParam().pre);
+  EXPECT_EQ(tok->vocab().add_bos(), GetParam().adds_bos);
+  EXPECT_GE(testing::ExpectAllCasesMatch(*tok, Name()), 46u);
+}
+
+TEST_P(ReducedVocabTest, DecodeRoundTrip) {
+  auto tok = testing::LoadVocab(Name());
+  ASSERT_NE(tok, nullptr);
+  for (const testing::Case& c : testing::ReadCases(testing::VocabPath(Name()))) {
+    auto ids = tok->Encode(c.text, kNoBos);
+    ASSERT_TRUE(ids.ok()) << ids.status().ToString();
+    EXPECT_EQ(*tok->Decode(*ids), c.text) << "ids: " << Join(*ids);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(LlamaCppVectors, ReducedVocabTest, ::testing::ValuesIn(kReducedVocabs),
+                         [](const ::testing::TestParamInfo<ReducedVocab>& param_info) {
+                           std::string n = param_info.param.name;
+                           for (char& ch : n) {
+                             if (ch == '-') ch = '_';
+                           }
+                           return n;
+                         });
+
 TEST(BpeTokenizerTest, Gpt2KnownIdsAndPieces) {
   auto tok = testing::LoadVocab("gpt-2");
   ASSERT_NE(tok, nullptr);
@@ -301,6 +351,49 @@ TEST(BpeTokenizerTest, ByteWithoutTokenIsNotFound) {
   EXPECT_EQ(ids.status().code(), StatusCode::kNotFound);
   EXPECT_NE(ids.status().message().find("0x01"), std::string::npos) << ids.status().message();
   EXPECT_EQ(*(*tok)->Encode("ab", kNoBos), (Ids{'a', 'b'}));
+}
+
+TEST(BpeTokenizerTest, AnUnknownTokenThatIsAControlTokenDoesNotStandInForText) {
+  // StarCoder's case: UNK is <|endoftext|>, a control token. Text must not encode as it.
+  testing::VocabSpec spec = ByteLevelSpec({"<|endoftext|>"}, {"a b"}, "gpt-2");
+  spec.tokens[1] = "<unused>";
+  spec.types.back() = 3;  // control
+  spec.extra.emplace_back("tokenizer.ggml.unknown_token_id", gguf::Value::U32(256));
+  testing::OwnedGguf keep;
+  auto tok = Build(spec, &keep);
+  ASSERT_TRUE(tok.ok()) << tok.status().ToString();
+  auto ids = (*tok)->Encode("a\x01", kNoBos);
+  ASSERT_FALSE(ids.ok());
+  EXPECT_EQ(ids.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(ids.status().message().find("0x01"), std::string::npos) << ids.status().message();
+
+  // An ordinary unknown token (type 2, and not an end-of-text text) does stand in.
+  spec.tokens.back() = "<unk>";
+  spec.types.back() = 2;
+  testing::OwnedGguf keep2;
+  auto tok2 = Build(spec, &keep2);
+  ASSERT_TRUE(tok2.ok()) << tok2.status().ToString();
+  auto unk_ids = (*tok2)->Encode("a\x01", kNoBos);
+  ASSERT_TRUE(unk_ids.ok()) << unk_ids.status().ToString();
+  EXPECT_EQ(*unk_ids, (Ids{'a', 256}));
+}
+
+TEST(BpeTokenizerTest, IgnoreMergesTakesAWordThatIsAToken) {
+  // Tokens 256 "ab", 257 "abc"; the only merge is "a b", so merging alone gives ab + c.
+  const std::vector<std::string> tokens = {"ab", "abc"};
+  testing::OwnedGguf keep;
+  auto merged = Build(ByteLevelSpec(tokens, {"a b"}, "qwen2"), &keep);
+  ASSERT_TRUE(merged.ok()) << merged.status().ToString();
+  EXPECT_EQ(*(*merged)->Encode("abc", kNoBos), (Ids{256, 'c'}));
+  // The Llama 3 group takes the whole word (llama.cpp's ignore_merges) and adds BOS by default.
+  testing::OwnedGguf keep2;
+  testing::VocabSpec llama3 = ByteLevelSpec(tokens, {"a b"}, "llama-bpe");
+  llama3.extra.emplace_back("tokenizer.ggml.bos_token_id", gguf::Value::U32(0));
+  auto whole = Build(llama3, &keep2);
+  ASSERT_TRUE(whole.ok()) << whole.status().ToString();
+  EXPECT_EQ(*(*whole)->Encode("abc", kNoBos), Ids{257});
+  EXPECT_EQ(*(*whole)->Encode("abc"), (Ids{0, 257}));
+  EXPECT_EQ(*(*whole)->Encode("abcd", kNoBos), (Ids{256, 'c', 'd'}));
 }
 
 }  // namespace

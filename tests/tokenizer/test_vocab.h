@@ -84,7 +84,15 @@ inline Result<OwnedGguf> BuildGguf(const VocabSpec& spec) {
   return out;
 }
 
+// tests/data/vocab/ggml-vocab-<name>.gguf; "reduced/<name>" is
+// tests/data/vocab/reduced/ggml-vocab-<name>.gguf (vocabularies cut down to their test vectors,
+// tests/data/vocab/reduced/README.md).
 inline std::string VocabPath(const std::string& name) {
+  const std::string reduced = "reduced/";
+  if (name.rfind(reduced, 0) == 0) {
+    return std::string(TESSERA_TEST_DATA_DIR) + "/vocab/reduced/ggml-vocab-" +
+           name.substr(reduced.size()) + ".gguf";
+  }
   return std::string(TESSERA_TEST_DATA_DIR) + "/vocab/ggml-vocab-" + name + ".gguf";
 }
 

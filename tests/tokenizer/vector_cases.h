@@ -126,7 +126,7 @@ inline std::size_t ExpectAllCasesMatch(const Tokenizer& tok, const std::string& 
 inline std::string ParamName(const ::testing::TestParamInfo<const char*>& info) {
   std::string n = info.param;
   for (char& ch : n) {
-    if (ch == '-') ch = '_';
+    if (ch == '-' || ch == '/') ch = '_';
   }
   return n;
 }
