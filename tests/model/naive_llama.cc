@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "tensor/quantize.h"
+#include "block_decoder.h"
 
 namespace tessera::model::testing {
 namespace {
@@ -11,9 +11,7 @@ namespace {
 Result<std::vector<double>> Load(const gguf::File& file, const std::string& name) {
   const gguf::TensorInfo* t = file.FindTensor(name);
   if (t == nullptr) return Status(StatusCode::kMissingTensor, "naive: no " + name);
-  std::vector<float> f(static_cast<std::size_t>(t->n_elements()));
-  TS_RETURN_IF_ERROR(tensor::Dequantize(t->type, t->data, f));
-  return std::vector<double>(f.begin(), f.end());
+  return DecodeBlocks(static_cast<std::uint32_t>(t->type), t->data, t->n_elements());
 }
 
 Result<int> GetInt(const gguf::File& file, const std::string& key, int fallback) {

@@ -1,5 +1,6 @@
-// A deliberately naive llama / qwen2 forward pass for tests: every weight dequantized to double with
-// tensor::Dequantize (so it sees the weights exactly as stored), plain loops in double precision,
+// A deliberately naive llama / qwen2 forward pass for tests: every weight decoded to double by
+// block_decoder.h (written apart from the engine's decoders, so it sees the weights exactly as
+// stored without trusting src/tensor), plain loops in double precision,
 // and no KV cache: LastLogits() recomputes every position of the prefix from scratch.
 // It reads the metadata itself (not through model/config.h) so that a bug there shows up.
 // qwen2 differs from llama in three places: its keys are under "qwen2.", Q/K/V projections add a
