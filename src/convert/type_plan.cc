@@ -13,7 +13,9 @@ constexpr TypeTarget kTargets[] = {
     {"q4_0", DType::kQ4_0, false, 2},   {"q4_1", DType::kQ4_1, false, 3},
     {"q5_0", DType::kQ5_0, false, 8},   {"q5_1", DType::kQ5_1, false, 9},
     {"q4_k", DType::kQ4_K, false, 14},  {"q5_k", DType::kQ5_K, false, 16},
-    {"q6_k", DType::kQ6_K, false, 18},  {"q4_k_m", DType::kQ4_K, true, 15},
+    {"q6_k", DType::kQ6_K, false, 18},  {"q2_k", DType::kQ2_K, false, 10},
+    {"q3_k", DType::kQ3_K, false, 11},  {"iq4_nl", DType::kIQ4_NL, false, 25},
+    {"iq4_xs", DType::kIQ4_XS, false, 30}, {"q4_k_m", DType::kQ4_K, true, 15},
     {"q5_k_m", DType::kQ5_K, true, 17},
 };
 

@@ -2,8 +2,9 @@
 // with a target type (`tessera quantize IN OUT TYPE`, `tessera convert DIR --type TYPE`).
 //
 // Targets (TYPE), with the general.file_type llama.cpp writes for each (LLAMA_FTYPE_*):
-//   f32 0, f16 1, bf16 32, q8_0 7, q4_0 2, q4_1 3, q5_0 8, q5_1 9, q4_k 14, q5_k 16, q6_k 18
-//   (one type for every matrix), q4_k_m 15, q5_k_m 17 (llama.cpp-style mixes).
+//   f32 0, f16 1, bf16 32, q8_0 7, q4_0 2, q4_1 3, q5_0 8, q5_1 9, q2_k 10, q3_k 11 (Q3_K_S),
+//   q4_k 14, q5_k 16, q6_k 18, iq4_nl 25, iq4_xs 30 (one type for every matrix), q4_k_m 15,
+//   q5_k_m 17 (llama.cpp-style mixes).
 //
 // Which tensors: matrices, i.e. tensors whose name ends in "weight" and that have at least 2
 // dimensions (as llama.cpp). Everything else (norm gains, biases, any 1-D tensor) keeps its type

@@ -150,6 +150,10 @@ const TypeKernels* ReferenceKernels(DType type) {
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K: return internal::ReferenceKQuantKernels(type);
+    case DType::kQ2_K:
+    case DType::kQ3_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return internal::ReferenceLowBitKernels(type);
     default: return nullptr;
   }
 }

@@ -13,6 +13,8 @@ namespace tessera::kernels::internal {
 const TypeKernels* ReferenceLegacyKernels(DType type);
 // Q4_K, Q5_K, Q6_K (reference_kquant_kernels.cc); nullptr for other types.
 const TypeKernels* ReferenceKQuantKernels(DType type);
+// Q2_K, Q3_K, IQ4_NL, IQ4_XS (reference_lowbit_kernels.cc); nullptr for other types.
+const TypeKernels* ReferenceLowBitKernels(DType type);
 
 }  // namespace tessera::kernels::internal
 

@@ -67,6 +67,14 @@ std::uint32_t FileTypeOf(DType type) {
       return 16;  // LLAMA_FTYPE_MOSTLY_Q5_K_S
     case DType::kQ6_K:
       return 18;
+    case DType::kQ2_K:
+      return 10;  // LLAMA_FTYPE_MOSTLY_Q2_K
+    case DType::kQ3_K:
+      return 11;  // LLAMA_FTYPE_MOSTLY_Q3_K_S
+    case DType::kIQ4_NL:
+      return 25;
+    case DType::kIQ4_XS:
+      return 30;
     case DType::kBF16:
       return 32;
     default:

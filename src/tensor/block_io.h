@@ -33,6 +33,12 @@ inline float LoadF32At(const std::uint8_t* p) {
   return v;
 }
 
+inline std::uint16_t LoadU16At(const std::uint8_t* p) {
+  std::uint16_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
 inline std::int16_t LoadI16At(const std::uint8_t* p) {
   std::int16_t v;
   std::memcpy(&v, p, sizeof(v));
@@ -59,6 +65,21 @@ inline void ScaleMinK4(int j, const std::uint8_t* scales, std::uint8_t* sc, std:
     *sc = static_cast<std::uint8_t>((scales[j + 4] & 0x0F) | ((scales[j - 4] >> 6) << 4));
     *mn = static_cast<std::uint8_t>((scales[j + 4] >> 4) | ((scales[j] >> 6) << 4));
   }
+}
+
+// The 6-bit scale (0..63, stored with an offset of 32) of sub-block s (< 16) of a Q3_K block's
+// 12 packed bytes (blocks.h).
+inline int ScaleQ3K(int s, const std::uint8_t* scales) {
+  const int low = s < 8 ? (scales[s] & 0x0F) : (scales[s - 8] >> 4);
+  const int high = (scales[8 + s % 4] >> (2 * (s / 4))) & 3;
+  return low | (high << 4);
+}
+
+// The 6-bit scale (0..63, offset 32) of sub-block s (< 8) of an IQ4_XS block (blocks.h).
+inline int ScaleIQ4XS(int s, const std::uint8_t* block) {
+  const std::uint16_t high = LoadU16At(block + 2);
+  const int low = (block[4 + s / 2] >> (4 * (s % 2))) & 0x0F;
+  return low | (((high >> (2 * s)) & 3) << 4);
 }
 
 }  // namespace tessera::tensor

@@ -33,7 +33,25 @@
 //          element base + 96 + l high nibble of ql[32 + l], bits 6-7 of qh[l]
 //        q = nibble | two bits << 4 (0..63); value = d * scales[element / 16] * (q - 32).
 //   Q8_K (292 bytes, d is a FLOAT): value = qs[j] * d; bsums[k] = sum of qs[16k .. 16k + 15].
-//        The activation type of every K-quant.
+//        The activation type of every K-quant (and of IQ4_XS).
+//   Q2_K (84 bytes: scales[16], qs[64], d, dmin): 16 sub-blocks of 16; scales[s] holds the
+//        sub-block's 4-bit scale (low nibble) and 4-bit min (high nibble). For half h < 2
+//        (qs advances 32 per half), k < 4 and l < 32, element 128 h + 32 k + l is bits 2k..2k+1
+//        of qs[32 h + l], in sub-block 8 h + 2 k + l / 16.
+//        value = d * (scales[s] & 15) * q - dmin * (scales[s] >> 4), q in [0, 3].
+//   Q3_K (110 bytes: hmask[32], qs[64], scales[12], d): 16 sub-blocks of 16, elements placed
+//        as Q2_K; the third bit of element e is bit e / 32 of hmask[e % 32]. The 16 six-bit
+//        scales: low 4 bits of scale s are the low nibble of scales[s] (s < 8) or the high
+//        nibble of scales[s - 8] (s >= 8); its high 2 bits are bits 2 (s / 4) .. +1 of
+//        scales[8 + s % 4]. value = d * (scale - 32) * (q - (third bit ? 0 : 4)), q in [0, 3].
+//
+// Non-linear 4-bit types (a 16-entry code book of int8 levels, kIq4Levels):
+//   IQ4_NL (18 bytes, 32 elements): d, then nibbles placed as Q4_0;
+//        value = d * kIq4Levels[nibble]. Its activation type is Q8_0.
+//   IQ4_XS (136 bytes, 256 elements: d, scales_h (u16), scales_l[4], qs[128]): 8 sub-blocks of
+//        32 with 6-bit scales: low 4 bits from nibble s % 2 of scales_l[s / 2], high 2 bits from
+//        bits 2s..2s+1 of scales_h; sub-block s's nibbles are qs[16 s .. 16 s + 15] placed as
+//        Q4_0. value = d * (scale - 32) * kIq4Levels[nibble]. Its activation type is Q8_K.
 //
 // Thread safety: plain data.
 #ifndef TESSERA_TENSOR_BLOCKS_H_
@@ -134,6 +152,44 @@ struct BlockQ8_K {
 };
 static_assert(sizeof(BlockQ8_K) == 292, "Q8_K block must match ggml's block_q8_K");
 static_assert(offsetof(BlockQ8_K, bsums) == 260);
+
+struct BlockQ2_K {
+  std::uint8_t scales[kQK_K / 16];  // low nibble: scale, high nibble: min
+  std::uint8_t qs[kQK_K / 4];
+  std::uint16_t d;     // f16 super-block scale of the scales
+  std::uint16_t dmin;  // f16 super-block scale of the mins
+};
+static_assert(sizeof(BlockQ2_K) == 84, "Q2_K block must match ggml's block_q2_K");
+static_assert(offsetof(BlockQ2_K, d) == 80);
+
+struct BlockQ3_K {
+  std::uint8_t hmask[kQK_K / 8];  // third bits
+  std::uint8_t qs[kQK_K / 4];     // low 2 bits
+  std::uint8_t scales[12];        // 16 six-bit scales
+  std::uint16_t d;                // f16 super-block scale
+};
+static_assert(sizeof(BlockQ3_K) == 110, "Q3_K block must match ggml's block_q3_K");
+static_assert(offsetof(BlockQ3_K, scales) == 96);
+
+inline constexpr int kQK4_NL = 32;
+// The IQ4 code book: level of each nibble value.
+inline constexpr std::int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                               1,    13,   25,  38,  53,  69,  89,  113};
+
+struct BlockIQ4_NL {
+  std::uint16_t d;  // f16 scale
+  std::uint8_t qs[kQK4_NL / 2];
+};
+static_assert(sizeof(BlockIQ4_NL) == 18, "IQ4_NL block must match ggml's block_iq4_nl");
+
+struct BlockIQ4_XS {
+  std::uint16_t d;         // f16 super-block scale
+  std::uint16_t scales_h;  // high 2 bits of the 8 sub-block scales
+  std::uint8_t scales_l[kQK_K / 64];
+  std::uint8_t qs[kQK_K / 2];
+};
+static_assert(sizeof(BlockIQ4_XS) == 136, "IQ4_XS block must match ggml's block_iq4_xs");
+static_assert(offsetof(BlockIQ4_XS, qs) == 8);
 
 }  // namespace tessera::tensor
 

@@ -45,7 +45,8 @@ std::uint8_t TruncToNibble(float v) {
 std::string Num(std::int64_t v) { return std::to_string(v); }
 
 constexpr const char* kSupportedNames =
-    "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q8_1, q4_K, q5_K, q6_K, q8_K";
+    "f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q8_1, q2_K, q3_K, q4_K, q5_K, q6_K, q8_K, "
+    "iq4_nl, iq4_xs";
 
 }  // namespace
 
@@ -177,6 +178,10 @@ QuantizeRowFn QuantizeRowFor(DType type) {
     case DType::kQ5_K: return QuantizeRowQ5_K;
     case DType::kQ6_K: return QuantizeRowQ6_K;
     case DType::kQ8_K: return QuantizeRowQ8_K;
+    case DType::kQ2_K: return QuantizeRowQ2_K;
+    case DType::kQ3_K: return QuantizeRowQ3_K;
+    case DType::kIQ4_NL: return QuantizeRowIQ4_NL;
+    case DType::kIQ4_XS: return QuantizeRowIQ4_XS;
     default: return nullptr;
   }
 }
@@ -196,6 +201,10 @@ DequantizeRowFn DequantizeRowFor(DType type) {
     case DType::kQ5_K: return DequantizeRowQ5_K;
     case DType::kQ6_K: return DequantizeRowQ6_K;
     case DType::kQ8_K: return DequantizeRowQ8_K;
+    case DType::kQ2_K: return DequantizeRowQ2_K;
+    case DType::kQ3_K: return DequantizeRowQ3_K;
+    case DType::kIQ4_NL: return DequantizeRowIQ4_NL;
+    case DType::kIQ4_XS: return DequantizeRowIQ4_XS;
     default: return nullptr;
   }
 }

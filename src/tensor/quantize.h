@@ -27,6 +27,20 @@
 //         inverse scales -(32 + 0.1 k) / m); the 16 scales are quantized to int8 against
 //         d = -(max-magnitude scale) / 128 (f16) and every element re-quantized with its stored
 //         scale: q = clamp(nearest(x / (d * sc)), -32, 31) + 32.
+//   Q2_K  per sub-block of 16: the Q4_K search with levels 0..3, weights |x|, absolute (not
+//         squared) error, inverse scales (3 - 0.5 + 0.1 k) / range, k = 0..15; the 16 scales and
+//         16 mins quantized to 4 bits against d = max scale / 15, dmin = max min / 15 (f16); every
+//         element re-quantized with its stored scale and min.
+//   Q3_K  per sub-block of 16: levels -4..3 from -4 / m, refined by up to 5 passes that move a
+//         single level while that improves the weighted (x^2) least-squares fit; the 16 scales
+//         quantized to 6 bits against d = -(max-magnitude scale) / 32 (f16); every element
+//         re-quantized: q = clamp(nearest(x / (d * sc)), -4, 3) + 4.
+//   IQ4_NL per block of 32: levels from the 16-entry code book kIq4Levels; the scale is the best
+//         weighted (x^2) least-squares fit over 16 candidates (m / -127, then inverse scales
+//         (k - 127) / m for k in [-7, 7]); every element takes the nearest level to x / d.
+//   IQ4_XS per sub-block of 32 as IQ4_NL; the 8 scales quantized to 6 bits against
+//         d = -(max-magnitude scale) / 32 (f16), then every element re-fitted to d * scale.
+//         (IQ4_NL and IQ4_XS are what llama-quantize writes without an importance matrix.)
 // ("nearest" is round half to even, ggml's nearest_int.)
 //
 // The quantizers compute q with the float d, not with the f16-rounded stored d, as ggml does
@@ -35,8 +49,10 @@
 // searches accumulate float sums whose last bit decides ties between candidates, so a build that
 // contracts them into FMAs (ggml's x86 builds with -march=native may) can pick another candidate
 // for a few sub-blocks. The tensor library is compiled without FMA instructions, so it cannot
-// contract. Verified here against hand-derived goldens (tests/tensor/*quantize_test.cc), not yet
-// byte-compared with llama-quantize output on this machine (no llama.cpp build is available).
+// contract. Verified against hand-derived goldens (tests/tensor/*quantize_test.cc) and byte for
+// byte against llama-quantize (llama.cpp b10587, -march=native, on this machine kind): every
+// tensor of models/generalist.gguf quantized to each of these types equals llama-quantize's
+// (tests/cli/llama_quantize_parity_test.cc).
 // Non-finite inputs never cause undefined behaviour (a quantized value whose float is NaN
 // becomes 0, or the lowest level, and the block's extremes ignore NaNs), but their bytes are
 // not promised to match ggml's.
@@ -88,6 +104,15 @@ void QuantizeRowQ6_K(const float* x, void* y, std::int64_t n);
 void DequantizeRowQ6_K(const void* x, float* y, std::int64_t n);
 void QuantizeRowQ8_K(const float* x, void* y, std::int64_t n);
 void DequantizeRowQ8_K(const void* x, float* y, std::int64_t n);
+// Low-bit types (quantize_low.cc): Q2_K, Q3_K and IQ4_XS n % 256 == 0; IQ4_NL n % 32 == 0.
+void QuantizeRowQ2_K(const float* x, void* y, std::int64_t n);
+void DequantizeRowQ2_K(const void* x, float* y, std::int64_t n);
+void QuantizeRowQ3_K(const float* x, void* y, std::int64_t n);
+void DequantizeRowQ3_K(const void* x, float* y, std::int64_t n);
+void QuantizeRowIQ4_NL(const float* x, void* y, std::int64_t n);
+void DequantizeRowIQ4_NL(const void* x, float* y, std::int64_t n);
+void QuantizeRowIQ4_XS(const float* x, void* y, std::int64_t n);
+void DequantizeRowIQ4_XS(const void* x, float* y, std::int64_t n);
 
 // The row helpers of a compute type or of the activation types Q8_1 / Q8_K; nullptr for others.
 using QuantizeRowFn = void (*)(const float* x, void* y, std::int64_t n);

@@ -4,32 +4,21 @@
 // The weight quantizers follow ggml's reference ("_ref") quantizers step by step, in the same
 // float operation order, so that the bytes are equal to llama.cpp's when both are compiled
 // without floating-point contraction (FMA) of these loops; see quantize.h.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "base/check.h"
 #include "tensor/block_io.h"
 #include "tensor/quantize.h"
+#include "tensor/quantize_fit.h"
 
 namespace tessera::tensor {
-namespace {
+namespace internal {
 
-constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: below it a group is all zero
-
-constexpr std::int64_t kQ4_KBytes = sizeof(BlockQ4_K);
-constexpr std::int64_t kQ5_KBytes = sizeof(BlockQ5_K);
-constexpr std::int64_t kQ6_KBytes = sizeof(BlockQ6_K);
-constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);
-
-int Clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
-
-// Fits x[i] ~ scale * L[i] - min_out (L in [0, n_max], min_out >= 0) by weighted least squares
-// (ggml's make_qkx2_quants without MAD): start from the range [min(x, 0), max(x)], then try
-// n_step + 1 candidate inverse scales (r_min + r_delta * k + n_max) / range and keep the one
-// with the smallest weighted squared error. Returns the scale; L receives the levels.
 float FitScaleAndMin(int n, int n_max, const float* x, const float* w, std::uint8_t* levels,
                      float* min_out, std::uint8_t* levels_try, float r_min, float r_delta,
-                     int n_step) {
+                     int n_step, bool use_mad) {
   float min = x[0];
   float max = x[0];
   float sum_w = w[0];
@@ -50,16 +39,20 @@ float FitScaleAndMin(int n, int n_max, const float* x, const float* w, std::uint
   float scale = 1 / iscale;
   float best_error = 0;
   for (int i = 0; i < n; ++i) {
-    const int l = Clamp(NearestInt(iscale * (x[i] - min)), 0, n_max);
+    const int l = std::clamp(NearestInt(iscale * (x[i] - min)), 0, n_max);
     levels[i] = static_cast<std::uint8_t>(l);
     const float diff = scale * static_cast<float>(l) + min - x[i];
-    best_error += w[i] * (diff * diff);
+    best_error += w[i] * (use_mad ? std::fabs(diff) : diff * diff);
+  }
+  if (n_step < 1) {
+    *min_out = -min;
+    return scale;
   }
   for (int step = 0; step <= n_step; ++step) {
     iscale = (r_min + r_delta * static_cast<float>(step) + static_cast<float>(n_max)) / (max - min);
     float sum_l = 0, sum_l2 = 0, sum_xl = 0;
     for (int i = 0; i < n; ++i) {
-      const int l = Clamp(NearestInt(iscale * (x[i] - min)), 0, n_max);
+      const int l = std::clamp(NearestInt(iscale * (x[i] - min)), 0, n_max);
       levels_try[i] = static_cast<std::uint8_t>(l);
       const float fl = static_cast<float>(l);
       sum_l += w[i] * fl;
@@ -77,7 +70,7 @@ float FitScaleAndMin(int n, int n_max, const float* x, const float* w, std::uint
     float error = 0;
     for (int i = 0; i < n; ++i) {
       const float diff = this_scale * static_cast<float>(levels_try[i]) + this_min - x[i];
-      error += w[i] * (diff * diff);
+      error += w[i] * (use_mad ? std::fabs(diff) : diff * diff);
     }
     if (error < best_error) {
       std::memcpy(levels, levels_try, static_cast<std::size_t>(n));
@@ -89,6 +82,21 @@ float FitScaleAndMin(int n, int n_max, const float* x, const float* w, std::uint
   *min_out = -min;
   return scale;
 }
+
+}  // namespace internal
+
+namespace {
+
+using internal::FitScaleAndMin;
+
+constexpr float kGroupMaxEps = 1e-15f;  // ggml's GROUP_MAX_EPS: below it a group is all zero
+
+constexpr std::int64_t kQ4_KBytes = sizeof(BlockQ4_K);
+constexpr std::int64_t kQ5_KBytes = sizeof(BlockQ5_K);
+constexpr std::int64_t kQ6_KBytes = sizeof(BlockQ6_K);
+constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);
+
+int Clamp(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 // Symmetric fit x[i] ~ scale * (L[i] - n_max), L in [0, 2 n_max - 1], weights x[i]^2 (ggml's
 // make_qx_quants with rmse_type 1 and no importance weights): start from -n_max / (signed
@@ -169,7 +177,7 @@ void QuantizeScaleMinSuperBlock(const float* x, const ScaleMinParams& p, std::ui
     const float av_x = std::sqrt(sum_x2 / kSub);
     for (int l = 0; l < kSub; ++l) weights[l] = av_x + std::fabs(xs[l]);
     scales[j] = FitScaleAndMin(kSub, p.n_max, xs, weights, levels + kSub * j, &mins[j], levels_try,
-                               p.r_min, 0.1f, p.n_step);
+                               p.r_min, 0.1f, p.n_step, /*use_mad=*/false);
     if (scales[j] > max_scale) max_scale = scales[j];
     if (mins[j] > max_min) max_min = mins[j];
   }

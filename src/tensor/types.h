@@ -75,8 +75,9 @@ std::optional<DType> TypeFromName(std::string_view name);
 Result<std::uint64_t> RowBytes(DType type, std::uint64_t n_elements);
 
 // True for the weight types the kernels can compute on (dequantize, dot with an activation):
-// F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K. The activation-only types
-// Q8_1 and Q8_K (quantize.h converts to and from them) are not weight types here.
+// F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS.
+// The activation-only types Q8_1 and Q8_K (quantize.h converts to and from them) are not weight
+// types here.
 bool IsComputeSupported(DType type);
 
 }  // namespace tessera::tensor

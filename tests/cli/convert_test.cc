@@ -23,9 +23,9 @@ TEST(CliConvertTest, UsageErrors) {
   CliRun lora_no_base = RunCli({"convert", "--lora", "/tmp", "-o", "/tmp/x.gguf"});
   EXPECT_EQ(lora_no_base.exit_code, 1);
   EXPECT_NE(lora_no_base.err.find("--base"), std::string::npos) << lora_no_base.err;
-  CliRun bad_type = RunCli({"convert", "/tmp", "-o", "/tmp/x.gguf", "--type", "q2_k"});
+  CliRun bad_type = RunCli({"convert", "/tmp", "-o", "/tmp/x.gguf", "--type", "iq2_xxs"});
   EXPECT_EQ(bad_type.exit_code, 1);
-  EXPECT_NE(bad_type.err.find("q2_k"), std::string::npos) << bad_type.err;
+  EXPECT_NE(bad_type.err.find("iq2_xxs"), std::string::npos) << bad_type.err;
 }
 
 TEST(CliConvertTest, ConvertsACheckpointThatGenerates) {

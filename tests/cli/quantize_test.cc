@@ -190,7 +190,8 @@ TEST(CliQuantizeTest, ShippedTinyModelFallsBackToF16ForKQuants) {
 
 TEST(CliQuantizeTest, UnknownTypeIsInvalidArgument) {
   const std::string out = ::testing::TempDir() + "quantize_never.gguf";
-  for (const char* bad : {"q3_k", "q4_k_s", "int4"}) {
+  std::remove(out.c_str());  // left by an earlier run that failed
+  for (const char* bad : {"q3_k_m", "q4_k_s", "int4"}) {
     CliRun run = RunCli({"quantize", SourceModel(), out, bad});
     EXPECT_EQ(run.exit_code, 1);
     EXPECT_NE(run.err.find("invalid_argument"), std::string::npos) << run.err;
@@ -204,11 +205,11 @@ TEST(CliQuantizeTest, UnknownTypeIsInvalidArgument) {
 }
 
 TEST(CliQuantizeTest, UndequantizableSourceIsUnsupported) {
-  // A matrix of Q2_K, a type we can read but not dequantize.
+  // A matrix of IQ2_XXS, a type we can read but not dequantize.
   gguf::Writer w;
   ASSERT_TRUE(w.AddKeyValue("general.architecture", gguf::Value::String("llama")).ok());
-  const std::vector<std::uint8_t> q2k(84 * 2, 0);
-  ASSERT_TRUE(w.AddTensor("blk.0.attn_q.weight", {256, 2}, DType::kQ2_K, q2k).ok());
+  const std::vector<std::uint8_t> q2k(66 * 2, 0);
+  ASSERT_TRUE(w.AddTensor("blk.0.attn_q.weight", {256, 2}, DType::kIQ2_XXS, q2k).ok());
   const std::string src = ::testing::TempDir() + "quantize_q2k_src.gguf";
   ASSERT_TRUE(w.WriteFile(src).ok());
   const std::string out = ::testing::TempDir() + "quantize_q2k_out.gguf";
@@ -217,7 +218,7 @@ TEST(CliQuantizeTest, UndequantizableSourceIsUnsupported) {
   EXPECT_EQ(run.exit_code, 1);
   EXPECT_NE(run.err.find("unsupported"), std::string::npos) << run.err;
   EXPECT_NE(run.err.find("blk.0.attn_q.weight"), std::string::npos) << run.err;
-  EXPECT_NE(run.err.find("q2_K"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("iq2_xxs"), std::string::npos) << run.err;
   EXPECT_FALSE(Exists(out));
 }
 

@@ -358,7 +358,7 @@ TEST(ConvertRefusalTest, UnknownTypeIsInvalidArgument) {
   ConvertOptions o;
   o.dir = "/nonexistent";
   o.out_path = "/nonexistent/out.gguf";
-  o.type = "q3_k";
+  o.type = "iq3_s";
   Result<ConvertReport> r = ConvertCheckpoint(o);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);

@@ -158,8 +158,11 @@ TEST(KernelsTest, TablesAndVecDotTypes) {
   EXPECT_EQ(ReferenceKernels(DType::kBF16)->vec_dot_type, DType::kBF16);
   EXPECT_EQ(ReferenceKernels(DType::kQ8_0)->vec_dot_type, DType::kQ8_0);
   EXPECT_EQ(ReferenceKernels(DType::kQ4_0)->vec_dot_type, DType::kQ8_0);
-  EXPECT_EQ(ReferenceKernels(DType::kQ2_K), nullptr);
-  EXPECT_EQ(Kernels(DType::kIQ4_NL), nullptr);
+  EXPECT_EQ(ReferenceKernels(DType::kQ2_K)->vec_dot_type, DType::kQ8_K);
+  EXPECT_EQ(ReferenceKernels(DType::kIQ4_NL)->vec_dot_type, DType::kQ8_0);
+  EXPECT_EQ(ReferenceKernels(DType::kIQ4_XS)->vec_dot_type, DType::kQ8_K);
+  EXPECT_EQ(ReferenceKernels(DType::kIQ2_XXS), nullptr);
+  EXPECT_EQ(Kernels(DType::kIQ3_S), nullptr);
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
     ASSERT_NE(Kernels(t), nullptr);
     EXPECT_EQ(Kernels(t)->type, t);
@@ -168,7 +171,8 @@ TEST(KernelsTest, TablesAndVecDotTypes) {
   EXPECT_EQ(ActivationBytes(DType::kF16, 7), 14u);
   EXPECT_EQ(ActivationBytes(DType::kF32, 7), 28u);
   EXPECT_EQ(ActivationBytes(DType::kQ8_0, 33), 0u);
-  EXPECT_EQ(ActivationBytes(DType::kQ2_K, 256), 0u);
+  EXPECT_EQ(ActivationBytes(DType::kQ2_K, 256), 292u);
+  EXPECT_EQ(ActivationBytes(DType::kIQ2_XXS, 256), 0u);
   EXPECT_EQ(MatMulScratchBytes(DType::kQ4_0, 288, 3), 960u);  // 918 rounded up to 64
 }
 
@@ -246,7 +250,7 @@ TEST(MakeWeightMatrixTest, Refusals) {
   EXPECT_EQ(odd.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(odd.status().message().find("33"), std::string::npos);
   EXPECT_NE(odd.status().message().find("32"), std::string::npos);
-  Result<WeightMatrix> unsupported = MakeWeightMatrix(DType::kQ3_K, data, 1, 256);
+  Result<WeightMatrix> unsupported = MakeWeightMatrix(DType::kIQ3_S, data, 1, 256);
   ASSERT_FALSE(unsupported.ok());
   EXPECT_EQ(unsupported.status().code(), StatusCode::kUnsupported);
   Result<WeightMatrix> short_data = MakeWeightMatrix(DType::kQ8_0, data, 5, 32);

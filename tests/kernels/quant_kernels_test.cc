@@ -94,10 +94,11 @@ std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
 
 std::vector<Case> AllCases() {
   std::vector<Case> cases;
-  for (DType t : {DType::kQ4_1, DType::kQ5_0, DType::kQ5_1}) {
+  for (DType t : {DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL}) {
     for (std::int64_t n : {32, 64, 96, 352, 4096}) cases.push_back({t, n});
   }
-  for (DType t : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+  for (DType t : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                  DType::kIQ4_XS}) {
     for (std::int64_t n : {256, 512, 768, 4096}) cases.push_back({t, n});
   }
   return cases;
@@ -223,7 +224,8 @@ TEST(QuantKernelsTest, TablesAndVecDotTypes) {
 
 TEST(QuantKernelsTest, KQuantWidthsMustBeMultiplesOf256) {
   std::vector<std::uint8_t> data(4096);
-  for (DType t : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+  for (DType t : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                  DType::kIQ4_XS}) {
     for (std::int64_t n_cols : {128, 288, 32}) {
       Result<WeightMatrix> m = MakeWeightMatrix(t, data, 1, n_cols);
       ASSERT_FALSE(m.ok());

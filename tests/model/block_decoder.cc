@@ -43,6 +43,10 @@ void ScaleMin(const std::uint8_t* s, int j, int* scale, int* min) {
   }
 }
 
+// IQ4_NL / IQ4_XS levels (the code book of the format).
+constexpr int kCodeBook[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                               1,    13,   25,  38,  53,  69,  89,  113};
+
 struct Layout {
   int elements;  // per block
   int bytes;     // per block
@@ -83,6 +87,18 @@ bool LayoutOf(std::uint32_t type, Layout* l) {
     case 14:
       *l = {256, 128 + 64 + 16 + 2};
       return true;  // low 4, high 2, int8 scales, d
+    case 10:
+      *l = {256, 16 + 64 + 2 + 2};
+      return true;  // scale|min nibbles, 2 bits, d, dmin
+    case 11:
+      *l = {256, 32 + 64 + 12 + 2};
+      return true;  // third bits, 2 bits, scales, d
+    case 20:
+      *l = {32, 2 + 16};
+      return true;  // d, code-book nibbles
+    case 23:
+      *l = {256, 2 + 2 + 4 + 128};
+      return true;  // d, scale highs, scale lows, nibbles
     default:
       return false;
   }
@@ -175,6 +191,60 @@ void DecodeBlock(std::uint32_t type, const std::uint8_t* b, double* y) {
             const int q = (lo4 | (hi2 << 4)) - 32;
             y[128 * h + 32 * k + i] = d * scales[8 * h + 2 * k + i / 16] * q;
           }
+        }
+      }
+      return;
+    }
+    case 10:
+    case 11: {
+      // 16 sub-blocks of 16. Element 128 h + 32 k + 16 g + i: two bits at 2k of byte
+      // 32 h + 16 g + i of the quants; its sub-block is 8 h + 2 k + g.
+      const bool three = type == 11;
+      const std::uint8_t* q = b + (three ? 32 : 16);
+      for (int h = 0; h < 2; ++h) {
+        for (int k = 0; k < 4; ++k) {
+          for (int g = 0; g < 2; ++g) {
+            const int s = 8 * h + 2 * k + g;
+            for (int i = 0; i < 16; ++i) {
+              const int e = 128 * h + 32 * k + 16 * g + i;
+              int v = (q[32 * h + 16 * g + i] >> (2 * k)) & 3;
+              if (three) {
+                // Third bit: bit e / 32 of byte e % 32 of the first 32 bytes; clear means -4.
+                if (((b[e % 32] >> (e / 32)) & 1) == 0) v -= 4;
+                // Six-bit scale s: low nibble of scale byte s (s < 8) or high nibble of byte
+                // s - 8; two high bits at 2 (s / 4) of scale byte 8 + s % 4.
+                const std::uint8_t* sc = b + 96;
+                const int lo = s < 8 ? (sc[s] & 0x0F) : (sc[s - 8] >> 4);
+                const int hi = (sc[8 + s % 4] >> (2 * (s / 4))) & 3;
+                y[e] = Half(b + 108) * ((lo | (hi << 4)) - 32) * v;
+              } else {
+                const double d = Half(b + 80), dmin = Half(b + 82);
+                y[e] = d * (b[s] & 0x0F) * v - dmin * (b[s] >> 4);
+              }
+            }
+          }
+        }
+      }
+      return;
+    }
+    case 20: {
+      const double d = Half(b);
+      for (int i = 0; i < 16; ++i) {
+        y[i] = d * kCodeBook[b[2 + i] & 0x0F];
+        y[i + 16] = d * kCodeBook[b[2 + i] >> 4];
+      }
+      return;
+    }
+    case 23: {
+      const double d = Half(b);
+      const unsigned high = static_cast<unsigned>(b[2]) | (static_cast<unsigned>(b[3]) << 8);
+      for (int s = 0; s < 8; ++s) {
+        const int low = (b[4 + s / 2] >> (4 * (s % 2))) & 0x0F;
+        const int scale = (low | (((high >> (2 * s)) & 3) << 4)) - 32;
+        const std::uint8_t* q = b + 8 + 16 * s;
+        for (int i = 0; i < 16; ++i) {
+          y[32 * s + i] = d * scale * kCodeBook[q[i] & 0x0F];
+          y[32 * s + i + 16] = d * scale * kCodeBook[q[i] >> 4];
         }
       }
       return;

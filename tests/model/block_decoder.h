@@ -15,7 +15,8 @@
 namespace tessera::model::testing {
 
 // Decodes `n` elements of GGML type number `ggml_type` (0 f32, 1 f16, 2 q4_0, 3 q4_1, 6 q5_0,
-// 7 q5_1, 8 q8_0, 12 q4_K, 13 q5_K, 14 q6_K, 30 bf16) from `data` into doubles.
+// 7 q5_1, 8 q8_0, 10 q2_K, 11 q3_K, 12 q4_K, 13 q5_K, 14 q6_K, 20 iq4_nl, 23 iq4_xs, 30 bf16)
+// from `data` into doubles.
 // kUnsupported for other types; kOutOfRange if `data` is too short.
 Result<std::vector<double>> DecodeBlocks(std::uint32_t ggml_type,
                                          std::span<const std::uint8_t> data, std::int64_t n);

@@ -46,7 +46,8 @@ TEST(BlockDecoderTest, AgreesWithTheEngineOnEveryTypeItDecodes) {
   for (tensor::DType type :
        {tensor::DType::kF32, tensor::DType::kF16, tensor::DType::kBF16, tensor::DType::kQ4_0,
         tensor::DType::kQ4_1, tensor::DType::kQ5_0, tensor::DType::kQ5_1, tensor::DType::kQ8_0,
-        tensor::DType::kQ4_K, tensor::DType::kQ5_K, tensor::DType::kQ6_K}) {
+        tensor::DType::kQ4_K, tensor::DType::kQ5_K, tensor::DType::kQ6_K, tensor::DType::kQ2_K,
+        tensor::DType::kQ3_K, tensor::DType::kIQ4_NL, tensor::DType::kIQ4_XS}) {
     SCOPED_TRACE(static_cast<int>(type));
     const tensor::TypeTraits& traits = tensor::Traits(type);
     std::vector<std::uint8_t> bytes(n / traits.block_size * traits.type_size);
@@ -66,7 +67,7 @@ TEST(BlockDecoderTest, AgreesWithTheEngineOnEveryTypeItDecodes) {
 
 TEST(BlockDecoderTest, RefusesWhatItDoesNotDecode) {
   std::vector<std::uint8_t> bytes(110);
-  EXPECT_EQ(DecodeBlocks(11, bytes, 256).status().code(), StatusCode::kUnsupported);  // q3_K
+  EXPECT_EQ(DecodeBlocks(16, bytes, 256).status().code(), StatusCode::kUnsupported);  // iq2_xxs
   EXPECT_EQ(DecodeBlocks(2, bytes, 31).status().code(), StatusCode::kOutOfRange);
   EXPECT_EQ(DecodeBlocks(2, std::vector<std::uint8_t>(17), 32).status().code(),
             StatusCode::kOutOfRange);

@@ -103,17 +103,17 @@ TEST_F(LlamaAdmissionTest, WrongShapeNamesBothShapes) {
 }
 
 TEST_F(LlamaAdmissionTest, UncomputableTypeIsUnsupported) {
-  // IQ4_NL has 32-element blocks of 18 bytes, a valid GGUF type the kernels do not compute.
-  ASSERT_FALSE(tensor::IsComputeSupported(tensor::DType::kIQ4_NL));
+  // MXFP4 has 32-element blocks of 17 bytes, a valid GGUF type the kernels do not compute.
+  ASSERT_FALSE(tensor::IsComputeSupported(tensor::DType::kMXFP4));
   Status st = LoadEdited(nullptr, [](TensorEdit& t) {
     if (t.name == "blk.0.ffn_gate.weight") {
-      t.type = tensor::DType::kIQ4_NL;
-      t.bytes.assign(static_cast<std::size_t>(t.dims[0] / 32 * 18 * t.dims[1]), 0);
+      t.type = tensor::DType::kMXFP4;
+      t.bytes.assign(static_cast<std::size_t>(t.dims[0] / 32 * 17 * t.dims[1]), 0);
     }
   });
   EXPECT_EQ(st.code(), StatusCode::kUnsupported) << st.ToString();
   EXPECT_NE(st.message().find("blk.0.ffn_gate.weight"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("iq4_nl"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("mxfp4"), std::string::npos) << st.message();
 }
 
 TEST_F(LlamaAdmissionTest, WrongArchitectureIsUnsupported) {

@@ -251,7 +251,7 @@ TEST(QuantizeTest, RefusesWidthNotMultipleOfBlock) {
 TEST(QuantizeTest, RefusesUnsupportedTypes) {
   const std::vector<float> x(256, 1.0f);
   std::vector<std::uint8_t> dst(1024);
-  for (DType t : {DType::kQ2_K, DType::kQ3_K, DType::kIQ4_NL, DType::kI8, DType::kF64}) {
+  for (DType t : {DType::kIQ2_XXS, DType::kIQ3_S, DType::kIQ1_M, DType::kI8, DType::kF64}) {
     const Status s = Quantize(t, x, 256, dst);
     EXPECT_EQ(s.code(), StatusCode::kUnsupported) << TypeName(t);
     EXPECT_NE(s.message().find(std::string(TypeName(t))), std::string::npos) << s.message();

@@ -1,7 +1,8 @@
 // tessera quantize IN.gguf OUT.gguf TYPE [--output-type T] [--embd-type T]
 //
 // Rewrites a GGUF with its weight matrices converted to TYPE. TYPE is one of
-//   f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k   (one type for every matrix)
+//   f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs
+//   (one type for every matrix)
 //   q4_k_m, q5_k_m                                                   (llama.cpp-style mixes)
 //
 // Which tensors: those whose name ends in "weight" and that have at least 2 dimensions (as

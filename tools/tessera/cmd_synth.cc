@@ -70,7 +70,7 @@ Result<tensor::DType> ParseType(const std::string& flag, const std::string& name
   if (!t.has_value() || !tensor::IsComputeSupported(*t)) {
     return InvalidArgument(flag + " \"" + name +
                            "\" is not a type the kernels compute (f32, f16, bf16, q8_0, q4_0, "
-                           "q4_1, q5_0, q5_1, q4_k, q5_k, q6_k)");
+                           "q4_1, q5_0, q5_1, q2_k, q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs)");
   }
   return *t;
 }
@@ -125,8 +125,8 @@ RunFn AddSynth(CLI::App& app) {
   sub->add_option("-o,--output", f->out_path, "Output GGUF file")->required();
   sub->add_option("--shape", f->shape, "tiny (default), s15m, s42m, s110m, smol135m");
   sub->add_option("--type", f->type,
-                  "Matrix type: f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, "
-                  "q5_k, q6_k");
+                  "Matrix type: f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, "
+                  "q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs");
   sub->add_option("--arch", f->arch, "llama (default) or qwen2");
   sub->add_option("--output-type", f->output_type, "output.weight type (default --type)");
   sub->add_option("--embd-type", f->embd_type, "token_embd.weight type (default --type)");
