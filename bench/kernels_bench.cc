@@ -172,9 +172,10 @@ std::string Name(const char* what, const TypeKernels* k) {
 }
 
 bool RegisterAll() {
-  const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,
-                         DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1,
-                         DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+  const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16,   DType::kQ8_0,
+                         DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,   DType::kQ5_1,
+                         DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,   DType::kQ2_K,
+                         DType::kQ3_K, DType::kIQ4_NL, DType::kIQ4_XS};
   for (DType t : types) {
     for (const TypeKernels* k : AllKernels(t)) {
       auto* vd = benchmark::RegisterBenchmark(Name("BM_VecDot", k).c_str(), BM_VecDot, k);

@@ -320,7 +320,8 @@ const TypeKernels* Avx2Kernels(DType type) {
       return &kAvx2Q4_0;
     default: {
       const TypeKernels* k = Avx2KQuantKernels(type);
-      return k != nullptr ? k : Avx2LegacyKernels(type);
+      if (k == nullptr) k = Avx2LegacyKernels(type);
+      return k != nullptr ? k : Avx2LowBitKernels(type);
     }
   }
 }

@@ -15,9 +15,12 @@
 
 namespace tessera::kernels::simd {
 
-// AVX2 + FMA + F16C tables for F32, F16, BF16, Q8_0, Q4_0 and, through Avx2KQuantKernels and
-// Avx2LegacyKernels, Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1; nullptr for other types.
+// AVX2 + FMA + F16C tables for F32, F16, BF16, Q8_0, Q4_0 and, through Avx2KQuantKernels,
+// Avx2LegacyKernels and Avx2LowBitKernels, Q4_K, Q5_K, Q6_K, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K,
+// IQ4_NL, IQ4_XS; nullptr for other types.
 const TypeKernels* Avx2Kernels(DType type);
+// Q2_K, Q3_K, IQ4_NL, IQ4_XS (lowbit_kernels_avx2.cc); nullptr for other types.
+const TypeKernels* Avx2LowBitKernels(DType type);
 // Q4_K, Q5_K, Q6_K (kquant_kernels_avx2.cc); nullptr for other types.
 const TypeKernels* Avx2KQuantKernels(DType type);
 // Q4_1, Q5_0, Q5_1 (legacy_kernels_avx2.cc); nullptr for other types.

@@ -80,7 +80,8 @@ TEST(DispatchTest, ActiveTablesFollowTheChoice) {
   EXPECT_EQ(ActiveVariantNote(), c.note);
   // Every compute type has a SIMD table (the activation-only types Q8_1 and Q8_K have none).
   for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
-                  DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+                  DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K,
+                  DType::kQ2_K, DType::kQ3_K, DType::kIQ4_NL, DType::kIQ4_XS}) {
     EXPECT_EQ(Kernels(t), VariantKernels(t, c.variant)) << tensor::TypeName(t);
     if (c.variant != KernelVariant::kReference) {
       EXPECT_NE(Kernels(t), ReferenceKernels(t)) << tensor::TypeName(t) << " has no SIMD table";

@@ -43,10 +43,10 @@ double QuantDotBudget(DType t, std::int64_t n) {
 double FloatDotBudget(std::int64_t n) { return 2.0 * (static_cast<double>(n) / 8 + 10) * kUlp; }
 
 const std::vector<DType>& SimdTypes() {
-  static const std::vector<DType> types = {DType::kF32,  DType::kF16,  DType::kBF16,
-                                           DType::kQ8_0, DType::kQ4_0, DType::kQ4_1,
-                                           DType::kQ5_0, DType::kQ5_1, DType::kQ4_K,
-                                           DType::kQ5_K, DType::kQ6_K};
+  static const std::vector<DType> types = {
+      DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ8_0,   DType::kQ4_0,  DType::kQ4_1,
+      DType::kQ5_0, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K,   DType::kQ6_K,  DType::kQ2_K,
+      DType::kQ3_K, DType::kIQ4_NL, DType::kIQ4_XS};
   return types;
 }
 
@@ -226,6 +226,14 @@ std::vector<float> Mins(DType t, const std::uint8_t* w_row, std::int64_t n) {
   std::size_t header = 0;  // bytes of scales before the quants
   if (t == DType::kQ4_K || t == DType::kQ5_K) header = 16;  // d, dmin, scales
   if (t == DType::kQ4_1 || t == DType::kQ5_1) header = 4;   // d, m
+  if (t == DType::kQ2_K) {  // scales, then the quants, then d and dmin
+    std::vector<std::uint8_t> zeroed(w_row, w_row + RowBytes(t, n));
+    for (std::size_t b = 0; b < zeroed.size(); b += tensor::TypeSize(t)) {
+      std::memset(zeroed.data() + b + 16, 0, 64);
+    }
+    ReferenceKernels(t)->to_float(zeroed.data(), m.data(), n);
+    return m;
+  }
   if (header == 0) return m;
   const std::size_t block = tensor::TypeSize(t);
   std::vector<std::uint8_t> zeroed(w_row, w_row + RowBytes(t, n));
