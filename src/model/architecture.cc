@@ -5,9 +5,9 @@
 namespace tessera::model {
 namespace {
 
-const std::array<const ArchitectureTraits*, 2>& All() {
-  static const std::array<const ArchitectureTraits*, 2> all = {&LlamaArchitecture(),
-                                                               &Qwen2Architecture()};
+const std::array<const ArchitectureTraits*, 3>& All() {
+  static const std::array<const ArchitectureTraits*, 3> all = {
+      &LlamaArchitecture(), &Qwen2Architecture(), &Qwen3Architecture()};
   return all;
 }
 

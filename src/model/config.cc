@@ -99,21 +99,17 @@ Status ValidateLlamaConfig(const LlamaConfig& c) {
     }
     if (f.value > f.max) return OutOfRangeField(f.name, f.value, f.max);
   }
-  if (c.n_embd % c.n_head != 0) {
-    return Status(StatusCode::kMalformed, "model: llama: n_embd " + std::to_string(c.n_embd) +
-                                              " is not divisible by attention.head_count " +
-                                              std::to_string(c.n_head));
-  }
   if (c.n_head_kv > c.n_head || c.n_head % c.n_head_kv != 0) {
     return Status(StatusCode::kMalformed, "model: llama: attention.head_count " +
                                               std::to_string(c.n_head) +
                                               " is not a multiple of attention.head_count_kv " +
                                               std::to_string(c.n_head_kv));
   }
-  if (c.head_dim != c.n_embd / c.n_head) {
-    return Status(StatusCode::kMalformed,
-                  "model: llama: head_dim " + std::to_string(c.head_dim) +
-                      " != n_embd / n_head = " + std::to_string(c.n_embd / c.n_head));
+  if (c.head_dim <= 0 || static_cast<std::int64_t>(c.head_dim) * c.n_head > kMaxEmbd) {
+    return Status(StatusCode::kMalformed, "model: llama: head_dim " + std::to_string(c.head_dim) +
+                                              " x " + std::to_string(c.n_head) +
+                                              " heads must be positive and at most " +
+                                              std::to_string(kMaxEmbd));
   }
   if (c.n_rot <= 0 || c.n_rot % 2 != 0 || c.n_rot > c.head_dim) {
     return Status(StatusCode::kMalformed,
@@ -157,6 +153,7 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
   c.architecture = std::string(traits->name);
   c.rope_mode = traits->rope_mode;
   c.qkv_bias = traits->qkv_bias;
+  c.qk_norm = traits->qk_norm;
   TS_ASSIGN_OR_RETURN(c.n_ctx_train, ReadCount(file, Key("context_length"), {}, kMaxContext));
   TS_ASSIGN_OR_RETURN(c.n_embd, ReadCount(file, Key("embedding_length"), {}, kMaxEmbd));
   TS_ASSIGN_OR_RETURN(c.n_layer, ReadCount(file, Key("block_count"), {}, kMaxLayers));
@@ -164,12 +161,25 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
   TS_ASSIGN_OR_RETURN(c.n_head, ReadCount(file, Key("attention.head_count"), {}, kMaxHeads));
   TS_ASSIGN_OR_RETURN(c.n_head_kv,
                       ReadCount(file, Key("attention.head_count_kv"), c.n_head, kMaxHeads));
-  if (c.n_embd % c.n_head != 0) {
+  if (file.Find(Key("attention.key_length")) != nullptr) {
+    TS_ASSIGN_OR_RETURN(c.head_dim, ReadCount(file, Key("attention.key_length"), {}, kMaxEmbd));
+  } else if (c.n_embd % c.n_head != 0) {
     return Status(StatusCode::kMalformed,
                   "model: llama: embedding_length " + std::to_string(c.n_embd) +
                       " is not divisible by attention.head_count " + std::to_string(c.n_head));
+  } else {
+    c.head_dim = c.n_embd / c.n_head;
   }
-  c.head_dim = c.n_embd / c.n_head;
+  if (file.Find(Key("attention.value_length")) != nullptr) {
+    TS_ASSIGN_OR_RETURN(const std::int32_t value_length,
+                        ReadCount(file, Key("attention.value_length"), {}, kMaxEmbd));
+    if (value_length != c.head_dim) {
+      return Status(StatusCode::kUnsupported,
+                    "model: llama: attention.value_length " + std::to_string(value_length) +
+                        " differs from attention.key_length " + std::to_string(c.head_dim) +
+                        " (not supported)");
+    }
+  }
   TS_ASSIGN_OR_RETURN(c.n_rot, ReadCount(file, Key("rope.dimension_count"), c.head_dim, kMaxEmbd));
   TS_ASSIGN_OR_RETURN(c.rms_eps,
                       ReadPositiveFloat(file, Key("attention.layer_norm_rms_epsilon"), 1e-5f));

@@ -2,7 +2,7 @@
 // validated before anything is allocated.
 //
 // Keys read (llama.cpp's names; "llama." is the architecture prefix):
-//   general.architecture                 "llama" or "qwen2" (else kUnsupported naming it);
+//   general.architecture                 "llama", "qwen2" or "qwen3" (else kUnsupported naming it);
 //                                        the keys below use it as their prefix
 //   llama.context_length                 n_ctx_train
 //   llama.embedding_length               n_embd
@@ -12,6 +12,8 @@
 //   llama.attention.head_count_kv        n_head_kv (default n_head)
 //   llama.attention.layer_norm_rms_epsilon  rms_eps (default 1e-5)
 //   llama.rope.freq_base                 rope_freq_base (default 10000)
+//   llama.attention.key_length           head_dim (default n_embd / n_head); value_length, when
+//                                        present, must be equal (else kUnsupported)
 //   llama.rope.dimension_count           n_rot (default head_dim)
 // The vocabulary size is taken from the token_embd.weight tensor (dims [n_embd, n_vocab],
 // innermost first) and must agree with tokenizer.ggml.tokens when that array is present.
@@ -45,7 +47,7 @@ struct LlamaConfig {
   std::int32_t n_ff = 0;         // feed-forward hidden width
   std::int32_t n_head = 0;       // query heads
   std::int32_t n_head_kv = 0;    // key/value heads (grouped-query attention when < n_head)
-  std::int32_t head_dim = 0;     // n_embd / n_head
+  std::int32_t head_dim = 0;     // attention.key_length, default n_embd / n_head
   std::int32_t n_rot = 0;        // leading dims of each head rotated by RoPE (even, <= head_dim)
   float rms_eps = 1e-5f;
   float rope_freq_base = 10000.0f;
@@ -54,7 +56,9 @@ struct LlamaConfig {
   kernels::RopeMode rope_mode = kernels::RopeMode::kNormal;
   std::string architecture = "llama";  // general.architecture (model/architecture.h)
   bool qkv_bias = false;               // Q/K/V projections carry biases (qwen2)
+  bool qk_norm = false;                // query and key heads RMS-normalized before RoPE (qwen3)
 
+  std::int32_t n_embd_q() const { return n_head * head_dim; }      // width of one Q row
   std::int32_t n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row
   std::int32_t n_group() const { return n_head / n_head_kv; }      // query heads per kv head
 };

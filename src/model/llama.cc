@@ -108,15 +108,19 @@ class LlamaBinder {
       const std::string p = "blk." + std::to_string(i) + ".";
       LlamaLayer& l = m_.layers_[static_cast<std::size_t>(i)];
       TS_ASSIGN_OR_RETURN(l.attn_norm, Vector(p + "attn_norm.weight", c.n_embd));
-      TS_ASSIGN_OR_RETURN(l.wq, Matrix(p + "attn_q.weight", c.n_embd, c.n_embd));
+      TS_ASSIGN_OR_RETURN(l.wq, Matrix(p + "attn_q.weight", c.n_embd, c.n_embd_q()));
       TS_ASSIGN_OR_RETURN(l.wk, Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv()));
       TS_ASSIGN_OR_RETURN(l.wv, Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv()));
       if (c.qkv_bias) {
-        TS_ASSIGN_OR_RETURN(l.bq, Vector(p + "attn_q.bias", c.n_embd));
+        TS_ASSIGN_OR_RETURN(l.bq, Vector(p + "attn_q.bias", c.n_embd_q()));
         TS_ASSIGN_OR_RETURN(l.bk, Vector(p + "attn_k.bias", c.n_embd_kv()));
         TS_ASSIGN_OR_RETURN(l.bv, Vector(p + "attn_v.bias", c.n_embd_kv()));
       }
-      TS_ASSIGN_OR_RETURN(l.wo, Matrix(p + "attn_output.weight", c.n_embd, c.n_embd));
+      if (c.qk_norm) {
+        TS_ASSIGN_OR_RETURN(l.q_norm, Vector(p + "attn_q_norm.weight", c.head_dim));
+        TS_ASSIGN_OR_RETURN(l.k_norm, Vector(p + "attn_k_norm.weight", c.head_dim));
+      }
+      TS_ASSIGN_OR_RETURN(l.wo, Matrix(p + "attn_output.weight", c.n_embd_q(), c.n_embd));
       TS_ASSIGN_OR_RETURN(l.ffn_norm, Vector(p + "ffn_norm.weight", c.n_embd));
       TS_ASSIGN_OR_RETURN(l.w_gate, Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));
       TS_ASSIGN_OR_RETURN(l.w_up, Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff));

@@ -95,12 +95,14 @@ std::string ShapeString(std::span<const std::uint64_t> dims);
 
 struct LlamaLayer {
   std::vector<float> attn_norm;  // [n_embd], F32 copy
-  BoundMatrix wq;                // [n_embd] -> [n_embd]
+  BoundMatrix wq;                // [n_embd] -> [n_embd_q]
   BoundMatrix wk;                // [n_embd] -> [n_embd_kv]
   BoundMatrix wv;                // [n_embd] -> [n_embd_kv]
-  // Optional projection biases (qwen2): [n_embd], [n_embd_kv], [n_embd_kv] F32; empty = none.
+  // Optional projection biases (qwen2): [n_embd_q], [n_embd_kv], [n_embd_kv] F32; empty = none.
   std::vector<float> bq, bk, bv;
-  BoundMatrix wo;                // [n_embd] -> [n_embd]
+  // Optional per-head RMSNorm gains of queries and keys (qwen3): [head_dim] F32; empty = none.
+  std::vector<float> q_norm, k_norm;
+  BoundMatrix wo;                // [n_embd_q] -> [n_embd]
   std::vector<float> ffn_norm;   // [n_embd], F32 copy
   BoundMatrix w_gate;            // [n_embd] -> [n_ff]
   BoundMatrix w_up;              // [n_embd] -> [n_ff]

@@ -42,8 +42,8 @@ class LlamaForward {
     s.n_ctx_ = n_ctx;
     s.x_.Reset(b * c.n_embd);
     s.xb_.Reset(b * c.n_embd);
-    s.attn_.Reset(b * c.n_embd);
-    s.q_.Reset(b * c.n_embd);
+    s.attn_.Reset(b * c.n_embd_q());
+    s.q_.Reset(b * c.n_embd_q());
     s.k_.Reset(b * c.n_embd_kv());
     s.v_.Reset(b * c.n_embd_kv());
     s.gate_.Reset(b * c.n_ff);
@@ -194,10 +194,12 @@ class LlamaForward {
     });
   }
 
-  // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm.
+  // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm (with qk_norm,
+  // each query and key head is RMS-normalized with its gains before RoPE).
   void Attention(const LlamaLayer& l, std::int32_t il, std::int64_t n, std::int32_t pos0) {
-    const std::int64_t d = c_.n_embd;
+    const std::int64_t d = c_.n_embd_q();
     const std::int64_t d_kv = c_.n_embd_kv();
+    const std::int64_t hd = c_.head_dim;
     float* x = s_.x_.data();        // [n, n_embd]
     float* xb = s_.xb_.data();      // [n, n_embd]
     float* q = s_.q_.data();        // [n, n_head * head_dim]
@@ -211,6 +213,16 @@ class LlamaForward {
     ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
       for (std::int64_t t = t0; t < t1; ++t) {
         const std::int32_t pos = pos0 + static_cast<std::int32_t>(t);
+        if (!l.q_norm.empty()) {
+          for (std::int32_t h = 0; h < c_.n_head; ++h) {
+            float* qh = q + t * d + h * hd;
+            kernels::RmsNorm(qh, l.q_norm.data(), hd, c_.rms_eps, qh);
+          }
+          for (std::int32_t h = 0; h < c_.n_head_kv; ++h) {
+            float* kh = k + t * d_kv + h * hd;
+            kernels::RmsNorm(kh, l.k_norm.data(), hd, c_.rms_eps, kh);
+          }
+        }
         kernels::Rope(q + t * d, c_.n_head, pos, rope_);
         kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope_);
         std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
@@ -255,8 +267,8 @@ class LlamaForward {
     const std::int64_t hd = c_.head_dim;
     const std::int64_t kv_off = (h / c_.n_group()) * hd;  // kv head h / group
     kernels::AttendArgs a;
-    a.q = s_.q_.data() + h * hd;  // [n, n_embd]
-    a.q_stride = static_cast<std::size_t>(c_.n_embd);
+    a.q = s_.q_.data() + h * hd;  // [n, n_embd_q]
+    a.q_stride = static_cast<std::size_t>(c_.n_embd_q());
     a.n_q = n;
     a.pos0 = pos0;
     a.k = cache_.k(il, 0) + kv_off;
@@ -265,8 +277,8 @@ class LlamaForward {
     a.head_dim = hd;
     a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
     a.scratch = s_.scores_.data() + static_cast<std::size_t>(h) * s_.attend_floats_;
-    a.out = s_.attn_.data() + h * hd;  // [n, n_embd]
-    a.out_stride = static_cast<std::size_t>(c_.n_embd);
+    a.out = s_.attn_.data() + h * hd;  // [n, n_embd_q]
+    a.out_stride = static_cast<std::size_t>(c_.n_embd_q());
     kernels::Attend(a);
   }
 

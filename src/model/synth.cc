@@ -109,7 +109,7 @@ LlamaConfig ConfigOf(const SynthSpec& s) {
   c.n_ff = s.n_ff;
   c.n_head = s.n_head;
   c.n_head_kv = s.n_head_kv;
-  c.head_dim = s.n_head > 0 ? s.n_embd / s.n_head : 0;
+  c.head_dim = s.head_dim > 0 ? s.head_dim : (s.n_head > 0 ? s.n_embd / s.n_head : 0);
   c.n_rot = s.n_rot > 0 ? s.n_rot : c.head_dim;
   c.rms_eps = s.rms_eps;
   c.rope_freq_base = s.rope_freq_base;
@@ -220,8 +220,16 @@ class Builder {
 Status ValidateSynthSpec(const SynthSpec& spec) {
   Status st = ValidateLlamaConfig(ConfigOf(spec));
   if (!st.ok()) return InvalidSpec(st.message());
-  if (spec.architecture != "llama" && spec.architecture != "qwen2") {
-    return InvalidSpec("architecture \"" + spec.architecture + "\" is not llama or qwen2");
+  if (spec.architecture != "llama" && spec.architecture != "qwen2" &&
+      spec.architecture != "qwen3") {
+    return InvalidSpec("architecture \"" + spec.architecture + "\" is not llama, qwen2 or qwen3");
+  }
+  if (spec.head_dim < 0) {
+    return InvalidSpec("head_dim " + std::to_string(spec.head_dim) + " must be >= 0");
+  }
+  if (spec.head_dim == 0 && spec.n_head > 0 && spec.n_embd % spec.n_head != 0) {
+    return InvalidSpec("n_embd " + std::to_string(spec.n_embd) + " is not divisible by n_head " +
+                       std::to_string(spec.n_head) + " (set head_dim)");
   }
   if (!std::isfinite(spec.bias_stddev) || spec.bias_stddev < 0.0f) {
     return InvalidSpec("bias_stddev " + std::to_string(spec.bias_stddev) +
@@ -282,6 +290,10 @@ Status Fill(const SynthSpec& s, Builder& b) {
       {arch(k::kRopeFreqBase), gguf::Value::F32(c.rope_freq_base)},
   };
   for (const auto& [key, value] : pairs) TS_RETURN_IF_ERROR(w.AddKeyValue(key, value));
+  if (s.head_dim > 0) {
+    TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kKeyLength), u32(c.head_dim)));
+    TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kValueLength), u32(c.head_dim)));
+  }
   if (s.tokenizer_source != nullptr) {
     for (const gguf::KeyValue& kv : s.tokenizer_source->metadata()) {
       if (kv.key.rfind("tokenizer.", 0) == 0) {
@@ -299,10 +311,11 @@ Status Fill(const SynthSpec& s, Builder& b) {
   }
   for (std::int32_t i = 0; i < c.n_layer; ++i) {
     const std::string p = "blk." + std::to_string(i) + ".";
-    TS_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.n_embd, c.n_embd, s.matrix_type));
+    TS_RETURN_IF_ERROR(b.Matrix(p + "attn_q.weight", c.n_embd, c.n_embd_q(), s.matrix_type));
     TS_RETURN_IF_ERROR(b.Matrix(p + "attn_k.weight", c.n_embd, c.n_embd_kv(), s.matrix_type));
     TS_RETURN_IF_ERROR(b.Matrix(p + "attn_v.weight", c.n_embd, c.n_embd_kv(), s.matrix_type));
-    TS_RETURN_IF_ERROR(b.Matrix(p + "attn_output.weight", c.n_embd, c.n_embd, s.matrix_type));
+    TS_RETURN_IF_ERROR(
+        b.Matrix(p + "attn_output.weight", c.n_embd_q(), c.n_embd, s.matrix_type));
     TS_RETURN_IF_ERROR(b.Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff, s.matrix_type));
     TS_RETURN_IF_ERROR(b.Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff, s.matrix_type));
     TS_RETURN_IF_ERROR(b.Matrix(p + "ffn_down.weight", c.n_ff, c.n_embd, s.matrix_type));
@@ -316,9 +329,16 @@ Status Fill(const SynthSpec& s, Builder& b) {
   if (s.architecture == "qwen2") {
     for (std::int32_t i = 0; i < c.n_layer; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
-      TS_RETURN_IF_ERROR(b.Bias(p + "attn_q.bias", c.n_embd, s.bias_stddev));
+      TS_RETURN_IF_ERROR(b.Bias(p + "attn_q.bias", c.n_embd_q(), s.bias_stddev));
       TS_RETURN_IF_ERROR(b.Bias(p + "attn_k.bias", c.n_embd_kv(), s.bias_stddev));
       TS_RETURN_IF_ERROR(b.Bias(p + "attn_v.bias", c.n_embd_kv(), s.bias_stddev));
+    }
+  }
+  if (s.architecture == "qwen3") {
+    for (std::int32_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      TS_RETURN_IF_ERROR(b.Norm(p + "attn_q_norm.weight", c.head_dim));
+      TS_RETURN_IF_ERROR(b.Norm(p + "attn_k_norm.weight", c.head_dim));
     }
   }
   return Status::Ok();

@@ -1,4 +1,4 @@
-// WriteRandomLlama: writes a llama- (or qwen2-) architecture GGUF with seeded random weights, for tests,
+// WriteRandomLlama: writes a llama-, qwen2- or qwen3-architecture GGUF with seeded random weights, for tests,
 // benchmarks and the `tessera synth` command.
 //
 // Weights are drawn from N(0, stddev) with std::mt19937_64 and our own Box-Muller transform, so
@@ -36,6 +36,9 @@ struct SynthSpec {
   std::int32_t n_ff = 128;
   std::int32_t n_ctx = 256;
   std::int32_t n_rot = 0;  // 0: head_dim
+  // Width of one attention head; 0: n_embd / n_head. Set, the file carries
+  // <arch>.attention.key_length and value_length (qwen3 models use 128 whatever n_embd).
+  std::int32_t head_dim = 0;
   float rope_freq_base = 10000.0f;
   float rms_eps = 1e-5f;
   bool tied_output = false;  // true: no output.weight (llama.cpp reuses token_embd)
@@ -46,9 +49,11 @@ struct SynthSpec {
   float stddev = 0.02f;                      // of every matrix element
   float norm_stddev = 0.0f;                  // > 0: norm gains 1 + N(0, norm_stddev); 0: all 1.0
   std::string name = "tessera-synth-llama";  // general.name
-  // "llama", or "qwen2": the same tensors plus F32 biases attn_q.bias [n_embd], attn_k.bias and
+  // "llama"; "qwen2": the same tensors plus F32 biases attn_q.bias [n_embd_q], attn_k.bias and
   // attn_v.bias [n_embd_kv] drawn from N(0, bias_stddev) after the norms (so the llama draw order
-  // is unchanged), and the metadata under "qwen2.".
+  // is unchanged), and the metadata under "qwen2."; "qwen3": no biases, and after the norms the
+  // per-layer query and key head norms attn_q_norm, attn_k_norm [head_dim] (gains as the other
+  // norms), metadata under "qwen3.".
   std::string architecture = "llama";
   float bias_stddev = 0.02f;
   const gguf::File* tokenizer_source = nullptr;  // borrowed for the call; may be null

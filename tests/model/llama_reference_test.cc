@@ -25,7 +25,8 @@ struct Shape {
   std::int32_t n_embd, n_head, n_head_kv, n_ff, n_layer, n_rot;
   bool tied;
   float rope_base;
-  const char* arch = "llama";  // "qwen2": Q/K/V biases and NEOX RoPE
+  const char* arch = "llama";  // "qwen2": Q/K/V biases and NEOX RoPE; "qwen3": head norms
+  std::int32_t head_dim = 0;   // 0: n_embd / n_head
 };
 
 const Shape kShapes[] = {
@@ -34,6 +35,9 @@ const Shape kShapes[] = {
     {"gqa_6_2_untied_rot10", 96, 6, 2, 160, 1, 10, false, 500.0f},
     {"qwen2_gqa_4_2_tied", 64, 4, 2, 128, 2, 0, true, 1000000.0f, "qwen2"},
     {"qwen2_mha_untied_rot8", 64, 4, 4, 96, 2, 8, false, 10000.0f, "qwen2"},
+    // Heads wider than n_embd / n_head, as Qwen3's (16 x 128 on 1024).
+    {"qwen3_gqa_4_2_hd32_tied", 64, 4, 2, 128, 2, 0, true, 1000000.0f, "qwen3", 32},
+    {"qwen3_mha_hd16_untied_rot8", 64, 4, 4, 96, 2, 8, false, 10000.0f, "qwen3"},
 };
 
 // Largest |ours - ref| over a row, relative to the largest |ref| of the row.
@@ -98,6 +102,7 @@ SynthSpec SpecFor(const Shape& s, DType matrix, DType output, DType embd, std::u
   spec.stddev = 0.15f;
   spec.norm_stddev = 0.3f;  // random gains: a swapped or unapplied norm vector shows up
   spec.architecture = s.arch;
+  spec.head_dim = s.head_dim;
   spec.bias_stddev = 0.3f;  // qwen2: a missing or misplaced bias shows up
   return spec;
 }

@@ -26,13 +26,14 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
   NaiveLlama m;
   TS_ASSIGN_OR_RETURN(std::string_view arch_name, file.GetString("general.architecture"));
   const std::string arch(arch_name);
-  m.neox_ = arch == "qwen2";
+  m.neox_ = arch == "qwen2" || arch == "qwen3";
   TS_ASSIGN_OR_RETURN(m.n_embd_, GetInt(file, arch + ".embedding_length", 0));
   TS_ASSIGN_OR_RETURN(m.n_layer_, GetInt(file, arch + ".block_count", 0));
   TS_ASSIGN_OR_RETURN(m.n_ff_, GetInt(file, arch + ".feed_forward_length", 0));
   TS_ASSIGN_OR_RETURN(m.n_head_, GetInt(file, arch + ".attention.head_count", 0));
   TS_ASSIGN_OR_RETURN(m.n_head_kv_, GetInt(file, arch + ".attention.head_count_kv", m.n_head_));
-  m.head_dim_ = m.n_embd_ / m.n_head_;
+  TS_ASSIGN_OR_RETURN(m.head_dim_,
+                      GetInt(file, arch + ".attention.key_length", m.n_embd_ / m.n_head_));
   TS_ASSIGN_OR_RETURN(m.n_rot_, GetInt(file, arch + ".rope.dimension_count", m.head_dim_));
   if (file.Find(arch + ".attention.layer_norm_rms_epsilon") != nullptr) {
     TS_ASSIGN_OR_RETURN(float eps, file.GetF32(arch + ".attention.layer_norm_rms_epsilon"));
@@ -63,7 +64,11 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
     TS_ASSIGN_OR_RETURN(l.w_gate, Load(file, p + "ffn_gate.weight"));
     TS_ASSIGN_OR_RETURN(l.w_up, Load(file, p + "ffn_up.weight"));
     TS_ASSIGN_OR_RETURN(l.w_down, Load(file, p + "ffn_down.weight"));
-    if (m.neox_) {
+    if (arch == "qwen3") {
+      TS_ASSIGN_OR_RETURN(l.q_norm, Load(file, p + "attn_q_norm.weight"));
+      TS_ASSIGN_OR_RETURN(l.k_norm, Load(file, p + "attn_k_norm.weight"));
+    }
+    if (arch == "qwen2") {
       TS_ASSIGN_OR_RETURN(l.bq, Load(file, p + "attn_q.bias"));
       TS_ASSIGN_OR_RETURN(l.bk, Load(file, p + "attn_k.bias"));
       TS_ASSIGN_OR_RETURN(l.bv, Load(file, p + "attn_v.bias"));
@@ -89,6 +94,15 @@ std::vector<double> NaiveLlama::RmsNorm(const std::vector<double>& x, const Mat&
   std::vector<double> out(x.size());
   for (std::size_t i = 0; i < x.size(); ++i) out[i] = x[i] * s * gain[i];
   return out;
+}
+
+void NaiveLlama::HeadNorm(std::vector<double>& x, int n_heads, const Mat& gain) const {
+  for (int h = 0; h < n_heads; ++h) {
+    const auto first = x.begin() + static_cast<std::ptrdiff_t>(h) * head_dim_;
+    const std::vector<double> head(first, first + head_dim_);
+    const std::vector<double> normed = RmsNorm(head, gain);
+    std::copy(normed.begin(), normed.end(), first);
+  }
 }
 
 // llama.cpp "normal" RoPE: pairs (2i, 2i+1) of the first n_rot dims of each head rotate by
@@ -121,6 +135,7 @@ std::vector<std::vector<double>> NaiveLlama::NormedHidden(
 
 NaiveLlama::Mat* NaiveLlama::Matrix(const std::string& name, int& n_rows, int& n_cols) {
   const int kv = n_head_kv_ * head_dim_;
+  const int nq = n_head_ * head_dim_;
   if (name == "output.weight") {
     n_rows = n_vocab_;
     n_cols = n_embd_;
@@ -136,10 +151,10 @@ NaiveLlama::Mat* NaiveLlama::Matrix(const std::string& name, int& n_rows, int& n
       Mat* w;
       int rows, cols;
     };
-    const Entry entries[] = {{"attn_q.weight", &l.wq, n_embd_, n_embd_},
+    const Entry entries[] = {{"attn_q.weight", &l.wq, nq, n_embd_},
                              {"attn_k.weight", &l.wk, kv, n_embd_},
                              {"attn_v.weight", &l.wv, kv, n_embd_},
-                             {"attn_output.weight", &l.wo, n_embd_, n_embd_},
+                             {"attn_output.weight", &l.wo, n_embd_, nq},
                              {"ffn_gate.weight", &l.w_gate, n_ff_, n_embd_},
                              {"ffn_up.weight", &l.w_up, n_ff_, n_embd_},
                              {"ffn_down.weight", &l.w_down, n_embd_, n_ff_}};
@@ -198,6 +213,7 @@ Status NaiveLlama::MergeLora(const gguf::File& adapter, double user_scale) {
 std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32_t> tokens) const {
   const int n = static_cast<int>(tokens.size());
   const int kv = n_head_kv_ * head_dim_;
+  const int nq = n_head_ * head_dim_;
   std::vector<std::vector<double>> x(n);
   for (int t = 0; t < n; ++t) {
     const auto row = embd_.begin() + static_cast<std::ptrdiff_t>(tokens[t]) * n_embd_;
@@ -207,17 +223,21 @@ std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32
     std::vector<std::vector<double>> q(n), k(n), v(n);
     for (int t = 0; t < n; ++t) {
       const std::vector<double> h = RmsNorm(x[t], l.attn_norm);
-      q[t] = MatVec(l.wq, n_embd_, n_embd_, h);
+      q[t] = MatVec(l.wq, nq, n_embd_, h);
       k[t] = MatVec(l.wk, kv, n_embd_, h);
       v[t] = MatVec(l.wv, kv, n_embd_, h);
       for (std::size_t i = 0; i < l.bq.size(); ++i) q[t][i] += l.bq[i];
       for (std::size_t i = 0; i < l.bk.size(); ++i) k[t][i] += l.bk[i];
       for (std::size_t i = 0; i < l.bv.size(); ++i) v[t][i] += l.bv[i];
+      if (!l.q_norm.empty()) {  // qwen3: every head RMS-normalized with its gains
+        HeadNorm(q[t], n_head_, l.q_norm);
+        HeadNorm(k[t], n_head_kv_, l.k_norm);
+      }
       Rope(q[t], n_head_, t);
       Rope(k[t], n_head_kv_, t);
     }
     for (int t = 0; t < n; ++t) {
-      std::vector<double> attn(static_cast<std::size_t>(n_embd_), 0.0);
+      std::vector<double> attn(static_cast<std::size_t>(nq), 0.0);
       for (int h = 0; h < n_head_; ++h) {
         const int g = h / (n_head_ / n_head_kv_);
         std::vector<double> s(static_cast<std::size_t>(t + 1));
@@ -237,7 +257,7 @@ std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32
           }
         }
       }
-      const std::vector<double> o = MatVec(l.wo, n_embd_, n_embd_, attn);
+      const std::vector<double> o = MatVec(l.wo, n_embd_, nq, attn);
       for (int i = 0; i < n_embd_; ++i) x[t][i] += o[i];
     }
     for (int t = 0; t < n; ++t) {

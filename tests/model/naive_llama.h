@@ -1,10 +1,13 @@
-// A deliberately naive llama / qwen2 forward pass for tests: every weight decoded to double by
+// A deliberately naive llama / qwen2 / qwen3 forward pass for tests: every weight decoded to double by
 // block_decoder.h (written apart from the engine's decoders, so it sees the weights exactly as
 // stored without trusting src/tensor), plain loops in double precision,
 // and no KV cache: LastLogits() recomputes every position of the prefix from scratch.
 // It reads the metadata itself (not through model/config.h) so that a bug there shows up.
 // qwen2 differs from llama in three places: its keys are under "qwen2.", Q/K/V projections add a
-// bias (blk.N.attn_{q,k,v}.bias), and RoPE rotates NEOX pairs (i, i + n_rot/2).
+// bias (blk.N.attn_{q,k,v}.bias), and RoPE rotates NEOX pairs (i, i + n_rot/2). qwen3 (keys
+// under "qwen3.") has no biases; each query and key head is RMS-normalized with the gains
+// blk.N.attn_q_norm / attn_k_norm before RoPE (NEOX), and heads are attention.key_length wide,
+// which need not be n_embd / n_head (Q and the attention output are n_head * head_dim wide).
 // A LoRA adapter is applied the naive way too: merged into the double weights, W += s * B A.
 #ifndef TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
 #define TESSERA_TESTS_MODEL_NAIVE_LLAMA_H_
@@ -42,12 +45,15 @@ class NaiveLlama {
   struct Layer {
     Mat attn_norm, wq, wk, wv, wo, ffn_norm, w_gate, w_up, w_down;
     Mat bq, bk, bv;  // empty for llama
+    Mat q_norm, k_norm;  // qwen3's per-head gains [head_dim]; empty otherwise
   };
   // y[r] = sum_c w[r][c] x[c].
   static std::vector<double> MatVec(const Mat& w, int n_rows, int n_cols,
                                     const std::vector<double>& x);
   std::vector<double> RmsNorm(const std::vector<double>& x, const Mat& gain) const;
   void Rope(std::vector<double>& x, int n_heads, int pos) const;
+  // RMSNorm of each head_dim-wide head of x with the same gains.
+  void HeadNorm(std::vector<double>& x, int n_heads, const Mat& gain) const;
   // The residual stream after the last layer, every position: [n][n_embd].
   std::vector<std::vector<double>> Residual(std::span<const std::int32_t> tokens) const;
   // The weights named by a GGUF matrix name ("blk.3.ffn_up.weight", "output.weight") with
@@ -57,7 +63,7 @@ class NaiveLlama {
   int n_vocab_ = 0, n_embd_ = 0, n_layer_ = 0, n_ff_ = 0, n_head_ = 0, n_head_kv_ = 0;
   int head_dim_ = 0, n_rot_ = 0;
   double eps_ = 1e-5, freq_base_ = 10000.0;
-  bool neox_ = false;  // qwen2
+  bool neox_ = false;  // qwen2, qwen3
   bool tied_ = false;  // no output.weight: output_ is a copy of embd_
   Mat embd_, output_, output_norm_;
   std::vector<Layer> layers_;

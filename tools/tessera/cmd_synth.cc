@@ -32,8 +32,8 @@ struct SynthFlags {
   std::string embd_type;    // default: --type
   std::string vocab_from;
   std::uint64_t seed = 1;
-  std::optional<std::int32_t> n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx;
-  std::optional<float> rope_base;
+  std::optional<std::int32_t> n_vocab, n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx, head_dim;
+  std::optional<float> rope_base, stddev, norm_stddev;
   bool tied = false;
   bool untied = false;
   std::string name;
@@ -89,6 +89,9 @@ Status RunSynthImpl(const SynthFlags& f) {
   if (f.n_head_kv) spec.n_head_kv = *f.n_head_kv;
   if (f.n_ff) spec.n_ff = *f.n_ff;
   if (f.n_ctx) spec.n_ctx = *f.n_ctx;
+  if (f.head_dim) spec.head_dim = *f.head_dim;
+  if (f.stddev) spec.stddev = *f.stddev;
+  if (f.norm_stddev) spec.norm_stddev = *f.norm_stddev;
   if (f.rope_base) spec.rope_freq_base = *f.rope_base;
   if (f.tied) spec.tied_output = true;
   if (f.untied) spec.tied_output = false;
@@ -127,7 +130,7 @@ RunFn AddSynth(CLI::App& app) {
   sub->add_option("--type", f->type,
                   "Matrix type: f32 (default), f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q2_k, "
                   "q3_k, q4_k, q5_k, q6_k, iq4_nl, iq4_xs");
-  sub->add_option("--arch", f->arch, "llama (default) or qwen2");
+  sub->add_option("--arch", f->arch, "llama (default), qwen2 or qwen3");
   sub->add_option("--output-type", f->output_type, "output.weight type (default --type)");
   sub->add_option("--embd-type", f->embd_type, "token_embd.weight type (default --type)");
   sub->add_option("--vocab-from", f->vocab_from, "Copy tokenizer metadata from this GGUF");
@@ -140,6 +143,10 @@ RunFn AddSynth(CLI::App& app) {
   sub->add_option("--n-head-kv", f->n_head_kv, "Key/value heads");
   sub->add_option("--n-ff", f->n_ff, "Feed-forward width");
   sub->add_option("--n-ctx", f->n_ctx, "Context length");
+  sub->add_option("--head-dim", f->head_dim, "Attention head width (default n_embd / n_head)");
+  sub->add_option("--stddev", f->stddev, "Standard deviation of matrix elements (default 0.02)");
+  sub->add_option("--norm-stddev", f->norm_stddev,
+                  "Norm gains 1 + N(0, this) (default 0: all 1.0)");
   sub->add_option("--rope-base", f->rope_base, "RoPE frequency base");
   sub->add_flag("--tied", f->tied, "Tie output to token_embd");
   sub->add_flag("--untied", f->untied, "Write a separate output.weight");

@@ -1,7 +1,10 @@
-// A file written by llama.cpp's own convert-llama2c-to-ggml (tests/data/llama2c/README.md): it
-// sets the padding and separator ids to 0xFFFFFFFF, which Tessera refused before. It must open
-// with one warning per ignored id, and generate what llama.cpp generated from it, token for
-// token, with llama.cpp's log-probabilities.
+// Files checked against what llama.cpp computed on them (each folder's README.md):
+//   llama2c/stories-tiny  written by llama.cpp's own convert-llama2c-to-ggml; it sets the padding
+//                         and separator ids to 0xFFFFFFFF, which Tessera refused before, so it
+//                         must open with one warning per ignored id;
+//   qwen3/qwen3-tiny      a random-weight qwen3 (heads of 32 on a 64-wide model, 4 query and 2
+//                         KV heads, query/key head norms), which llama.cpp runs as Qwen3.
+// Each must generate what llama.cpp generated, token for token, with its log-probabilities.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,26 +21,33 @@
 namespace tessera {
 namespace {
 
-const std::string kDir = std::string(TESSERA_TEST_DATA_DIR) + "/llama2c/";
-
 // F32 weights and activations on both sides: the differences are summation order only.
-// Measured: 9.6e-7 at most (the test prints it); bound 1e-4.
-constexpr double kLlama2cTolerance = 1e-4;
+// Measured: 9.6e-7 (stories-tiny) and 1.6e-6 (qwen3-tiny) at most (the test prints them).
+constexpr double kFileTolerance = 1e-4;
 
-TEST(Llama2cFileTest, OpensWithWarningsAndGeneratesWhatLlamaCppGenerated) {
-  std::ifstream in(kDir + "stories-tiny.llamacpp.json");
+struct LlamaCppFile {
+  const char* stem;                   // tests/data/<stem>.gguf and <stem>.llamacpp.json
+  std::vector<const char*> warnings;  // expected in Model::warnings(), in order
+};
+
+class LlamaCppFileTest : public ::testing::TestWithParam<LlamaCppFile> {};
+
+TEST_P(LlamaCppFileTest, OpensAndGeneratesWhatLlamaCppGenerated) {
+  const std::string stem = std::string(TESSERA_TEST_DATA_DIR) + "/" + GetParam().stem;
+  std::ifstream in(stem + ".llamacpp.json");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const nlohmann::json golden = nlohmann::json::parse(text, nullptr, false);
   ASSERT_FALSE(golden.is_discarded());
 
   ModelOptions options;
   options.n_threads = 1;
-  Result<std::unique_ptr<Model>> model = Model::Open(kDir + "stories-tiny.gguf", options);
+  Result<std::unique_ptr<Model>> model = Model::Open(stem + ".gguf", options);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   const std::vector<std::string>& warnings = (*model)->warnings();
-  ASSERT_EQ(warnings.size(), 2u);
-  EXPECT_NE(warnings[0].find("tokenizer.ggml.seperator_token_id = 4294967295"), std::string::npos);
-  EXPECT_NE(warnings[1].find("tokenizer.ggml.padding_token_id = 4294967295"), std::string::npos);
+  ASSERT_EQ(warnings.size(), GetParam().warnings.size());
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
+    EXPECT_NE(warnings[i].find(GetParam().warnings[i]), std::string::npos) << warnings[i];
+  }
   EXPECT_EQ((*model)->bos_id(), 1);
   EXPECT_EQ((*model)->eos_id(), 2);
 
@@ -70,12 +80,24 @@ TEST(Llama2cFileTest, OpensWithWarningsAndGeneratesWhatLlamaCppGenerated) {
         ASSERT_NE(it, alternatives.end()) << "step " << i << " id " << entry.at(0);
         const double d = std::fabs(it->logprob - entry.at(1).get<double>());
         worst = std::max(worst, d);
-        EXPECT_LE(d, kLlama2cTolerance) << "step " << i;
+        EXPECT_LE(d, kFileTolerance) << "step " << i;
       }
     }
   }
-  std::printf("[ measured ] stories-tiny: max |dlogprob| over the top five %.2e\n", worst);
+  std::printf("[ measured ] %s: max |dlogprob| over the top five %.2e\n", GetParam().stem, worst);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Files, LlamaCppFileTest,
+    ::testing::Values(LlamaCppFile{"llama2c/stories-tiny",
+                                 {"tokenizer.ggml.seperator_token_id = 4294967295",
+                                  "tokenizer.ggml.padding_token_id = 4294967295"}},
+                      LlamaCppFile{"qwen3/qwen3-tiny", {}}),
+    [](const ::testing::TestParamInfo<LlamaCppFile>& param_info) {
+      std::string n = param_info.param.stem;
+      return n.substr(n.find('/') + 1) == "stories-tiny" ? std::string("llama2c")
+                                                         : std::string("qwen3");
+    });
 
 }  // namespace
 }  // namespace tessera
