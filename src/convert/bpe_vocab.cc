@@ -12,7 +12,7 @@ const std::string kWhat = "convert: tokenizer.json";
 // GPT-2's expression, as Hugging Face's ByteLevel pre-tokenizer and llama.cpp's "gpt-2" use it.
 constexpr std::string_view kGpt2Regex =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-// Recognised, not implemented by the engine's pre_tokenizer.cc.
+// Qwen2's (llama.cpp "qwen2"; Qwen2, Qwen2.5 and Qwen3 ship it) and Llama 3's ("llama-bpe").
 constexpr std::string_view kQwen2Regex =
     "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+"
     "[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
@@ -81,17 +81,26 @@ Result<std::string> DetectPre(const Json& tj) {
   if (!refusal.empty()) return Unsupported(where + ": " + refusal);
   if (name.empty()) {
     return Unsupported(where + ": unknown Split regex \"" + regex +
-                       "\" (known: GPT-2's); the engine would split text differently");
+                       "\" (known: GPT-2's, Qwen2's, Llama 3's); the engine would split text "
+                       "differently");
   }
   return name;
 }
 
-Status CheckModelOptions(const Json& m) {
+// `pre` is the detected tokenizer.ggml.pre: ignore_merges must be what llama.cpp ties to it
+// (true for the Llama 3 group, false otherwise), or the engine would merge differently.
+Status CheckModelOptions(const Json& m, const std::string& pre) {
   const std::string where = kWhat + ": model";
   TS_ASSIGN_OR_RETURN(std::optional<bool> byte_fallback, GetBool(m, "byte_fallback", where));
   if (byte_fallback.value_or(false)) return Unsupported(where + ": byte_fallback is true");
   TS_ASSIGN_OR_RETURN(std::optional<bool> ignore_merges, GetBool(m, "ignore_merges", where));
-  if (ignore_merges.value_or(false)) return Unsupported(where + ": ignore_merges is true");
+  const bool want_ignore = pre == "llama-bpe";
+  if (ignore_merges.value_or(false) != want_ignore) {
+    return Unsupported(where + ": ignore_merges is " +
+                       (ignore_merges.value_or(false) ? "true" : "false") + " with the \"" + pre +
+                       "\" pre-tokenizer, which " + (want_ignore ? "ignores" : "applies") +
+                       " merges for whole-word tokens in llama.cpp");
+  }
   for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
     TS_ASSIGN_OR_RETURN(std::optional<std::string> v, GetString(m, key, where));
     if (v.has_value() && !v->empty()) {
@@ -106,15 +115,8 @@ Status CheckModelOptions(const Json& m) {
 std::string PreTokenizerForRegex(const std::string& regex, std::string* refusal) {
   refusal->clear();
   if (regex == kGpt2Regex) return "gpt-2";
-  if (regex == kQwen2Regex) {
-    *refusal =
-        "the Split regex is Qwen2's (llama.cpp \"qwen2\"), which the engine does not "
-        "implement yet";
-  } else if (regex == kLlama3Regex) {
-    *refusal =
-        "the Split regex is Llama 3's (llama.cpp \"llama-bpe\"), which the engine does "
-        "not implement yet";
-  }
+  if (regex == kQwen2Regex) return "qwen2";
+  if (regex == kLlama3Regex) return "llama-bpe";
   return "";
 }
 
@@ -129,12 +131,12 @@ Result<GgufVocab> TokenizerJsonToGgufVocab(const Json& tj, const HfConfig& confi
   if (TypeOf(m) != "BPE") {
     return Unsupported(kWhat + ": model.type \"" + TypeOf(m) + "\" is not supported (only BPE)");
   }
-  TS_RETURN_IF_ERROR(CheckModelOptions(m));
   if (auto n = tj.find("normalizer"); n != tj.end() && !n->is_null()) {
     return Unsupported(kWhat + ": normalizer \"" + TypeOf(*n) +
                        "\" is not supported (the engine does not normalize byte-level BPE input)");
   }
   TS_ASSIGN_OR_RETURN(std::string pre, DetectPre(tj));
+  TS_RETURN_IF_ERROR(CheckModelOptions(m, pre));
   if (auto d = tj.find("decoder"); d == tj.end() || TypeOf(*d) != "ByteLevel") {
     return Unsupported(kWhat + ": decoder is not ByteLevel; only byte-level BPE is supported");
   }

@@ -43,6 +43,10 @@ Status AddModelKeys(const HfConfig& config, const TypeTarget& target, const std:
   TS_RETURN_IF_ERROR(u32(keys::kFeedForwardLength, c.n_ff));
   TS_RETURN_IF_ERROR(u32(keys::kHeadCount, c.n_head));
   TS_RETURN_IF_ERROR(u32(keys::kHeadCountKv, c.n_head_kv));
+  if (config.explicit_head_dim) {
+    TS_RETURN_IF_ERROR(u32(keys::kKeyLength, c.head_dim));
+    TS_RETURN_IF_ERROR(u32(keys::kValueLength, c.head_dim));
+  }
   TS_RETURN_IF_ERROR(
       w->AddKeyValue(keys::ArchKey(arch, keys::kLayerNormRmsEpsilon), Value::F32(c.rms_eps)));
   TS_RETURN_IF_ERROR(

@@ -83,16 +83,19 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
       from_arch = "llama";
     } else if (name == "Qwen2ForCausalLM") {
       from_arch = "qwen2";
+    } else if (name == "Qwen3ForCausalLM") {
+      from_arch = "qwen3";
     } else {
       return Unsupported(what + ": architecture \"" + name +
-                         "\" is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM)");
+                         "\" is not supported (supported: LlamaForCausalLM, Qwen2ForCausalLM, "
+                         "Qwen3ForCausalLM)");
     }
   }
   TS_ASSIGN_OR_RETURN(std::optional<std::string> model_type, GetString(j, "model_type", what));
   if (model_type.has_value()) {
-    if (*model_type != "llama" && *model_type != "qwen2") {
+    if (*model_type != "llama" && *model_type != "qwen2" && *model_type != "qwen3") {
       return Unsupported(what + ": model_type \"" + *model_type +
-                         "\" is not supported (supported: llama, qwen2)");
+                         "\" is not supported (supported: llama, qwen2, qwen3)");
     }
     from_type = *model_type;
   }
@@ -111,6 +114,7 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
   l.architecture = std::string(c.arch->name);
   l.rope_mode = c.arch->rope_mode;
   l.qkv_bias = c.arch->qkv_bias;
+  l.qk_norm = c.arch->qk_norm;
   TS_ASSIGN_OR_RETURN(l.n_embd, PositiveInt(j, "hidden_size", what));
   TS_ASSIGN_OR_RETURN(l.n_ff, PositiveInt(j, "intermediate_size", what));
   TS_ASSIGN_OR_RETURN(l.n_layer, PositiveInt(j, "num_hidden_layers", what));
@@ -118,16 +122,27 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
   TS_ASSIGN_OR_RETURN(l.n_head_kv, PositiveInt(j, "num_key_value_heads", what, l.n_head));
   TS_ASSIGN_OR_RETURN(l.n_ctx_train, PositiveInt(j, "max_position_embeddings", what));
   TS_ASSIGN_OR_RETURN(l.n_vocab, PositiveInt(j, "vocab_size", what));
-  if (l.n_embd % l.n_head != 0) {
-    return Unsupported(what + ": hidden_size " + std::to_string(l.n_embd) +
-                       " is not a multiple of num_attention_heads " + std::to_string(l.n_head));
-  }
-  l.head_dim = l.n_embd / l.n_head;
   TS_ASSIGN_OR_RETURN(std::optional<std::int64_t> head_dim, GetInt(j, "head_dim", what));
-  if (head_dim.has_value() && *head_dim != l.head_dim) {
-    return Unsupported(what + ": head_dim " + std::to_string(*head_dim) +
-                       " differs from hidden_size / num_attention_heads = " +
-                       std::to_string(l.head_dim) + " (the engine derives head_dim)");
+  const bool is_qwen3 = c.arch->name == "qwen3";
+  if (is_qwen3 && head_dim.has_value()) {
+    // Qwen3 sets its head width explicitly (128 for every size); the file carries it as
+    // qwen3.attention.key_length.
+    if (*head_dim <= 0 || *head_dim > model::kMaxEmbd) {
+      return Unsupported(what + ": head_dim " + std::to_string(*head_dim) + " is out of range");
+    }
+    l.head_dim = static_cast<std::int32_t>(*head_dim);
+    c.explicit_head_dim = true;
+  } else {
+    if (l.n_embd % l.n_head != 0) {
+      return Unsupported(what + ": hidden_size " + std::to_string(l.n_embd) +
+                         " is not a multiple of num_attention_heads " + std::to_string(l.n_head));
+    }
+    l.head_dim = l.n_embd / l.n_head;
+    if (head_dim.has_value() && *head_dim != l.head_dim) {
+      return Unsupported(what + ": head_dim " + std::to_string(*head_dim) +
+                         " differs from hidden_size / num_attention_heads = " +
+                         std::to_string(l.head_dim) + " (the engine derives head_dim)");
+    }
   }
   l.n_rot = l.head_dim;
   TS_ASSIGN_OR_RETURN(double eps, RequireNumber(j, "rms_norm_eps", what));
@@ -140,9 +155,12 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
   if (act.has_value() && *act != "silu") {
     return Unsupported(what + ": hidden_act \"" + *act + "\" is not supported (only silu)");
   }
-  if (is_llama) {
+  if (is_llama || is_qwen3) {
     TS_RETURN_IF_ERROR(CheckFalse(j, "attention_bias", what,
-                                  "llama attention projections with biases are not supported"));
+                                  "attention projections with biases are not supported for " +
+                                      std::string(c.arch->name)));
+  }
+  if (is_llama) {
     TS_RETURN_IF_ERROR(
         CheckFalse(j, "mlp_bias", what, "llama MLP projections with biases are not supported"));
   } else {

@@ -34,7 +34,9 @@
 namespace tessera::convert {
 
 struct HfConfig {
-  const model::ArchitectureTraits* arch = nullptr;  // llama or qwen2
+  const model::ArchitectureTraits* arch = nullptr;  // llama, qwen2 or qwen3
+  // config.json sets head_dim (qwen3): the GGUF states it as <arch>.attention.key_length.
+  bool explicit_head_dim = false;
   model::LlamaConfig llama;  // n_vocab, n_ctx_train, n_embd, ... as the GGUF will state them
   bool tied = false;         // tie_word_embeddings
   std::optional<std::int32_t> bos_id;

@@ -26,6 +26,8 @@ std::vector<TensorSpec> ExpectedTensors(const HfConfig& config) {
   const model::LlamaConfig& c = config.llama;
   const auto embd = static_cast<std::uint64_t>(c.n_embd);
   const auto embd_kv = static_cast<std::uint64_t>(c.n_embd_kv());
+  const auto embd_q = static_cast<std::uint64_t>(c.n_embd_q());
+  const auto head = static_cast<std::uint64_t>(c.head_dim);
   const auto ff = static_cast<std::uint64_t>(c.n_ff);
   const auto vocab = static_cast<std::uint64_t>(c.n_vocab);
   const bool permute = c.rope_mode == kernels::RopeMode::kNormal;  // llama
@@ -37,7 +39,7 @@ std::vector<TensorSpec> ExpectedTensors(const HfConfig& config) {
     specs.push_back({hf + "input_layernorm.weight", g + "attn_norm.weight", {embd}});
     specs.push_back({hf + "self_attn.q_proj.weight",
                      g + "attn_q.weight",
-                     {embd, embd},
+                     {embd_q, embd},
                      permute ? c.n_head : 0});
     specs.push_back({hf + "self_attn.k_proj.weight",
                      g + "attn_k.weight",
@@ -45,11 +47,15 @@ std::vector<TensorSpec> ExpectedTensors(const HfConfig& config) {
                      permute ? c.n_head_kv : 0});
     specs.push_back({hf + "self_attn.v_proj.weight", g + "attn_v.weight", {embd_kv, embd}});
     if (c.qkv_bias) {
-      specs.push_back({hf + "self_attn.q_proj.bias", g + "attn_q.bias", {embd}});
+      specs.push_back({hf + "self_attn.q_proj.bias", g + "attn_q.bias", {embd_q}});
       specs.push_back({hf + "self_attn.k_proj.bias", g + "attn_k.bias", {embd_kv}});
       specs.push_back({hf + "self_attn.v_proj.bias", g + "attn_v.bias", {embd_kv}});
     }
-    specs.push_back({hf + "self_attn.o_proj.weight", g + "attn_output.weight", {embd, embd}});
+    if (c.qk_norm) {
+      specs.push_back({hf + "self_attn.q_norm.weight", g + "attn_q_norm.weight", {head}});
+      specs.push_back({hf + "self_attn.k_norm.weight", g + "attn_k_norm.weight", {head}});
+    }
+    specs.push_back({hf + "self_attn.o_proj.weight", g + "attn_output.weight", {embd, embd_q}});
     specs.push_back({hf + "post_attention_layernorm.weight", g + "ffn_norm.weight", {embd}});
     specs.push_back({hf + "mlp.gate_proj.weight", g + "ffn_gate.weight", {ff, embd}});
     specs.push_back({hf + "mlp.up_proj.weight", g + "ffn_up.weight", {ff, embd}});

@@ -166,6 +166,17 @@ TEST(ConvertModelTest, Qwen2LogitsMatchTransformersReference) {
   ExpectMatchesReference(shape, "ref_qwen2");
 }
 
+TEST(ConvertModelTest, Qwen3LogitsMatchTransformersReference) {
+  // Heads of 32 on a 64-wide model with 4 query heads (Q is 128 wide), as Qwen3's config sets
+  // head_dim; query and key head norms.
+  ModelShape shape;
+  shape.arch = "qwen3";
+  shape.head_dim = 32;
+  shape.tied = true;
+  shape.seed = 5;
+  ExpectMatchesReference(shape, "ref_qwen3");
+}
+
 TEST(ConvertModelTest, QuantizedTypesLoadAndGenerate) {
   ModelShape shape;
   const TensorMap tensors = testing::ModelTensors(shape);
@@ -278,6 +289,49 @@ TEST(ConvertModelTest, ByteLevelBpeTokenizerConvertsAndTokenizes) {
   EXPECT_EQ(*ids, (std::vector<std::int32_t>{259, 260, 'o', 'r', 'l', 'd'}));
   EXPECT_EQ((*model)->eos_id(), 261);
   EXPECT_EQ(*(*model)->Detokenize(*ids), "hello world");
+}
+
+// Qwen2's and Llama 3's Split expressions (as their tokenizer.json files write them) convert to
+// llama.cpp's "qwen2" and "llama-bpe"; Llama 3's needs ignore_merges, as its file sets it.
+TEST(ConvertModelTest, QwenAndLlama3PreTokenizersConvert) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+       "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+       "qwen2"},
+      {"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+       "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+       "llama-bpe"},
+  };
+  for (const auto& [regex, pre] : cases) {
+    ModelShape shape;
+    shape.arch = "qwen3";
+    shape.tied = true;
+    const std::string dir = testing::WriteModelDir(std::string("pre_") + pre, shape,
+                                                   testing::ModelTensors(shape));
+    testing::json tj = testing::BpeTokenizerJson();
+    tj["pre_tokenizer"] = {
+        {"type", "Sequence"},
+        {"pretokenizers",
+         testing::json::array(
+             {{{"type", "Split"},
+               {"pattern", {{"Regex", regex}}},
+               {"behavior", "Isolated"},
+               {"invert", false}},
+              {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"use_regex", false}}})}};
+    tj["model"]["ignore_merges"] = std::string(pre) == "llama-bpe";
+    testing::WriteFile(dir + "/tokenizer.json", tj.dump());
+    const std::string out = dir + "/out.gguf";
+    Result<ConvertReport> r = Convert(dir, out, "f16");
+    ASSERT_TRUE(r.ok()) << pre << ": " << r.status().ToString();
+    Result<gguf::File> f = gguf::File::Open(out);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(*f->GetString("tokenizer.ggml.pre"), pre);
+    Result<std::unique_ptr<Model>> model = Model::Open(out);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    Result<std::vector<std::int32_t>> ids = (*model)->Tokenize("hello world", false, false);
+    ASSERT_TRUE(ids.ok());
+    EXPECT_EQ(*(*model)->Detokenize(*ids), "hello world") << pre;
+  }
 }
 
 TEST(ConvertModelTest, ShardedCheckpointConverts) {

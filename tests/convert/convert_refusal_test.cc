@@ -293,12 +293,15 @@ TEST(ConvertRefusalTest, EveryRefusalNamesTheProblemAndWritesNothing) {
            [](json& tj) { tj["pre_tokenizer"] = SplitPreTokenizer("\\p{L}+|\\p{N}"); }),
        StatusCode::kUnsupported,
        "unknown Split regex"},
-      {"qwen2_regex",
+      {"qwen2_regex_ignoring_merges",
        true,
        {},
-       WriteTokenizerJson([qwen2](json& tj) { tj["pre_tokenizer"] = SplitPreTokenizer(qwen2); }),
+       WriteTokenizerJson([qwen2](json& tj) {
+         tj["pre_tokenizer"] = SplitPreTokenizer(qwen2);
+         tj["model"]["ignore_merges"] = true;
+       }),
        StatusCode::kUnsupported,
-       "Qwen2's"},
+       "ignore_merges is true with the \"qwen2\" pre-tokenizer"},
       {"normalizer",
        true,
        {},

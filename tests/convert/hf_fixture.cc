@@ -198,7 +198,9 @@ json BpeTokenizerJson() {
 
 json ConfigJson(const ModelShape& s) {
   json c = {
-      {"architectures", json::array({s.arch == "llama" ? "LlamaForCausalLM" : "Qwen2ForCausalLM"})},
+      {"architectures", json::array({s.arch == "llama"   ? "LlamaForCausalLM"
+                                     : s.arch == "qwen2" ? "Qwen2ForCausalLM"
+                                                         : "Qwen3ForCausalLM"})},
       {"model_type", s.arch},
       {"hidden_size", s.n_embd},
       {"intermediate_size", s.n_ff},
@@ -216,10 +218,14 @@ json ConfigJson(const ModelShape& s) {
       {"eos_token_id", 2},
       {"rope_scaling", nullptr},
   };
-  if (s.arch == "qwen2") {
+  if (s.arch != "llama") {
     c["use_sliding_window"] = false;
     c["bos_token_id"] = 261;
     c["eos_token_id"] = 261;
+  }
+  if (s.arch == "qwen3") {
+    c["attention_bias"] = false;
+    if (s.head_dim > 0) c["head_dim"] = s.head_dim;
   }
   return c;
 }
@@ -237,7 +243,9 @@ TensorMap ModelTensors(const ModelShape& s) {
     return t;
   };
   const auto embd = static_cast<std::uint64_t>(s.n_embd);
-  const auto kv = static_cast<std::uint64_t>(s.n_embd / s.n_head * s.n_head_kv);
+  const int hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
+  const auto kv = static_cast<std::uint64_t>(hd * s.n_head_kv);
+  const auto q_width = static_cast<std::uint64_t>(hd * s.n_head);
   const auto ff = static_cast<std::uint64_t>(s.n_ff);
   const auto vocab = static_cast<std::uint64_t>(s.n_vocab);
   TensorMap m;
@@ -248,14 +256,18 @@ TensorMap ModelTensors(const ModelShape& s) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
     m[p + "input_layernorm.weight"] = make({embd}, 0.2f, 1.0f);
     m[p + "post_attention_layernorm.weight"] = make({embd}, 0.2f, 1.0f);
-    m[p + "self_attn.q_proj.weight"] = make({embd, embd}, 0.5f);
+    m[p + "self_attn.q_proj.weight"] = make({q_width, embd}, 0.5f);
     m[p + "self_attn.k_proj.weight"] = make({kv, embd}, 0.5f);
     m[p + "self_attn.v_proj.weight"] = make({kv, embd}, 0.3f);
-    m[p + "self_attn.o_proj.weight"] = make({embd, embd}, 0.2f);
+    m[p + "self_attn.o_proj.weight"] = make({embd, q_width}, 0.2f);
     m[p + "mlp.gate_proj.weight"] = make({ff, embd}, 0.3f);
     m[p + "mlp.up_proj.weight"] = make({ff, embd}, 0.3f);
     m[p + "mlp.down_proj.weight"] = make({embd, ff}, 0.2f);
-    m[p + "self_attn.rotary_emb.inv_freq"] = make({embd / s.n_head / 2}, 1.0f);
+    m[p + "self_attn.rotary_emb.inv_freq"] = make({static_cast<std::uint64_t>(hd / 2)}, 1.0f);
+    if (s.arch == "qwen3") {
+      m[p + "self_attn.q_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, 1.0f);
+      m[p + "self_attn.k_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, 1.0f);
+    }
     if (s.arch == "qwen2") {
       m[p + "self_attn.q_proj.bias"] = make({embd}, 0.5f);
       m[p + "self_attn.k_proj.bias"] = make({kv}, 0.5f);

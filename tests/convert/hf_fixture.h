@@ -57,7 +57,8 @@ json BpeTokenizerJson();
 int Gpt2ByteId(unsigned char b);
 
 struct ModelShape {
-  std::string arch = "llama";  // or "qwen2"
+  std::string arch = "llama";  // or "qwen2", "qwen3"
+  int head_dim = 0;            // qwen3: config.json's head_dim (0: n_embd / n_head, not written)
   int n_vocab = 300;
   int n_embd = 64;
   int n_head = 4;

@@ -45,6 +45,16 @@ void RopeHalf(Vec& x, int n_heads, int head_dim, int pos, double base) {
   }
 }
 
+// RMSNorm of each hd-wide head of x with the same gains.
+void HeadRmsNorm(Vec& x, int n_heads, int hd, const FixtureTensor& gain, double eps) {
+  for (int h = 0; h < n_heads; ++h) {
+    double ss = 0.0;
+    for (int i = 0; i < hd; ++i) ss += x[h * hd + i] * x[h * hd + i];
+    const double scale = 1.0 / std::sqrt(ss / hd + eps);
+    for (int i = 0; i < hd; ++i) x[h * hd + i] *= scale * gain.values[static_cast<std::size_t>(i)];
+  }
+}
+
 void AddBias(Vec& x, const TensorMap& t, const std::string& name) {
   auto it = t.find(name);
   if (it == t.end()) return;
@@ -63,7 +73,7 @@ double LogProb(const std::vector<double>& logits, std::int32_t id) {
 
 std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const TensorMap& t,
                                                  const std::vector<std::int32_t>& tokens) {
-  const int hd = s.n_embd / s.n_head;
+  const int hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
   const int group = s.n_head / s.n_head_kv;
   const double eps = 1e-5, base = 10000.0;
   const auto n = tokens.size();
@@ -87,11 +97,15 @@ std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const Tens
       AddBias(q[p], t, pre + "self_attn.q_proj.bias");
       AddBias(k[p], t, pre + "self_attn.k_proj.bias");
       AddBias(v[p], t, pre + "self_attn.v_proj.bias");
+      if (s.arch == "qwen3") {  // Qwen3RMSNorm over each head, before the rotary embedding
+        HeadRmsNorm(q[p], s.n_head, hd, t.at(pre + "self_attn.q_norm.weight"), eps);
+        HeadRmsNorm(k[p], s.n_head_kv, hd, t.at(pre + "self_attn.k_norm.weight"), eps);
+      }
       RopeHalf(q[p], s.n_head, hd, static_cast<int>(p), base);
       RopeHalf(k[p], s.n_head_kv, hd, static_cast<int>(p), base);
     }
     for (std::size_t p = 0; p < n; ++p) {
-      Vec attn(static_cast<std::size_t>(s.n_embd), 0.0);
+      Vec attn(static_cast<std::size_t>(hd * s.n_head), 0.0);
       for (int h = 0; h < s.n_head; ++h) {
         const int kvh = h / group;
         std::vector<double> scores(p + 1);
