@@ -86,14 +86,36 @@ def load_rows(paths):
     return rows
 
 
-def speed_table(rows):
+def load_peer_rows(paths):
+    """llama-bench -o json documents -> {(shape, type, threads, test): (mean, sd, build)}."""
+    out = {}
+    for path in paths:
+        shape, typ = split_name(os.path.basename(path)[len("peer-"):-len(".json")] + ".gguf")
+        with open(path) as f:
+            doc = json.load(f)
+        for r in doc:
+            test = f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
+            out[(shape, typ, r["n_threads"], test)] = (
+                r["avg_ts"], r["stddev_ts"], f"{r.get('build_commit', '?')} ({r.get('build_number', '?')})")
+    return out
+
+
+def geomean(values):
+    import math
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def speed_table(rows, live=None):
+    """The speed table; with `live` (llama-bench of this run), ratios against it."""
+    live = live or {}
     threads = sorted({r["n_threads"] for r in rows})
     key = lambda s, t: (SHAPE_ORDER.index(s) if s in SHAPE_ORDER else 99,
                         TYPE_ORDER.index(t) if t in TYPE_ORDER else 99, t)
     models = sorted({(r["shape"], r["req_type"]) for r in rows}, key=lambda m: key(*m))
     tests = sorted({r["test"] for r in rows}, key=lambda t: (t[:2] != "pp", int(t[2:])))
-    out = ["| shape | type | threads | test | ours t/s (mean ± sd) | llama.cpp | ours / llama.cpp |",
-           "|---|---|---:|---|---:|---:|---:|"]
+    out = ["| shape | type | threads | test | ours t/s (mean ± sd) | llama.cpp t/s | source | ours / llama.cpp |",
+           "|---|---|---:|---|---:|---:|---|---:|"]
+    ratios = {"pp": [], "tg": []}
     for shape, typ in models:
         peer = PEERS.get((shape, typ))
         for t in threads:
@@ -103,12 +125,28 @@ def speed_table(rows):
                 if not match:
                     continue
                 r = match[0]
-                theirs = None
-                if peer and t in (1, 2) and test in ("pp512", "tg128"):
+                theirs, source = None, "—"
+                if (shape, typ, t, test) in live:
+                    mean, sd, _ = live[(shape, typ, t, test)]
+                    theirs, source = mean, "live"
+                    shown = f"{mean:.1f} ± {sd:.1f}"
+                    ratios[test[:2]].append(r["mean_ts"] / mean)
+                elif peer and t in (1, 2) and test in ("pp512", "tg128"):
                     theirs = peer[(0 if test == "pp512" else 1) + (0 if t == 1 else 2)]
+                    source, shown = "PEERS.md", f"{theirs}"
+                else:
+                    shown = "—"
                 out.append(f"| {shape} | {typ} | {t} | {test} | {r['mean_ts']:.1f} ± "
-                           f"{r['sd_ts']:.1f} | {theirs if theirs else '—'} | "
+                           f"{r['sd_ts']:.1f} | {shown} | {source} | "
                            f"{ratio(r['mean_ts'], theirs)} |")
+    if live:
+        summary = []
+        for kind, label in (("pp", "prefill"), ("tg", "decode")):
+            v = ratios[kind]
+            if v:
+                summary.append(f"{label}: geometric mean {geomean(v):.2f}, "
+                               f"{sum(1 for x in v if x >= 1.0)} of {len(v)} rows at or above 1")
+        out += ["", "Live ratios (this run): " + "; ".join(summary) + "."]
     return "\n".join(out)
 
 
@@ -194,11 +232,14 @@ def main():
     ap.add_argument("--roofline")
     ap.add_argument("--bench", nargs="*", default=[])
     ap.add_argument("--profiles", nargs="*", default=[])
+    ap.add_argument("--peer-bench", nargs="*", default=[])
     ap.add_argument("--quantize", default="0")
     ap.add_argument("--command", default="scripts/bench-report")
     a = ap.parse_args()
 
     rows = load_rows(a.bench)
+    live = load_peer_rows(a.peer_bench)
+    builds = sorted({v[2] for v in live.values()})
     date = max((json.load(open(p))["date"] for p in a.bench), default="?")
     cpu = json.load(open(a.bench[0]))["cpu"] if a.bench else "?"
     parts = [BEGIN, "",
@@ -207,9 +248,14 @@ def main():
              + ("quantized with `tessera quantize`." if a.quantize == "1" else
                 "F16/Q8_0/Q4_0 written by `tessera synth --type` (every matrix, output and "
                 "embedding included, in that type; llama.cpp's Q4_0 keeps the output in Q8_0/Q6_K)."),
-             "llama.cpp figures: PEERS.md (b10587, same machine kind, not the same session: "
-             "t=1 moves ±5–10%, t=2 up to ±25% between passes).", "",
-             "### Speed", "", speed_table(rows), "",
+             ("llama.cpp figures: live, measured by `llama-bench` (build "
+              + ", ".join(builds) + ") on the same files in this run, alternating with "
+              "`tessera bench` model by model; rows marked PEERS.md were not measured live."
+              if live else
+              "llama.cpp figures: PEERS.md (b10587, same machine kind, not the same session: "
+              "t=1 moves ±5–10%, t=2 up to ±25% between passes); rerun with `--peer DIR` for "
+              "live ones."), "",
+             "### Speed", "", speed_table(rows, live), "",
              "### Peak resident memory (one child process per model and thread count)", "",
              memory_table(rows), ""]
     if a.roofline and os.path.exists(a.roofline):

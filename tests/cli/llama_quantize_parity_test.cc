@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -31,7 +32,15 @@ using testing::CliRun;
 using testing::RunCli;
 
 const std::string kSource = std::string(TESSERA_SOURCE_DIR) + "/models/generalist.gguf";
-const std::string kShared = std::string(TESSERA_SOURCE_DIR) + "/../shared/testdata/quant-goldens/";
+// The shared test data (../shared/testdata beside the checkout, as CI has it), or
+// $TESSERA_SHARED_DIR/testdata when that is set.
+std::string SharedTestData() {
+  const char* dir = std::getenv("TESSERA_SHARED_DIR");
+  return (dir != nullptr ? std::string(dir) : std::string(TESSERA_SOURCE_DIR) + "/../shared") +
+         "/testdata/";
+}
+
+const std::string kShared = SharedTestData() + "quant-goldens/";
 const std::string kLowBit =
     std::string(TESSERA_TEST_DATA_DIR) + "/quant-lowbit/generalist-lowbit.llamacpp.json";
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <nlohmann/json.hpp>
@@ -38,8 +39,15 @@ namespace {
 constexpr double kChosenTolerance = 5e-3;
 constexpr double kTopFiveTolerance = 0.15;
 
-const std::string kGoldenDir =
-    std::string(TESSERA_SOURCE_DIR) + "/../shared/testdata/quant-goldens/";
+// The shared test data (../shared/testdata beside the checkout, as CI has it), or
+// $TESSERA_SHARED_DIR/testdata when that is set.
+std::string SharedTestData() {
+  const char* dir = std::getenv("TESSERA_SHARED_DIR");
+  return (dir != nullptr ? std::string(dir) : std::string(TESSERA_SOURCE_DIR) + "/../shared") +
+         "/testdata/";
+}
+
+const std::string kGoldenDir = SharedTestData() + "quant-goldens/";
 
 const nlohmann::json& Goldens() {
   static const nlohmann::json* goldens = [] {
