@@ -93,7 +93,7 @@ struct Q2Unpacked {
   float dmin;
 };
 
-inline void UnpackQ2(const std::uint8_t* wb, Q2Unpacked* u) {
+inline void Unpack(const std::uint8_t* wb, Q2Unpacked* u) {
   const std::uint8_t* scales = wb + offsetof(BlockQ2_K, scales);
   const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(scales));
   u->mins = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
@@ -109,7 +109,7 @@ inline void UnpackQ2(const std::uint8_t* wb, Q2Unpacked* u) {
   }
 }
 
-inline __m256 Q2Accumulate(const Q2Unpacked& u, const std::uint8_t* xb, __m256 acc) {
+inline __m256 Accumulate(const Q2Unpacked& u, const std::uint8_t* xb, __m256 acc) {
   __m256i isum = _mm256_setzero_si256();
   for (int c = 0; c < 8; ++c) {  // c = 4 h + k: sub-blocks 2 c and 2 c + 1
     const __m256i p = _mm256_maddubs_epi16(u.q[c], Load32(Q8KQuants(xb) + 32 * c));
@@ -130,7 +130,7 @@ struct Q3Unpacked {
   float d;
 };
 
-inline void UnpackQ3(const std::uint8_t* wb, Q3Unpacked* u) {
+inline void Unpack(const std::uint8_t* wb, Q3Unpacked* u) {
   alignas(32) std::int16_t scales[16];
   for (int s = 0; s < 16; ++s) {
     scales[s] = static_cast<std::int16_t>(tensor::ScaleQ3K(s, wb + offsetof(BlockQ3_K, scales)) - 32);
@@ -152,7 +152,7 @@ inline void UnpackQ3(const std::uint8_t* wb, Q3Unpacked* u) {
   }
 }
 
-inline __m256 Q3Accumulate(const Q3Unpacked& u, const std::uint8_t* xb, __m256 acc) {
+inline __m256 Accumulate(const Q3Unpacked& u, const std::uint8_t* xb, __m256 acc) {
   __m256i isum = _mm256_setzero_si256();
   for (int c = 0; c < 8; ++c) {
     const __m256i p = _mm256_maddubs_epi16(u.q[c], Load32(Q8KQuants(xb) + 32 * c));
@@ -173,7 +173,7 @@ struct Iq4XsUnpacked {
   float d;
 };
 
-inline void UnpackIq4Xs(const std::uint8_t* wb, Iq4XsUnpacked* u) {
+inline void Unpack(const std::uint8_t* wb, Iq4XsUnpacked* u) {
   for (int s = 0; s < 8; ++s) {
     u->levels[s] = Iq4Levels(wb + offsetof(BlockIQ4_XS, qs) + 16 * s);
     u->sc[s] = static_cast<std::int16_t>(tensor::ScaleIQ4XS(s, wb) - 32);
@@ -181,7 +181,7 @@ inline void UnpackIq4Xs(const std::uint8_t* wb, Iq4XsUnpacked* u) {
   u->d = LoadHalfF16c(wb + offsetof(BlockIQ4_XS, d));
 }
 
-inline __m256 Iq4XsAccumulate(const Iq4XsUnpacked& u, const std::uint8_t* xb, __m256 acc) {
+inline __m256 Accumulate(const Iq4XsUnpacked& u, const std::uint8_t* xb, __m256 acc) {
   __m256i isum = _mm256_setzero_si256();
   for (int s = 0; s < 8; ++s) {
     const __m256i p = SignedPairs(u.levels[s], Load32(Q8KQuants(xb) + 32 * s));
@@ -198,12 +198,12 @@ struct Iq4NlUnpacked {
   float d;
 };
 
-inline void UnpackIq4Nl(const std::uint8_t* wb, Iq4NlUnpacked* u) {
+inline void Unpack(const std::uint8_t* wb, Iq4NlUnpacked* u) {
   u->levels = Iq4Levels(wb + offsetof(BlockIQ4_NL, qs));
   u->d = LoadHalfF16c(wb + offsetof(BlockIQ4_NL, d));
 }
 
-inline __m256 Iq4NlAccumulate(const Iq4NlUnpacked& u, const std::uint8_t* xb, __m256 acc) {
+inline __m256 Accumulate(const Iq4NlUnpacked& u, const std::uint8_t* xb, __m256 acc) {
   const __m256i p = SignedPairs(u.levels, Load32(xb + offsetof(BlockQ8_0, qs)));
   const __m256i isum = _mm256_madd_epi16(p, _mm256_set1_epi16(1));
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum),
@@ -213,8 +213,9 @@ inline __m256 Iq4NlAccumulate(const Iq4NlUnpacked& u, const std::uint8_t* xb, __
 // ---- R rows x T tokens for any of the above; each weight block is unpacked once for the T
 // tokens.
 
-// T (a traits struct) names the unpacked block type U, Unpack, Accumulate, and the block sizes.
-template <class T>
+// U is an unpacked block type with its Unpack and Accumulate overloads above; blocks of kBlock
+// elements, kWBytes per weight block, kXBytes per activation block.
+template <class U, std::int64_t kBlock, std::int64_t kWBytes, std::int64_t kXBytes>
 struct Kernel {
   template <int R, int N>
   static void Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
@@ -223,12 +224,12 @@ struct Kernel {
     for (int r = 0; r < R; ++r) {
       for (int t = 0; t < N; ++t) acc[r][t] = _mm256_setzero_ps();
     }
-    for (std::int64_t b = 0; b < n / T::kBlock; ++b) {
+    for (std::int64_t b = 0; b < n / kBlock; ++b) {
       for (int r = 0; r < R; ++r) {
-        typename T::U u;
-        T::Unpack(w + r * row_bytes + b * T::kWBytes, &u);
+        U u;
+        Unpack(w + r * row_bytes + b * kWBytes, &u);
         for (int t = 0; t < N; ++t) {
-          acc[r][t] = T::Accumulate(u, x + t * x_stride + b * T::kXBytes, acc[r][t]);
+          acc[r][t] = Accumulate(u, x + t * x_stride + b * kXBytes, acc[r][t]);
         }
       }
     }
@@ -245,56 +246,21 @@ struct Kernel {
 
 constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);
 constexpr std::int64_t kQ8_0Bytes = sizeof(BlockQ8_0);
-
-struct Q2Traits {
-  using U = Q2Unpacked;
-  static void Unpack(const std::uint8_t* wb, U* u) { UnpackQ2(wb, u); }
-  static __m256 Accumulate(const U& u, const std::uint8_t* xb, __m256 acc) {
-    return Q2Accumulate(u, xb, acc);
-  }
-  static constexpr std::int64_t kBlock = kQK_K, kWBytes = sizeof(BlockQ2_K), kXBytes = kQ8_KBytes;
-};
-struct Q3Traits {
-  using U = Q3Unpacked;
-  static void Unpack(const std::uint8_t* wb, U* u) { UnpackQ3(wb, u); }
-  static __m256 Accumulate(const U& u, const std::uint8_t* xb, __m256 acc) {
-    return Q3Accumulate(u, xb, acc);
-  }
-  static constexpr std::int64_t kBlock = kQK_K, kWBytes = sizeof(BlockQ3_K), kXBytes = kQ8_KBytes;
-};
-struct Iq4XsTraits {
-  using U = Iq4XsUnpacked;
-  static void Unpack(const std::uint8_t* wb, U* u) { UnpackIq4Xs(wb, u); }
-  static __m256 Accumulate(const U& u, const std::uint8_t* xb, __m256 acc) {
-    return Iq4XsAccumulate(u, xb, acc);
-  }
-  static constexpr std::int64_t kBlock = kQK_K, kWBytes = sizeof(BlockIQ4_XS),
-                                kXBytes = kQ8_KBytes;
-};
-struct Iq4NlTraits {
-  using U = Iq4NlUnpacked;
-  static void Unpack(const std::uint8_t* wb, U* u) { UnpackIq4Nl(wb, u); }
-  static __m256 Accumulate(const U& u, const std::uint8_t* xb, __m256 acc) {
-    return Iq4NlAccumulate(u, xb, acc);
-  }
-  static constexpr std::int64_t kBlock = kQK4_NL, kWBytes = sizeof(BlockIQ4_NL),
-                                kXBytes = kQ8_0Bytes;
-};
+using Q2_K = Kernel<Q2Unpacked, kQK_K, sizeof(BlockQ2_K), kQ8_KBytes>;
+using Q3_K = Kernel<Q3Unpacked, kQK_K, sizeof(BlockQ3_K), kQ8_KBytes>;
+using IQ4_XS = Kernel<Iq4XsUnpacked, kQK_K, sizeof(BlockIQ4_XS), kQ8_KBytes>;
+using IQ4_NL = Kernel<Iq4NlUnpacked, kQK4_NL, sizeof(BlockIQ4_NL), kQ8_0Bytes>;
 
 // Tiles of 2 rows x 4 tokens: each unpacked block serves 4 tokens.
 constexpr int kTileRows = 2;
 constexpr int kTileTokens = 4;
-template <class T>
-using EntryOf = RowsEntry<kMaxRows, Kernel<T>::template Rows<1>, Kernel<T>::template Rows<kMaxRows>>;
-template <class T>
+template <class K>
+using EntryOf = RowsEntry<kMaxRows, K::template Rows<1>, K::template Rows<kMaxRows>>;
+template <class K>
 constexpr auto kTileOf =
-    TileEntry<kTileRows, kTileTokens, Kernel<T>::template Tile<kTileRows, kTileTokens>,
-              Kernel<T>::template Tile<kTileRows, 1>, Kernel<T>::template Tile<1, kTileTokens>,
-              Kernel<T>::template Tile<1, 1>>;
-using Q2_K = Q2Traits;
-using Q3_K = Q3Traits;
-using IQ4_XS = Iq4XsTraits;
-using IQ4_NL = Iq4NlTraits;
+    TileEntry<kTileRows, kTileTokens, K::template Tile<kTileRows, kTileTokens>,
+              K::template Tile<kTileRows, 1>, K::template Tile<1, kTileTokens>,
+              K::template Tile<1, 1>>;
 
 constexpr TypeKernels kAvx2Q2_K = {DType::kQ2_K,           DType::kQ8_K,
                                    "avx2",                 tensor::QuantizeRowQ2_K,
