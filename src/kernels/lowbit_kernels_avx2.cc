@@ -47,12 +47,6 @@ using tensor::kQK_K;
 
 constexpr int kMaxRows = 4;  // rows per vec_dot_rows step
 
-inline float LoadF32(const std::uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 inline __m256i Load32(const std::uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
@@ -116,7 +110,7 @@ inline __m256 Accumulate(const Q2Unpacked& u, const std::uint8_t* xb, __m256 acc
     isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, PairScales(u.sc[2 * c], u.sc[2 * c + 1])));
   }
   const __m256i msum = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), u.mins);
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
   return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(u.dmin * dx), acc);
 }
@@ -161,7 +155,7 @@ inline __m256 Accumulate(const Q3Unpacked& u, const std::uint8_t* xb, __m256 acc
   // The levels were stored + 4: subtract 4 * sum(scale[s] * bsum[s]).
   const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), u.sc16);
   isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offs, 2));
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
 }
 
@@ -187,7 +181,7 @@ inline __m256 Accumulate(const Iq4XsUnpacked& u, const std::uint8_t* xb, __m256 
     const __m256i p = SignedPairs(u.levels[s], Load32(Q8KQuants(xb) + 32 * s));
     isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, _mm256_set1_epi16(u.sc[s])));
   }
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
 }
 
