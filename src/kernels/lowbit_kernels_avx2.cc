@@ -18,7 +18,6 @@
 // (vec_dot_tile); all run the same per-pair sequence, so their results are bit-identical.
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
