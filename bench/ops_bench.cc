@@ -1,6 +1,6 @@
 // Micro-benchmarks of the float operations (FloatOps) for every variant this CPU runs
 // (AllOps: the scalar reference first), on the widths of the PEERS.md models: n_embd 288, 576,
-// 768 (rms_norm), n_ff 768, 1536, 2048 (silu_mul), attention rows of 64..1024 positions
+// 768 (rms_norm), n_ff 768, 1536, 2048 (silu_mul; gelu_mul at Gemma 3 270M's 2048), attention rows of 64..1024 positions
 // (softmax). bytes/s counts the floats read. Run:
 //   build/<dir>/bench/ops_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
 #include <benchmark/benchmark.h>
@@ -65,6 +65,20 @@ void BM_SiluMul(benchmark::State& state, const FloatOps* o) {
   state.SetLabel(o->variant);
 }
 
+void BM_GeluMul(benchmark::State& state, const FloatOps* o) {
+  const std::int64_t n = state.range(0);
+  const std::vector<float> g = RandomFloats(static_cast<std::size_t>(n), 4);
+  const std::vector<float> u = RandomFloats(static_cast<std::size_t>(n), 5);
+  std::vector<float> out(g.size());
+  for (auto _ : state) {
+    o->gelu_mul(g.data(), u.data(), out.data(), n);
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(state.iterations() * n * 8);
+  state.SetLabel(o->variant);
+}
+
 void BM_Axpy(benchmark::State& state, const FloatOps* o) {
   const std::int64_t n = state.range(0);
   const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n), 6);
@@ -89,6 +103,7 @@ bool RegisterAll() {
         ->Arg(768)
         ->Arg(1536)
         ->Arg(2048);
+    benchmark::RegisterBenchmark(("BM_GeluMul" + v).c_str(), BM_GeluMul, o)->Arg(2048);
     benchmark::RegisterBenchmark(("BM_Softmax" + v).c_str(), BM_Softmax, o)
         ->Arg(64)
         ->Arg(512)

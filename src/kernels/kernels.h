@@ -219,6 +219,9 @@ struct FloatOps {
   void (*softmax)(float* x, std::int64_t n);
   // out[i] = silu(gate[i]) * up[i], silu(v) = v / (1 + exp(-v)). out may alias gate or up.
   void (*silu_mul)(const float* gate, const float* up, float* out, std::int64_t n);
+  // out[i] = gelu(gate[i]) * up[i] with GELU's tanh approximation, gelu(v) = 0.5 v (1 +
+  // tanh(sqrt(2/pi) (v + 0.044715 v^3))) (gemma3). out may alias gate or up.
+  void (*gelu_mul)(const float* gate, const float* up, float* out, std::int64_t n);
   // out[i] = a[i] + b[i]. out may alias a or b.
   void (*add)(const float* a, const float* b, float* out, std::int64_t n);
   // x[i] *= s.
@@ -249,6 +252,9 @@ inline void RmsNorm(const float* x, const float* weight, std::int64_t n, float e
 inline void Softmax(float* x, std::int64_t n) { Ops().softmax(x, n); }
 inline void SiluMul(const float* gate, const float* up, float* out, std::int64_t n) {
   Ops().silu_mul(gate, up, out, n);
+}
+inline void GeluMul(const float* gate, const float* up, float* out, std::int64_t n) {
+  Ops().gelu_mul(gate, up, out, n);
 }
 inline void Add(const float* a, const float* b, float* out, std::int64_t n) {
   Ops().add(a, b, out, n);

@@ -43,6 +43,19 @@ void SiluMulRef(const float* gate, const float* up, float* out, std::int64_t n) 
   }
 }
 
+// GELU with the tanh approximation (gelu_pytorch_tanh, Gemma's activation), evaluated in double
+// from the float inputs and rounded once. 0.5 g (1 + tanh(u)) is computed as the equal
+// g / (1 + e^(-2u)), u = sqrt(2/pi) (g + 0.044715 g^3): the tanh form cancels to 0 for g below
+// about -6 even in double, where the exact value is still far above float's smallest.
+void GeluMulRef(const float* gate, const float* up, float* out, std::int64_t n) {
+  constexpr double kSqrt2OverPi = 0.79788456080286535588;
+  for (std::int64_t i = 0; i < n; ++i) {
+    const double g = gate[i];
+    const double u = kSqrt2OverPi * (g + 0.044715 * g * g * g);
+    out[i] = static_cast<float>(g / (1.0 + std::exp(-2.0 * u)) * static_cast<double>(up[i]));
+  }
+}
+
 void AddRef(const float* a, const float* b, float* out, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
@@ -116,8 +129,8 @@ double LogSumExpRef(const float* x, std::int64_t n) {
   return static_cast<double>(max) + std::log(sum);
 }
 
-constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef, AddRef,
-                                    ScaleRef,    AxpyRef,    RopeRef,    AttendRef,
+constexpr FloatOps kReferenceOps = {"reference", RmsNormRef, SoftmaxRef, SiluMulRef, GeluMulRef,
+                                    AddRef,      ScaleRef,   AxpyRef,    RopeRef,    AttendRef,
                                     LogSumExpRef};
 
 }  // namespace

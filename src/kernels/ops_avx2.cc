@@ -9,6 +9,9 @@
 //     (x * s) * w as the reference.
 //   * softmax: the max, then exp by ExpAvx2 below, summed in double lanes, times float(1/sum).
 //   * silu_mul: g / (1 + ExpAvx2(-g)) * up.
+//   * gelu_mul: the tanh form as a sigmoid, 0.5 (1 + tanh(u)) = 1 / (1 + e^(-2u)), so
+//     g / (1 + ExpAvx2(-2u)) * up with u = sqrt(2/pi) g (1 + 0.044715 g^2) in float (the
+//     reference evaluates the same form in double).
 //   * rope: the reference function (a few dozen pairs per head; not worth vectorizing).
 //   * log_sum_exp: the same maximum; exp(x - max) by ExpAvx2 in float, summed in double lanes.
 // ExpAvx2: Cody-Waite range reduction x = k ln2 + r, |r| <= ln2 / 2, a degree-6 polynomial for
@@ -154,6 +157,27 @@ void SiluMulAvx2(const float* gate, const float* up, float* out, std::int64_t n)
   }
 }
 
+inline __m256 GeluMul8(__m256 g, __m256 u) {
+  // -2u = (-2 sqrt(2/pi)) g (1 + 0.044715 g^2)
+  const __m256 inner = _mm256_add_ps(_mm256_set1_ps(1.0f),
+                                     _mm256_mul_ps(_mm256_set1_ps(0.044715f), _mm256_mul_ps(g, g)));
+  const __m256 arg = _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(-1.5957691216057308f), g), inner);
+  const __m256 e = Exp8(arg);
+  return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
+}
+
+void GeluMulAvx2(const float* gate, const float* up, float* out, std::int64_t n) {
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(out + i, GeluMul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+  }
+  if (i < n) {
+    const __m256i m = TailMask(n - i);
+    _mm256_maskstore_ps(out + i, m,
+                        GeluMul8(_mm256_maskload_ps(gate + i, m), _mm256_maskload_ps(up + i, m)));
+  }
+}
+
 double LogSumExpAvx2(const float* x, std::int64_t n) {
   // vmaxps returns its second operand when either is NaN, so NaN lanes never become the max.
   const float neg_inf = -std::numeric_limits<float>::infinity();
@@ -225,9 +249,9 @@ void ExpAvx2(const float* x, float* y, std::int64_t n) {
 namespace tessera::kernels::simd {
 
 const FloatOps* Avx2Ops() {
-  static const FloatOps ops = {"avx2",     RmsNormAvx2,  SoftmaxAvx2, SiluMulAvx2,
-                               AddAvx2,    ScaleAvx2,    AxpyAvx2,    ReferenceOps().rope,
-                               AttendAvx2, LogSumExpAvx2};
+  static const FloatOps ops = {"avx2",      RmsNormAvx2, SoftmaxAvx2,         SiluMulAvx2,
+                               GeluMulAvx2, AddAvx2,     ScaleAvx2,           AxpyAvx2,
+                               ReferenceOps().rope,      AttendAvx2,          LogSumExpAvx2};
   return &ops;
 }
 

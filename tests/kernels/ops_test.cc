@@ -98,6 +98,28 @@ TEST_P(OpsSizeTest, SiluMulAddScaleAxpy) {
 
 INSTANTIATE_TEST_SUITE_P(Sizes, OpsSizeTest, ::testing::Values(1, 7, 32, 33, 96, 1000, 4096));
 
+// GELU's tanh approximation at a few points, against values computed independently (Python's
+// math.tanh in double): 0.5 g (1 + tanh(sqrt(2/pi) (g + 0.044715 g^3))).
+TEST(OpsTest, GeluOfKnownValues) {
+  const float g[] = {0.0f, 1.0f, -1.0f, 2.0f, -3.0f, 0.5f, 30.0f, -30.0f};
+  const float u[] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 2.0f, 1.0f, 1.0f};
+  const double want[] = {0.0,
+                         0.8411919906082768,
+                         -0.15880800939172324,
+                         1.954597694087775,
+                         -0.0036373920817729943,
+                         2 * 0.34571400982514394,
+                         30.0,
+                         0.0};
+  for (const FloatOps* o : AllOps()) {
+    float out[8];
+    o->gelu_mul(g, u, out, 8);
+    for (int i = 0; i < 8; ++i) {
+      EXPECT_NEAR(out[i], want[i], 1e-6 * std::fabs(want[i]) + 1e-30) << o->variant << " " << g[i];
+    }
+  }
+}
+
 TEST(OpsTest, SiluOfKnownValues) {
   const float g[] = {0.0f, 1.0f, -1.0f, 20.0f, -20.0f};
   const float u[] = {1.0f, 1.0f, 1.0f, 1.0f, 1.0f};

@@ -33,6 +33,13 @@ constexpr double kSoftmaxRel = 2 * kExpMaxRel + 4 * kUlp;
 // silu_mul: exp error carries into 1 + e (no more, relatively, since e >= 0), plus division,
 // multiplication and the reference's expf.
 constexpr double kSiluRel = kExpMaxRel + 6 * kUlp;
+// gelu_mul: the SIMD variants evaluate the exponent a = -2 sqrt(2/pi) g (1 + 0.044715 g^2) in
+// float (five roundings and a rounded constant: 6 ulp of |a|), which moves e^a by |a| times
+// that, relatively; then as silu_mul. The reference evaluates in double, rounded once.
+double GeluBudget(float g) {
+  const double a = 1.5957691216057308 * std::fabs(g) * (1.0 + 0.044715 * g * g);
+  return kExpMaxRel + (6.0 * a + 6.0) * kUlp;
+}
 
 std::vector<float> RandomFloats(std::size_t n, std::uint32_t seed, float scale) {
   std::mt19937 rng(seed);
@@ -205,6 +212,35 @@ TEST(SimdOpsTest, SiluMulWithinBudget) {
       }
       Buf alias(g);  // out aliases gate
       o->silu_mul(alias.p(), ub.p(), alias.p(), n);
+      for (std::size_t i = 0; i < un; ++i) ASSERT_EQ(alias[i], got[i]) << Where(*o, n);
+    }
+  }
+}
+
+TEST(SimdOpsTest, GeluMulWithinBudget) {
+  const std::vector<const FloatOps*> ops = SimdOps();
+  SKIP_WITHOUT_SIMD(ops);
+  for (std::int64_t n : kSizes) {
+    const auto un = static_cast<std::size_t>(n);
+    std::vector<float> g = RandomFloats(un, 8, 3.0f);
+    if (n >= 7) {
+      g[0] = 50.0f;   // e^a underflows: gelu(g) = g
+      g[1] = -50.0f;  // e^a overflows: gelu -> -0 (the exact value is below float's range)
+      g[2] = 0.0f;
+      g[3] = -9.0f;   // a result near the bottom of the normal range
+    }
+    const std::vector<float> u = RandomFloats(un, 9, 1.0f);
+    Buf gb(g), ub(u), want{std::vector<float>(un)};
+    ReferenceOps().gelu_mul(gb.p(), ub.p(), want.p(), n);
+    for (const FloatOps* o : ops) {
+      Buf got{std::vector<float>(un)};
+      o->gelu_mul(gb.p(), ub.p(), got.p(), n);
+      for (std::size_t i = 0; i < un; ++i) {
+        ASSERT_LE(std::fabs(got[i] - want[i]), GeluBudget(g[i]) * std::fabs(want[i]) + 1e-37)
+            << Where(*o, n) << " g " << g[i] << " got " << got[i] << " want " << want[i];
+      }
+      Buf alias(g);  // out aliases gate
+      o->gelu_mul(alias.p(), ub.p(), alias.p(), n);
       for (std::size_t i = 0; i < un; ++i) ASSERT_EQ(alias[i], got[i]) << Where(*o, n);
     }
   }
