@@ -5,9 +5,9 @@
 namespace tessera::model {
 namespace {
 
-const std::array<const ArchitectureTraits*, 3>& All() {
-  static const std::array<const ArchitectureTraits*, 3> all = {
-      &LlamaArchitecture(), &Qwen2Architecture(), &Qwen3Architecture()};
+const std::array<const ArchitectureTraits*, 4>& All() {
+  static const std::array<const ArchitectureTraits*, 4> all = {
+      &LlamaArchitecture(), &Qwen2Architecture(), &Qwen3Architecture(), &Gemma3Architecture()};
   return all;
 }
 

@@ -69,6 +69,72 @@ Result<float> ReadPositiveFloat(const gguf::File& file, const std::string& key, 
   return static_cast<float>(*v);
 }
 
+// A non-negative integer key; 0 when absent. Above max: kOutOfRange.
+Result<std::int32_t> ReadOptionalCount(const gguf::File& file, const std::string& key,
+                                       std::int64_t max) {
+  const gguf::Value* value = file.Find(key);
+  if (value == nullptr) return 0;
+  if (value->is_integer()) {
+    if (std::optional<std::int64_t> v = value->AsI64(); v.has_value() && *v == 0) return 0;
+  }
+  return ReadCount(file, key, {}, max);
+}
+
+// A float key that may be zero; `fallback` when absent. Must be finite and >= 0 (kMalformed).
+Result<float> ReadNonNegativeFloat(const gguf::File& file, const std::string& key,
+                                   float fallback) {
+  const gguf::Value* value = file.Find(key);
+  if (value == nullptr) return fallback;
+  if (std::optional<double> v = value->AsF64(); v.has_value() && *v == 0.0) return 0.0f;
+  return ReadPositiveFloat(file, key, fallback);
+}
+
+// rope.scaling.*: as llama.cpp, the type defaults to "linear" and a factor f (rope.scaling.factor
+// or the older rope.scale_linear; 0 or absent: none) rotates by positions / f; "none" never
+// scales. Other types (yarn, longrope, ...) are refused unless their factor is 1.
+Status ReadRopeScaling(const gguf::File& file, const std::string& prefix, LlamaConfig& c) {
+  std::string type = "linear";
+  if (const gguf::Value* v = file.Find(prefix + "rope.scaling.type"); v != nullptr) {
+    if (!v->is_string()) {
+      return Status(StatusCode::kTypeMismatch, "model: llama: key \"" + prefix +
+                                                   "rope.scaling.type\" holds " +
+                                                   std::string(gguf::ValueTypeName(v->type())) +
+                                                   ", expected string");
+    }
+    type = v->string();
+  }
+  std::string factor_key = prefix + "rope.scaling.factor";
+  if (file.Find(factor_key) == nullptr) factor_key = prefix + "rope.scale_linear";
+  TS_ASSIGN_OR_RETURN(const float factor, ReadNonNegativeFloat(file, factor_key, 0.0f));
+  if (type == "none" || factor == 0.0f || factor == 1.0f) return Status::Ok();
+  if (type != "linear") {
+    return Status(StatusCode::kUnsupported,
+                  "model: llama: rope.scaling.type \"" + type + "\" is not supported");
+  }
+  c.rope_freq_scale = 1.0f / factor;
+  return Status::Ok();
+}
+
+// The sliding-window keys of gemma3 (model/architecture.h).
+Status ReadSlidingWindow(const gguf::File& file, const std::string& prefix, LlamaConfig& c) {
+  TS_ASSIGN_OR_RETURN(c.n_swa,
+                      ReadOptionalCount(file, prefix + "attention.sliding_window", kMaxContext));
+  const std::string pattern_key = prefix + "attention.sliding_window_pattern";
+  if (const gguf::Value* v = file.Find(pattern_key); v != nullptr && v->is_array()) {
+    return Status(StatusCode::kUnsupported, "model: llama: key \"" + pattern_key +
+                                                "\" is an array; only a period is supported");
+  }
+  c.swa_period = 6;
+  if (file.Find(pattern_key) != nullptr) {
+    TS_ASSIGN_OR_RETURN(c.swa_period, ReadOptionalCount(file, pattern_key, kMaxLayers));
+  }
+  TS_ASSIGN_OR_RETURN(c.rope_freq_base_swa,
+                      ReadPositiveFloat(file, prefix + "rope.freq_base_swa", 1e4f));
+  TS_ASSIGN_OR_RETURN(c.final_logit_softcap,
+                      ReadNonNegativeFloat(file, prefix + "final_logit_softcapping", 0.0f));
+  return Status::Ok();
+}
+
 Status OutOfRangeField(std::string_view field, std::int64_t value, std::int64_t max) {
   return Status(StatusCode::kOutOfRange, "model: llama: " + std::string(field) + " = " +
                                              std::to_string(value) + " exceeds the limit " +
@@ -124,6 +190,28 @@ Status ValidateLlamaConfig(const LlamaConfig& c) {
     return Status(StatusCode::kMalformed, "model: llama: rope.freq_base " +
                                               std::to_string(c.rope_freq_base) +
                                               " must be finite and > 1");
+  }
+  if (c.n_swa < 0 || c.n_swa > kMaxContext || c.swa_period < 0 || c.swa_period > kMaxLayers) {
+    return Status(StatusCode::kMalformed, "model: llama: attention.sliding_window " +
+                                              std::to_string(c.n_swa) + " / pattern " +
+                                              std::to_string(c.swa_period) + " out of range");
+  }
+  const struct {
+    std::string_view name;
+    float value;
+    float min;  // the value must be finite and > min
+  } floats[] = {
+      {"rope.freq_base_swa", c.rope_freq_base_swa, 1.0f},
+      {"rope.scaling.factor (as 1 / freq_scale)", c.rope_freq_scale, 0.0f},
+      {"embedding scale", c.embd_scale, 0.0f},
+      {"attention scale", c.attn_scale, -1.0f},
+      {"final_logit_softcapping", c.final_logit_softcap, -1.0f},
+  };
+  for (const auto& f : floats) {
+    if (!std::isfinite(f.value) || f.value <= f.min || (f.min < 0.0f && f.value < 0.0f)) {
+      return Status(StatusCode::kMalformed, "model: llama: " + std::string(f.name) + " " +
+                                                std::to_string(f.value) + " is out of range");
+    }
   }
   return Status::Ok();
 }
@@ -185,15 +273,15 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
                       ReadPositiveFloat(file, Key("attention.layer_norm_rms_epsilon"), 1e-5f));
   TS_ASSIGN_OR_RETURN(c.rope_freq_base, ReadPositiveFloat(file, Key("rope.freq_base"), 1e4f));
 
-  // Rope scaling changes positions; only "none" (or a factor of 1) is implemented.
-  if (const gguf::Value* scaling = file.Find(Key("rope.scaling.type"));
-      scaling != nullptr && scaling->is_string() && scaling->string() != "none") {
-    const gguf::Value* factor = file.Find(Key("rope.scaling.factor"));
-    std::optional<double> f = factor != nullptr ? factor->AsF64() : std::nullopt;
-    if (!f.has_value() || *f != 1.0) {
-      return Status(StatusCode::kUnsupported, "model: llama: rope.scaling.type \"" +
-                                                  scaling->string() + "\" is not supported");
-    }
+  TS_RETURN_IF_ERROR(ReadRopeScaling(file, prefix, c));
+  if (traits->sliding_window) TS_RETURN_IF_ERROR(ReadSlidingWindow(file, prefix, c));
+  c.ffn_activation = traits->ffn_activation;
+  c.post_norms = traits->post_norms;
+  if (traits->scale_embeddings) c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
+  if (traits->sliding_window && c.n_layer == 62) {
+    // Gemma 3 27B scales queries by 1 / sqrt(n_embd / n_head), not 1 / sqrt(head_dim); llama.cpp
+    // recognises the model by its depth, as here.
+    c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
   }
 
   const gguf::TensorInfo* embd = file.FindTensor(kTokenEmbd);

@@ -2,7 +2,8 @@
 // validated before anything is allocated.
 //
 // Keys read (llama.cpp's names; "llama." is the architecture prefix):
-//   general.architecture                 "llama", "qwen2" or "qwen3" (else kUnsupported naming it);
+//   general.architecture                 "llama", "qwen2", "qwen3" or "gemma3" (else kUnsupported
+//                                        naming it);
 //                                        the keys below use it as their prefix
 //   llama.context_length                 n_ctx_train
 //   llama.embedding_length               n_embd
@@ -15,6 +16,14 @@
 //   llama.attention.key_length           head_dim (default n_embd / n_head); value_length, when
 //                                        present, must be equal (else kUnsupported)
 //   llama.rope.dimension_count           n_rot (default head_dim)
+//   llama.rope.scaling.type              absent, "linear" or "none" (others kUnsupported)
+//   llama.rope.scaling.factor            linear scaling: rope_freq_scale = 1 / factor (as
+//                                        llama.cpp, also when the type is absent); 0 = none
+// Architectures with sliding-window layers (gemma3; model/architecture.h) also read:
+//   llama.attention.sliding_window       n_swa (absent or 0: no windowed layers)
+//   llama.attention.sliding_window_pattern  swa_period (default 6; an array is kUnsupported)
+//   llama.rope.freq_base_swa             rope_freq_base_swa (default 10000)
+//   llama.final_logit_softcapping        final_logit_softcap (default 0: none)
 // The vocabulary size is taken from the token_embd.weight tensor (dims [n_embd, n_vocab],
 // innermost first) and must agree with tokenizer.ggml.tokens when that array is present.
 //
@@ -22,11 +31,13 @@
 #ifndef TESSERA_MODEL_CONFIG_H_
 #define TESSERA_MODEL_CONFIG_H_
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
 #include "gguf/reader.h"
 #include "kernels/kernels.h"
+#include "model/architecture.h"
 #include "tessera/status.h"
 
 namespace tessera::model {
@@ -57,10 +68,27 @@ struct LlamaConfig {
   std::string architecture = "llama";  // general.architecture (model/architecture.h)
   bool qkv_bias = false;               // Q/K/V projections carry biases (qwen2)
   bool qk_norm = false;                // query and key heads RMS-normalized before RoPE (qwen3)
+  // Gemma 3's options (model/gemma3_arch.cc); the defaults are llama's.
+  FfnActivation ffn_activation = FfnActivation::kSilu;
+  bool post_norms = false;        // RMSNorm of the attention and FFN outputs before the adds
+  float embd_scale = 1.0f;        // token embeddings are multiplied by this (sqrt(n_embd))
+  float attn_scale = 0.0f;        // queries . keys are multiplied by this; 0: 1 / sqrt(head_dim)
+  float rope_freq_scale = 1.0f;   // 1 / linear RoPE scaling factor (global layers)
+  std::int32_t n_swa = 0;         // sliding window in positions, its own included; 0 = none
+  std::int32_t swa_period = 0;    // layer il is windowed iff il % period < period - 1 (0: all)
+  float rope_freq_base_swa = 10000.0f;  // RoPE base of the windowed layers (scale 1)
+  float final_logit_softcap = 0.0f;     // c > 0: logits = c tanh(logits / c)
 
   std::int32_t n_embd_q() const { return n_head * head_dim; }      // width of one Q row
   std::int32_t n_embd_kv() const { return n_head_kv * head_dim; }  // width of one K or V row
   std::int32_t n_group() const { return n_head / n_head_kv; }      // query heads per kv head
+  // Whether layer il attends through the sliding window (as llama.cpp's set_swa_pattern).
+  bool IsSwaLayer(std::int32_t il) const {
+    return n_swa > 0 && (swa_period == 0 || il % swa_period < swa_period - 1);
+  }
+  float AttentionScale() const {
+    return attn_scale > 0.0f ? attn_scale : 1.0f / std::sqrt(static_cast<float>(head_dim));
+  }
 };
 
 // Reads and validates the config. Errors: kUnsupported (architecture not in model/architecture.h), kNotFound /

@@ -121,6 +121,10 @@ class LlamaBinder {
         TS_ASSIGN_OR_RETURN(l.k_norm, Vector(p + "attn_k_norm.weight", c.head_dim));
       }
       TS_ASSIGN_OR_RETURN(l.wo, Matrix(p + "attn_output.weight", c.n_embd_q(), c.n_embd));
+      if (c.post_norms) {
+        TS_ASSIGN_OR_RETURN(l.post_attn_norm, Vector(p + "post_attention_norm.weight", c.n_embd));
+        TS_ASSIGN_OR_RETURN(l.post_ffn_norm, Vector(p + "post_ffw_norm.weight", c.n_embd));
+      }
       TS_ASSIGN_OR_RETURN(l.ffn_norm, Vector(p + "ffn_norm.weight", c.n_embd));
       TS_ASSIGN_OR_RETURN(l.w_gate, Matrix(p + "ffn_gate.weight", c.n_embd, c.n_ff));
       TS_ASSIGN_OR_RETURN(l.w_up, Matrix(p + "ffn_up.weight", c.n_embd, c.n_ff));

@@ -6,14 +6,17 @@
 //   output_norm.weight       [n_embd]
 //   output.weight            [n_embd, n_vocab]   optional: tied to token_embd when absent
 //   blk.N.attn_norm.weight   [n_embd]
-//   blk.N.attn_q.weight      [n_embd, n_embd]
+//   blk.N.attn_q.weight      [n_embd, n_embd_q]    n_embd_q = n_head * head_dim
 //   blk.N.attn_k.weight      [n_embd, n_embd_kv]   n_embd_kv = n_head_kv * head_dim
 //   blk.N.attn_v.weight      [n_embd, n_embd_kv]
-//   blk.N.attn_output.weight [n_embd, n_embd]
+//   blk.N.attn_output.weight [n_embd_q, n_embd]
 //   blk.N.ffn_norm.weight    [n_embd]
 //   blk.N.ffn_gate.weight    [n_embd, n_ff]
 //   blk.N.ffn_up.weight      [n_embd, n_ff]
 //   blk.N.ffn_down.weight    [n_ff, n_embd]
+//   blk.N.attn_{q,k,v}.bias  [n_embd_q], [n_embd_kv], [n_embd_kv]   qwen2 only
+//   blk.N.attn_{q,k}_norm.weight [head_dim]                        qwen3, gemma3
+//   blk.N.post_attention_norm.weight, blk.N.post_ffw_norm.weight [n_embd]   gemma3
 // Matrices are used in place from the GGUF bytes (any type the kernels compute, mixed freely);
 // the 1-D norm vectors (F32, F16 or BF16 in files) are converted to F32 once at load.
 //
@@ -29,9 +32,14 @@
 // LogitsMode::kHidden stops one step earlier and returns RMSNorm(x) * output_norm itself (the
 // vector Wout would multiply), for embeddings.
 //
-// The same pass serves architectures that differ only in two options (qwen2 and others):
-// optional Q/K/V bias vectors in LlamaLayer (added after the projection when non-empty) and
-// LlamaConfig::rope_mode (kNormal for llama, kNeox rotates (x[i], x[i + n_rot/2])).
+// The same pass serves the architectures of model/architecture.h through LlamaConfig's options
+// and LlamaLayer's optional vectors: Q/K/V biases added after the projection (qwen2);
+// rope_mode (kNormal for llama, kNeox rotates (x[i], x[i + n_rot/2])); per-head query and key
+// RMSNorms before RoPE (qwen3, gemma3); and gemma3's embedding scale, GELU, post-attention and
+// post-FFN norms (h = RMSNorm(Wo attn) * post_attention_norm before x += h, likewise for the
+// FFN), sliding-window layers (query at p attends to positions p - n_swa + 1 .. p, RoPE base
+// rope_freq_base_swa), query scale attn_scale and final logit soft-capping
+// (model/gemma3_arch.cc).
 //
 // LoRA adapters (model/lora_set.h): with a LoraSet, every adapted product W h above becomes
 // W h + sum over the set's terms of scale * B (A h), before the bias; without one (or for the
@@ -103,6 +111,9 @@ struct LlamaLayer {
   // Optional per-head RMSNorm gains of queries and keys (qwen3): [head_dim] F32; empty = none.
   std::vector<float> q_norm, k_norm;
   BoundMatrix wo;                // [n_embd_q] -> [n_embd]
+  // Optional RMSNorm gains of the attention output and the FFN output (gemma3): [n_embd] F32;
+  // empty = none.
+  std::vector<float> post_attn_norm, post_ffn_norm;
   std::vector<float> ffn_norm;   // [n_embd], F32 copy
   BoundMatrix w_gate;            // [n_embd] -> [n_ff]
   BoundMatrix w_up;              // [n_embd] -> [n_ff]

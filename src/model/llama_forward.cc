@@ -21,7 +21,10 @@ class LlamaForward {
     rope_.head_dim = c_.head_dim;
     rope_.n_rot = c_.n_rot;
     rope_.freq_base = c_.rope_freq_base;
-    rope_.freq_scale = 1.0f;
+    rope_.freq_scale = c_.rope_freq_scale;
+    rope_swa_ = rope_;
+    rope_swa_.freq_base = c_.rope_freq_base_swa;
+    rope_swa_.freq_scale = 1.0f;
   }
 
   static Status CreateScratch(const LlamaModel& model, std::int32_t max_batch, std::int32_t n_ctx,
@@ -120,6 +123,7 @@ class LlamaForward {
       Status st = kernels::GetRow(embd, tokens[t], std::span<float>(x + t * d, d));
       TS_CHECK(st.ok());  // token ids were validated by Forward()
     }
+    if (c_.embd_scale != 1.0f) kernels::Scale(x, c_.embd_scale, n * d);
     for (std::int32_t il = 0; il < c_.n_layer; ++il) {
       const LlamaLayer& l = m_.layers()[static_cast<std::size_t>(il)];
       Attention(l, il, n, pos0);
@@ -131,12 +135,19 @@ class LlamaForward {
       return;
     }
     const std::span<const LoraTerm> out_lora = Lora(-1, LoraTarget::kOutput);
+    std::int64_t n_logits = c_.n_vocab;
     if (mode == LogitsMode::kAll) {
       NormRows(x, m_.output_norm(), n, xb);
       Product(m_.output(), out_lora, xb, n, logits);
+      n_logits *= n;
     } else {
       kernels::RmsNorm(x + (n - 1) * d, m_.output_norm().data(), d, c_.rms_eps, xb);
       Product(m_.output(), out_lora, xb, 1, logits);
+    }
+    if (c_.final_logit_softcap > 0.0f) {
+      const float cap = c_.final_logit_softcap;
+      const float inv = 1.0f / cap;
+      for (std::int64_t i = 0; i < n_logits; ++i) logits[i] = cap * std::tanh(logits[i] * inv);
     }
   }
 
@@ -195,7 +206,9 @@ class LlamaForward {
   }
 
   // x += Wo · attention(RoPE(Wq h), RoPE(Wk h), Wv h), h = RMSNorm(x) * attn_norm (with qk_norm,
-  // each query and key head is RMS-normalized with its gains before RoPE).
+  // each query and key head is RMS-normalized with its gains before RoPE; with post norms, the
+  // product is RMS-normalized with post_attention_norm before the add). Windowed layers rotate
+  // with their own RoPE base.
   void Attention(const LlamaLayer& l, std::int32_t il, std::int64_t n, std::int32_t pos0) {
     const std::int64_t d = c_.n_embd_q();
     const std::int64_t d_kv = c_.n_embd_kv();
@@ -206,6 +219,7 @@ class LlamaForward {
     float* k = s_.k_.data();        // [n, n_head_kv * head_dim]
     float* v = s_.v_.data();        // [n, n_head_kv * head_dim]
     float* attn = s_.attn_.data();  // [n, n_head * head_dim]
+    const kernels::RopeParams& rope = c_.IsSwaLayer(il) ? rope_swa_ : rope_;
     NormRows(x, l.attn_norm, n, xb);
     Project(l.wq, Lora(il, LoraTarget::kAttnQ), l.bq, xb, n, q);
     Project(l.wk, Lora(il, LoraTarget::kAttnK), l.bk, xb, n, k);
@@ -223,8 +237,8 @@ class LlamaForward {
             kernels::RmsNorm(kh, l.k_norm.data(), hd, c_.rms_eps, kh);
           }
         }
-        kernels::Rope(q + t * d, c_.n_head, pos, rope_);
-        kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope_);
+        kernels::Rope(q + t * d, c_.n_head, pos, rope);
+        kernels::Rope(k + t * d_kv, c_.n_head_kv, pos, rope);
         std::copy_n(k + t * d_kv, d_kv, cache_.k(il, pos));
         std::copy_n(v + t * d_kv, d_kv, cache_.v(il, pos));
       }
@@ -239,6 +253,7 @@ class LlamaForward {
       for (std::int32_t h = 0; h < c_.n_head; ++h) head_task(h);
     }
     Product(l.wo, Lora(il, LoraTarget::kAttnOutput), attn, n, xb);
+    if (!l.post_attn_norm.empty()) NormRows(xb, l.post_attn_norm, n, xb);
     AddRows(x, xb, n);
   }
 
@@ -260,9 +275,10 @@ class LlamaForward {
     });
   }
 
-  // attn[t, head h] = sum_p softmax_p(q[t, h] . K[p, kv(h)] / sqrt(head_dim)) V[p, kv(h)] over
-  // p <= pos0 + t (causal), for the n query rows of the chunk, by kernels::Attend. Uses only
-  // head h's slice of the attention scratch, so heads run concurrently.
+  // attn[t, head h] = sum_p softmax_p(scale * q[t, h] . K[p, kv(h)]) V[p, kv(h)] over p <= pos0 +
+  // t (causal; in a windowed layer also p > pos0 + t - n_swa), for the n query rows of the
+  // chunk, by kernels::Attend; scale = LlamaConfig::AttentionScale(). Uses only head h's slice
+  // of the attention scratch, so heads run concurrently.
   void AttendHead(std::int32_t il, std::int32_t h, std::int64_t n, std::int32_t pos0) {
     const std::int64_t hd = c_.head_dim;
     const std::int64_t kv_off = (h / c_.n_group()) * hd;  // kv head h / group
@@ -275,14 +291,38 @@ class LlamaForward {
     a.v = cache_.v(il, 0) + kv_off;
     a.kv_stride = static_cast<std::size_t>(c_.n_embd_kv());
     a.head_dim = hd;
-    a.scale = 1.0f / std::sqrt(static_cast<float>(hd));
+    a.scale = c_.AttentionScale();
     a.scratch = s_.scores_.data() + static_cast<std::size_t>(h) * s_.attend_floats_;
     a.out = s_.attn_.data() + h * hd;  // [n, n_embd_q]
     a.out_stride = static_cast<std::size_t>(c_.n_embd_q());
-    kernels::Attend(a);
+    const std::int64_t window = c_.IsSwaLayer(il) ? c_.n_swa : 0;
+    if (window == 0 || pos0 + n <= window) {
+      kernels::Attend(a);
+      return;
+    }
+    // Rows at positions below the window see the cache from position 0, as a causal batch; each
+    // later row sees exactly its last `window` positions: the cache from its first one, as a
+    // single query at relative position window - 1.
+    const std::int64_t full = std::clamp<std::int64_t>(window - pos0, 0, n);
+    if (full > 0) {
+      a.n_q = full;
+      kernels::Attend(a);
+    }
+    for (std::int64_t t = full; t < n; ++t) {
+      const std::int64_t first = pos0 + t - window + 1;
+      kernels::AttendArgs r = a;
+      r.q = a.q + static_cast<std::size_t>(t) * a.q_stride;
+      r.out = a.out + static_cast<std::size_t>(t) * a.out_stride;
+      r.n_q = 1;
+      r.pos0 = window - 1;
+      r.k = a.k + static_cast<std::size_t>(first) * a.kv_stride;
+      r.v = a.v + static_cast<std::size_t>(first) * a.kv_stride;
+      kernels::Attend(r);
+    }
   }
 
-  // x += Wdown(silu(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm.
+  // x += Wdown(act(Wgate h) * Wup h), h = RMSNorm(x) * ffn_norm, act silu or gelu (with post
+  // norms, the product is RMS-normalized with post_ffw_norm before the add).
   void FeedForward(const LlamaLayer& l, std::int32_t il, std::int64_t n) {
     float* x = s_.x_.data();        // [n, n_embd]
     float* xb = s_.xb_.data();      // [n, n_embd]
@@ -293,9 +333,14 @@ class LlamaForward {
     Product(l.w_up, Lora(il, LoraTarget::kFfnUp), xb, n, up);
     const std::int64_t ff = c_.n_ff;
     ForTokens(n, [&](std::int64_t t0, std::int64_t t1) {
-      kernels::SiluMul(gate + t0 * ff, up + t0 * ff, gate + t0 * ff, (t1 - t0) * ff);
+      if (c_.ffn_activation == FfnActivation::kGelu) {
+        kernels::GeluMul(gate + t0 * ff, up + t0 * ff, gate + t0 * ff, (t1 - t0) * ff);
+      } else {
+        kernels::SiluMul(gate + t0 * ff, up + t0 * ff, gate + t0 * ff, (t1 - t0) * ff);
+      }
     });
     Product(l.w_down, Lora(il, LoraTarget::kFfnDown), gate, n, xb);
+    if (!l.post_ffn_norm.empty()) NormRows(xb, l.post_ffn_norm, n, xb);
     AddRows(x, xb, n);
   }
 
@@ -305,7 +350,8 @@ class LlamaForward {
   ForwardScratch& s_;
   base::ThreadPool* pool_;  // nullptr: everything on the calling thread
   const LoraSet* lora_;     // nullptr: no adapters
-  kernels::RopeParams rope_;
+  kernels::RopeParams rope_;      // global layers
+  kernels::RopeParams rope_swa_;  // sliding-window layers
 };
 
 Result<ForwardScratch> ForwardScratch::Create(const LlamaModel& model, std::int32_t max_batch,

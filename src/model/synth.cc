@@ -113,6 +113,10 @@ LlamaConfig ConfigOf(const SynthSpec& s) {
   c.n_rot = s.n_rot > 0 ? s.n_rot : c.head_dim;
   c.rms_eps = s.rms_eps;
   c.rope_freq_base = s.rope_freq_base;
+  c.n_swa = s.sliding_window;
+  c.swa_period = s.sliding_window_pattern;
+  if (s.rope_freq_base_swa > 0.0f) c.rope_freq_base_swa = s.rope_freq_base_swa;
+  c.final_logit_softcap = s.final_logit_softcap;
   return c;
 }
 
@@ -221,8 +225,15 @@ Status ValidateSynthSpec(const SynthSpec& spec) {
   Status st = ValidateLlamaConfig(ConfigOf(spec));
   if (!st.ok()) return InvalidSpec(st.message());
   if (spec.architecture != "llama" && spec.architecture != "qwen2" &&
-      spec.architecture != "qwen3") {
-    return InvalidSpec("architecture \"" + spec.architecture + "\" is not llama, qwen2 or qwen3");
+      spec.architecture != "qwen3" && spec.architecture != "gemma3") {
+    return InvalidSpec("architecture \"" + spec.architecture +
+                       "\" is not llama, qwen2, qwen3 or gemma3");
+  }
+  if (spec.architecture != "gemma3" &&
+      (spec.sliding_window != 0 || spec.sliding_window_pattern != 0 ||
+       spec.rope_freq_base_swa != 0.0f || spec.final_logit_softcap != 0.0f)) {
+    return InvalidSpec("sliding_window, sliding_window_pattern, rope_freq_base_swa and "
+                       "final_logit_softcap are gemma3's");
   }
   if (spec.head_dim < 0) {
     return InvalidSpec("head_dim " + std::to_string(spec.head_dim) + " must be >= 0");
@@ -294,6 +305,21 @@ Status Fill(const SynthSpec& s, Builder& b) {
     TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kKeyLength), u32(c.head_dim)));
     TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kValueLength), u32(c.head_dim)));
   }
+  if (s.sliding_window > 0) {
+    TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kSlidingWindow), u32(s.sliding_window)));
+  }
+  if (s.sliding_window_pattern > 0) {
+    TS_RETURN_IF_ERROR(
+        w.AddKeyValue(arch(k::kSlidingWindowPattern), u32(s.sliding_window_pattern)));
+  }
+  if (s.rope_freq_base_swa > 0.0f) {
+    TS_RETURN_IF_ERROR(
+        w.AddKeyValue(arch(k::kRopeFreqBaseSwa), gguf::Value::F32(s.rope_freq_base_swa)));
+  }
+  if (s.final_logit_softcap > 0.0f) {
+    TS_RETURN_IF_ERROR(w.AddKeyValue(arch(k::kFinalLogitSoftcapping),
+                                     gguf::Value::F32(s.final_logit_softcap)));
+  }
   if (s.tokenizer_source != nullptr) {
     for (const gguf::KeyValue& kv : s.tokenizer_source->metadata()) {
       if (kv.key.rfind("tokenizer.", 0) == 0) {
@@ -334,11 +360,18 @@ Status Fill(const SynthSpec& s, Builder& b) {
       TS_RETURN_IF_ERROR(b.Bias(p + "attn_v.bias", c.n_embd_kv(), s.bias_stddev));
     }
   }
-  if (s.architecture == "qwen3") {
+  if (s.architecture == "qwen3" || s.architecture == "gemma3") {
     for (std::int32_t i = 0; i < c.n_layer; ++i) {
       const std::string p = "blk." + std::to_string(i) + ".";
       TS_RETURN_IF_ERROR(b.Norm(p + "attn_q_norm.weight", c.head_dim));
       TS_RETURN_IF_ERROR(b.Norm(p + "attn_k_norm.weight", c.head_dim));
+    }
+  }
+  if (s.architecture == "gemma3") {
+    for (std::int32_t i = 0; i < c.n_layer; ++i) {
+      const std::string p = "blk." + std::to_string(i) + ".";
+      TS_RETURN_IF_ERROR(b.Norm(p + "post_attention_norm.weight", c.n_embd));
+      TS_RETURN_IF_ERROR(b.Norm(p + "post_ffw_norm.weight", c.n_embd));
     }
   }
   return Status::Ok();

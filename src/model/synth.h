@@ -1,5 +1,5 @@
-// WriteRandomLlama: writes a llama-, qwen2- or qwen3-architecture GGUF with seeded random weights, for tests,
-// benchmarks and the `tessera synth` command.
+// WriteRandomLlama: writes a llama-, qwen2-, qwen3- or gemma3-architecture GGUF with seeded
+// random weights, for tests, benchmarks and the `tessera synth` command.
 //
 // Weights are drawn from N(0, stddev) with std::mt19937_64 and our own Box-Muller transform, so
 // a seed gives the same bytes with every standard library. Matrices are quantized to the chosen
@@ -53,8 +53,16 @@ struct SynthSpec {
   // attn_v.bias [n_embd_kv] drawn from N(0, bias_stddev) after the norms (so the llama draw order
   // is unchanged), and the metadata under "qwen2."; "qwen3": no biases, and after the norms the
   // per-layer query and key head norms attn_q_norm, attn_k_norm [head_dim] (gains as the other
-  // norms), metadata under "qwen3.".
+  // norms), metadata under "qwen3."; "gemma3": qwen3's tensors, then per layer the post norms
+  // post_attention_norm and post_ffw_norm [n_embd], metadata under "gemma3." with the
+  // sliding-window keys below.
   std::string architecture = "llama";
+  // gemma3 only; each key is written when the value is > 0 (else llama.cpp's defaults apply:
+  // no window, pattern 6, SWA RoPE base 10000, no soft-capping).
+  std::int32_t sliding_window = 0;          // gemma3.attention.sliding_window
+  std::int32_t sliding_window_pattern = 0;  // gemma3.attention.sliding_window_pattern
+  float rope_freq_base_swa = 0.0f;          // gemma3.rope.freq_base_swa
+  float final_logit_softcap = 0.0f;         // gemma3.final_logit_softcapping
   float bias_stddev = 0.02f;
   const gguf::File* tokenizer_source = nullptr;  // borrowed for the call; may be null
 };

@@ -3,7 +3,9 @@
 //                         and separator ids to 0xFFFFFFFF, which Tessera refused before, so it
 //                         must open with one warning per ignored id;
 //   qwen3/qwen3-tiny      a random-weight qwen3 (heads of 32 on a 64-wide model, 4 query and 2
-//                         KV heads, query/key head norms), which llama.cpp runs as Qwen3.
+//                         KV heads, query/key head norms), which llama.cpp runs as Qwen3;
+//   gemma3/gemma3-tiny    a random-weight gemma3 (3 layers, sliding window 4 with pattern 3,
+//                         window RoPE base 100, logit soft-capping 8, GELU, post norms).
 // Each must generate what llama.cpp generated, token for token, with its log-probabilities.
 #include <gtest/gtest.h>
 
@@ -22,12 +24,18 @@ namespace tessera {
 namespace {
 
 // F32 weights and activations on both sides: the differences are summation order only.
-// Measured: 9.6e-7 (stories-tiny) and 1.6e-6 (qwen3-tiny) at most (the test prints them).
+// Measured: 9.6e-7 (stories-tiny) and 1.7e-6 (qwen3-tiny) at most (the test prints them).
 constexpr double kFileTolerance = 1e-4;
+// gemma3: llama.cpp rounds GELU's input and output to half precision (a table); Tessera does
+// not (docs/adr/0022-gemma3.md). tests/model/gemma3_gelu_test.cc shows that this is the gap:
+// the naive reference differs from llama.cpp by 1.06e-3 with exact GELU and by 1.15e-4 with
+// the table emulated. Bound: about twice the measured gap.
+constexpr double kGeluTableTolerance = 2.5e-3;
 
 struct LlamaCppFile {
   const char* stem;                   // tests/data/<stem>.gguf and <stem>.llamacpp.json
   std::vector<const char*> warnings;  // expected in Model::warnings(), in order
+  double tolerance = kFileTolerance;  // on each top-five log-probability
 };
 
 class LlamaCppFileTest : public ::testing::TestWithParam<LlamaCppFile> {};
@@ -80,7 +88,7 @@ TEST_P(LlamaCppFileTest, OpensAndGeneratesWhatLlamaCppGenerated) {
         ASSERT_NE(it, alternatives.end()) << "step " << i << " id " << entry.at(0);
         const double d = std::fabs(it->logprob - entry.at(1).get<double>());
         worst = std::max(worst, d);
-        EXPECT_LE(d, kFileTolerance) << "step " << i;
+        EXPECT_LE(d, GetParam().tolerance) << "step " << i;
       }
     }
   }
@@ -92,11 +100,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(LlamaCppFile{"llama2c/stories-tiny",
                                  {"tokenizer.ggml.seperator_token_id = 4294967295",
                                   "tokenizer.ggml.padding_token_id = 4294967295"}},
-                      LlamaCppFile{"qwen3/qwen3-tiny", {}}),
+                      LlamaCppFile{"qwen3/qwen3-tiny", {}},
+                      LlamaCppFile{"gemma3/gemma3-tiny", {}, kGeluTableTolerance}),
     [](const ::testing::TestParamInfo<LlamaCppFile>& param_info) {
-      std::string n = param_info.param.stem;
-      return n.substr(n.find('/') + 1) == "stories-tiny" ? std::string("llama2c")
-                                                         : std::string("qwen3");
+      const std::string n = param_info.param.stem;
+      return n.substr(0, n.find('/'));
     });
 
 }  // namespace

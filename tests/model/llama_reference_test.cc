@@ -27,6 +27,10 @@ struct Shape {
   float rope_base;
   const char* arch = "llama";  // "qwen2": Q/K/V biases and NEOX RoPE; "qwen3": head norms
   std::int32_t head_dim = 0;   // 0: n_embd / n_head
+  // gemma3 only: sliding window, its pattern, soft-capping, windowed layers' RoPE base (0: the
+  // file states none).
+  std::int32_t window = 0, pattern = 0;
+  float softcap = 0.0f, rope_base_swa = 0.0f;
 };
 
 const Shape kShapes[] = {
@@ -38,6 +42,12 @@ const Shape kShapes[] = {
     // Heads wider than n_embd / n_head, as Qwen3's (16 x 128 on 1024).
     {"qwen3_gqa_4_2_hd32_tied", 64, 4, 2, 128, 2, 0, true, 1000000.0f, "qwen3", 32},
     {"qwen3_mha_hd16_untied_rot8", 64, 4, 4, 96, 2, 8, false, 10000.0f, "qwen3"},
+    // Gemma 3: 3 layers with a window of 3 and pattern 2 (layers 0 and 2 windowed), so the
+    // 10-token test crosses the window in a batch, across chunks and one token at a time.
+    {"gemma3_gqa_4_1_hd32_swa3", 64, 4, 1, 128, 3, 0, true, 1000000.0f, "gemma3", 32, 3, 2},
+    // Pattern 3 (layer 2 global), soft-capped logits, windowed layers with base 100.
+    {"gemma3_mha_untied_swa4_cap", 64, 4, 4, 96, 3, 0, false, 10000.0f, "gemma3", 0, 4, 3, 3.0f,
+     100.0f},
 };
 
 // Largest |ours - ref| over a row, relative to the largest |ref| of the row.
@@ -104,14 +114,25 @@ SynthSpec SpecFor(const Shape& s, DType matrix, DType output, DType embd, std::u
   spec.architecture = s.arch;
   spec.head_dim = s.head_dim;
   spec.bias_stddev = 0.3f;  // qwen2: a missing or misplaced bias shows up
+  spec.sliding_window = s.window;
+  spec.sliding_window_pattern = s.pattern;
+  spec.final_logit_softcap = s.softcap;
+  spec.rope_freq_base_swa = s.rope_base_swa;
   return spec;
 }
 
 // Runs 10 tokens through Forward (6 as a batch with kAll and max_batch 4, so in two chunks,
 // then 4 one at a time with kLast) and checks every position against the reference. Returns the
 // worst relative error.
+double CheckFileAgainstReference(const Result<std::shared_ptr<const gguf::File>>& file,
+                                 double tolerance);
+
 double CheckAgainstReference(const SynthSpec& spec, double tolerance) {
-  auto file = testing::SynthFile(spec);
+  return CheckFileAgainstReference(testing::SynthFile(spec), tolerance);
+}
+
+double CheckFileAgainstReference(const Result<std::shared_ptr<const gguf::File>>& file,
+                                 double tolerance) {
   EXPECT_TRUE(file.ok()) << file.status().ToString();
   if (!file.ok()) return 1e9;
   auto model = LlamaModel::Load(*file);
@@ -189,6 +210,21 @@ TEST(LlamaReferenceMixedTest, MixedTypesInOneFile) {
   const double worst = CheckAgainstReference(
       SpecFor(kShapes[2], DType::kQ4_0, DType::kQ8_0, DType::kF16, 11), ToleranceFor(DType::kQ4_0));
   std::printf("[ measured ] mixed q4_0/q8_0/f16 worst relative error %.3g\n", worst);
+}
+
+// Linear RoPE scaling (rope.scaling.factor 4): positions are divided by 4 (gemma3: in the global
+// layers only).
+TEST(LlamaReferenceMixedTest, LinearRopeScaling) {
+  for (const Shape& s : {kShapes[1], kShapes[8]}) {
+    const SynthSpec spec = SpecFor(s, DType::kF32, DType::kF32, DType::kF32, 13);
+    auto file = testing::SynthFile(spec);
+    ASSERT_TRUE(file.ok());
+    const std::string key = spec.architecture + ".rope.scaling.factor";
+    auto scaled = testing::Rewrite(**file, nullptr, nullptr, {{key, gguf::Value::F32(4.0f)}});
+    const double worst = CheckFileAgainstReference(scaled, ToleranceFor(DType::kF32));
+    std::printf("[ measured ] %s, linear RoPE scaling 4: worst relative error %.3g\n", s.name,
+                worst);
+  }
 }
 
 // The same logits whether tokens arrive as one batch, in chunks, or one at a time.

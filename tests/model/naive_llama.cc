@@ -26,7 +26,8 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
   NaiveLlama m;
   TS_ASSIGN_OR_RETURN(std::string_view arch_name, file.GetString("general.architecture"));
   const std::string arch(arch_name);
-  m.neox_ = arch == "qwen2" || arch == "qwen3";
+  m.neox_ = arch == "qwen2" || arch == "qwen3" || arch == "gemma3";
+  m.gemma_ = arch == "gemma3";
   TS_ASSIGN_OR_RETURN(m.n_embd_, GetInt(file, arch + ".embedding_length", 0));
   TS_ASSIGN_OR_RETURN(m.n_layer_, GetInt(file, arch + ".block_count", 0));
   TS_ASSIGN_OR_RETURN(m.n_ff_, GetInt(file, arch + ".feed_forward_length", 0));
@@ -42,6 +43,27 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
   if (file.Find(arch + ".rope.freq_base") != nullptr) {
     TS_ASSIGN_OR_RETURN(float base, file.GetF32(arch + ".rope.freq_base"));
     m.freq_base_ = base;
+  }
+  // Linear RoPE scaling (the default type): positions divided by the factor, windowed layers
+  // excepted.
+  const gguf::Value* type = file.Find(arch + ".rope.scaling.type");
+  if (file.Find(arch + ".rope.scaling.factor") != nullptr &&
+      (type == nullptr || type->string() == "linear")) {
+    TS_ASSIGN_OR_RETURN(float factor, file.GetF32(arch + ".rope.scaling.factor"));
+    if (factor != 0.0f) m.pos_scale_ = 1.0 / factor;
+  }
+  int pattern = 6;
+  if (m.gemma_) {
+    TS_ASSIGN_OR_RETURN(m.window_, GetInt(file, arch + ".attention.sliding_window", 0));
+    TS_ASSIGN_OR_RETURN(pattern, GetInt(file, arch + ".attention.sliding_window_pattern", 6));
+    if (file.Find(arch + ".rope.freq_base_swa") != nullptr) {
+      TS_ASSIGN_OR_RETURN(float base, file.GetF32(arch + ".rope.freq_base_swa"));
+      m.freq_base_swa_ = base;
+    }
+    if (file.Find(arch + ".final_logit_softcapping") != nullptr) {
+      TS_ASSIGN_OR_RETURN(float cap, file.GetF32(arch + ".final_logit_softcapping"));
+      m.softcap_ = cap;
+    }
   }
   TS_ASSIGN_OR_RETURN(m.embd_, Load(file, "token_embd.weight"));
   m.n_vocab_ = static_cast<int>(m.embd_.size() / static_cast<std::size_t>(m.n_embd_));
@@ -64,9 +86,14 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
     TS_ASSIGN_OR_RETURN(l.w_gate, Load(file, p + "ffn_gate.weight"));
     TS_ASSIGN_OR_RETURN(l.w_up, Load(file, p + "ffn_up.weight"));
     TS_ASSIGN_OR_RETURN(l.w_down, Load(file, p + "ffn_down.weight"));
-    if (arch == "qwen3") {
+    if (arch == "qwen3" || m.gemma_) {
       TS_ASSIGN_OR_RETURN(l.q_norm, Load(file, p + "attn_q_norm.weight"));
       TS_ASSIGN_OR_RETURN(l.k_norm, Load(file, p + "attn_k_norm.weight"));
+    }
+    if (m.gemma_) {
+      TS_ASSIGN_OR_RETURN(l.post_attn_norm, Load(file, p + "post_attention_norm.weight"));
+      TS_ASSIGN_OR_RETURN(l.post_ffn_norm, Load(file, p + "post_ffw_norm.weight"));
+      l.sliding = m.window_ > 0 && (i + 1) % pattern != 0;
     }
     if (arch == "qwen2") {
       TS_ASSIGN_OR_RETURN(l.bq, Load(file, p + "attn_q.bias"));
@@ -107,10 +134,10 @@ void NaiveLlama::HeadNorm(std::vector<double>& x, int n_heads, const Mat& gain) 
 
 // llama.cpp "normal" RoPE: pairs (2i, 2i+1) of the first n_rot dims of each head rotate by
 // pos * base^(-2i / n_rot). NEOX (qwen2): pairs (i, i + n_rot/2), same angles.
-void NaiveLlama::Rope(std::vector<double>& x, int n_heads, int pos) const {
+void NaiveLlama::Rope(std::vector<double>& x, int n_heads, double pos, double freq_base) const {
   for (int h = 0; h < n_heads; ++h) {
     for (int i = 0; i < n_rot_ / 2; ++i) {
-      const double theta = pos * std::pow(freq_base_, -2.0 * i / n_rot_);
+      const double theta = pos * std::pow(freq_base, -2.0 * i / n_rot_);
       const std::size_t base = static_cast<std::size_t>(h) * head_dim_;
       double& a = x[base + (neox_ ? i : 2 * i)];
       double& b = x[base + (neox_ ? i + n_rot_ / 2 : 2 * i + 1)];
@@ -121,9 +148,37 @@ void NaiveLlama::Rope(std::vector<double>& x, int n_heads, int pos) const {
   }
 }
 
+namespace {
+
+// x rounded to the nearest IEEE half-precision value, ties to even (|x| < 65504 assumed).
+double RoundToHalf(double x) {
+  if (x == 0.0) return x;
+  int e = 0;
+  std::frexp(x, &e);  // |x| in [2^(e-1), 2^e)
+  const double ulp = std::ldexp(1.0, std::max(e - 1, -14) - 10);  // subnormals below 2^-14
+  return std::nearbyint(x / ulp) * ulp;
+}
+
+double GeluTanh(double g) {
+  return 0.5 * g * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (g + 0.044715 * g * g * g)));
+}
+
+}  // namespace
+
+double NaiveLlama::Gelu(double g) const {
+  if (!ggml_gelu_table_) return GeluTanh(g);
+  if (g <= -10.0) return 0.0;
+  if (g >= 10.0) return g;
+  return RoundToHalf(GeluTanh(RoundToHalf(g)));
+}
+
 std::vector<double> NaiveLlama::LastLogits(std::span<const std::int32_t> tokens) const {
   const std::vector<std::vector<double>> x = Residual(tokens);
-  return MatVec(output_, n_vocab_, n_embd_, RmsNorm(x.back(), output_norm_));
+  std::vector<double> logits = MatVec(output_, n_vocab_, n_embd_, RmsNorm(x.back(), output_norm_));
+  if (softcap_ > 0.0) {
+    for (double& l : logits) l = softcap_ * std::tanh(l / softcap_);
+  }
+  return logits;
 }
 
 std::vector<std::vector<double>> NaiveLlama::NormedHidden(
@@ -218,6 +273,9 @@ std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32
   for (int t = 0; t < n; ++t) {
     const auto row = embd_.begin() + static_cast<std::ptrdiff_t>(tokens[t]) * n_embd_;
     x[t].assign(row, row + n_embd_);
+    if (gemma_) {  // Gemma3TextScaledWordEmbedding: times sqrt(hidden_size)
+      for (double& e : x[t]) e *= std::sqrt(static_cast<double>(n_embd_));
+    }
   }
   for (const Layer& l : layers_) {
     std::vector<std::vector<double>> q(n), k(n), v(n);
@@ -233,20 +291,24 @@ std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32
         HeadNorm(q[t], n_head_, l.q_norm);
         HeadNorm(k[t], n_head_kv_, l.k_norm);
       }
-      Rope(q[t], n_head_, t);
-      Rope(k[t], n_head_kv_, t);
+      const double base = l.sliding ? freq_base_swa_ : freq_base_;
+      const double pos = l.sliding ? t : t * pos_scale_;
+      Rope(q[t], n_head_, pos, base);
+      Rope(k[t], n_head_kv_, pos, base);
     }
     for (int t = 0; t < n; ++t) {
       std::vector<double> attn(static_cast<std::size_t>(nq), 0.0);
       for (int h = 0; h < n_head_; ++h) {
         const int g = h / (n_head_ / n_head_kv_);
         std::vector<double> s(static_cast<std::size_t>(t + 1));
+        // A sliding-window layer masks keys window_ or more positions back.
+        const int first = l.sliding ? std::max(0, t - window_ + 1) : 0;
         for (int p = 0; p <= t; ++p) {
           double dot = 0.0;
           for (int i = 0; i < head_dim_; ++i) {
             dot += q[t][h * head_dim_ + i] * k[p][g * head_dim_ + i];
           }
-          s[p] = dot / std::sqrt(static_cast<double>(head_dim_));
+          s[p] = p < first ? -INFINITY : dot / std::sqrt(static_cast<double>(head_dim_));
         }
         const double mx = *std::max_element(s.begin(), s.end());
         double sum = 0.0;
@@ -257,15 +319,20 @@ std::vector<std::vector<double>> NaiveLlama::Residual(std::span<const std::int32
           }
         }
       }
-      const std::vector<double> o = MatVec(l.wo, n_embd_, nq, attn);
+      std::vector<double> o = MatVec(l.wo, n_embd_, nq, attn);
+      if (!l.post_attn_norm.empty()) o = RmsNorm(o, l.post_attn_norm);
       for (int i = 0; i < n_embd_; ++i) x[t][i] += o[i];
     }
     for (int t = 0; t < n; ++t) {
       const std::vector<double> h = RmsNorm(x[t], l.ffn_norm);
       const std::vector<double> gate = MatVec(l.w_gate, n_ff_, n_embd_, h);
       std::vector<double> up = MatVec(l.w_up, n_ff_, n_embd_, h);
-      for (int i = 0; i < n_ff_; ++i) up[i] *= gate[i] / (1.0 + std::exp(-gate[i]));
-      const std::vector<double> down = MatVec(l.w_down, n_embd_, n_ff_, up);
+      for (int i = 0; i < n_ff_; ++i) {
+        const double g = gate[i];
+        up[i] *= gemma_ ? Gelu(g) : g / (1.0 + std::exp(-g));
+      }
+      std::vector<double> down = MatVec(l.w_down, n_embd_, n_ff_, up);
+      if (!l.post_ffn_norm.empty()) down = RmsNorm(down, l.post_ffn_norm);
       for (int i = 0; i < n_embd_; ++i) x[t][i] += down[i];
     }
   }

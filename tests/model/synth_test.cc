@@ -155,6 +155,16 @@ TEST(SynthTest, WritesFileAndRejectsBadSpecs) {
   bad = Spec();
   bad.n_vocab = 100;  // below the generated vocabulary's 259 fixed tokens
   EXPECT_EQ(ValidateSynthSpec(bad).code(), StatusCode::kInvalidArgument);
+  bad = Spec();
+  bad.sliding_window = 8;  // gemma3's key on a llama file
+  st = ValidateSynthSpec(bad);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("gemma3"), std::string::npos) << st.message();
+  bad = Spec();
+  bad.architecture = "gemma2";
+  st = ValidateSynthSpec(bad);
+  EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(st.message().find("gemma2"), std::string::npos) << st.message();
 }
 
 }  // namespace
