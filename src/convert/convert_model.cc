@@ -52,6 +52,22 @@ Status AddModelKeys(const HfConfig& config, const TypeTarget& target, const std:
   TS_RETURN_IF_ERROR(
       w->AddKeyValue(keys::ArchKey(arch, keys::kRopeFreqBase), Value::F32(c.rope_freq_base)));
   TS_RETURN_IF_ERROR(u32(keys::kRopeDimensionCount, c.n_rot));
+  if (config.rope_scaling_factor != 0.0) {
+    TS_RETURN_IF_ERROR(w->AddKeyValue(keys::ArchKey(arch, keys::kRopeScalingType),
+                                      Value::String("linear")));
+    TS_RETURN_IF_ERROR(w->AddKeyValue(keys::ArchKey(arch, keys::kRopeScalingFactor),
+                                      Value::F32(static_cast<float>(config.rope_scaling_factor))));
+  }
+  if (config.arch->sliding_window) {
+    if (c.n_swa > 0) TS_RETURN_IF_ERROR(u32(keys::kSlidingWindow, c.n_swa));
+    TS_RETURN_IF_ERROR(u32(keys::kSlidingWindowPattern, c.swa_period));
+    TS_RETURN_IF_ERROR(w->AddKeyValue(keys::ArchKey(arch, keys::kRopeFreqBaseSwa),
+                                      Value::F32(c.rope_freq_base_swa)));
+    if (c.final_logit_softcap > 0.0f) {
+      TS_RETURN_IF_ERROR(w->AddKeyValue(keys::ArchKey(arch, keys::kFinalLogitSoftcapping),
+                                        Value::F32(c.final_logit_softcap)));
+    }
+  }
   TS_RETURN_IF_ERROR(u32(keys::kVocabSize, c.n_vocab));
   return Status::Ok();
 }
@@ -127,7 +143,7 @@ Result<ConvertReport> ConvertCheckpoint(const ConvertOptions& opt) {
     }
     converted.emplace_back();
     TS_RETURN_IF_ERROR(ConvertTensor(*t, type, static_cast<std::uint32_t>(spec->permute_heads),
-                                     &converted.back()));
+                                     &converted.back(), spec->add));
     std::vector<std::uint64_t> dims(t->shape.rbegin(), t->shape.rend());  // GGUF: innermost first
     TS_RETURN_IF_ERROR(w.AddTensor(spec->gguf_name, dims, type, converted.back().bytes));
     report.bytes_in += t->data.size();

@@ -2,16 +2,25 @@
 // runs, validated against what it implements.
 //
 // Accepted: "architectures": ["LlamaForCausalLM"] and/or "model_type": "llama" -> llama;
-// ["Qwen2ForCausalLM"] / "qwen2" -> qwen2 (when both are present they must agree).
+// ["Qwen2ForCausalLM"] / "qwen2" -> qwen2; ["Qwen3ForCausalLM"] / "qwen3" -> qwen3;
+// ["Gemma3ForCausalLM"] / "gemma3_text" -> gemma3 (when both are present they must agree).
 // Fields (required unless a default is given):
 //   hidden_size, intermediate_size, num_hidden_layers, num_attention_heads, rms_norm_eps,
 //   max_position_embeddings, vocab_size
 //   num_key_value_heads [num_attention_heads]   rope_theta [10000]
 //   tie_word_embeddings [false, for both architectures]
-//   head_dim [hidden_size / num_attention_heads]: must equal that quotient (the engine derives it)
+//   head_dim [hidden_size / num_attention_heads]: must equal that quotient, except for qwen3 and
+//     gemma3 [256], whose GGUF states it as attention.key_length
 //   bos_token_id, eos_token_id: integers (eos may be a list: its first entry), optional
 //   hidden_act ["silu"]: anything else is refused
-//   rope_scaling [null]: null, {"rope_type"/"type": "default"}, or "linear" with factor 1.0
+//   rope_scaling [null]: null, {"rope_type"/"type": "default"}, or "linear" with a factor >= 1
+//     (written as rope.scaling.type/factor; gemma3 scales its full-attention layers only)
+// gemma3 (Gemma 3 text models) also reads: hidden_activation ["gelu_pytorch_tanh", the only one
+//   accepted], query_pre_attn_scalar [head_dim; must be what the engine uses], sliding_window,
+//   layer_types (or the older sliding_window_pattern [6]) as a period (model/config.h),
+//   rope_local_base_freq [10000], final_logit_softcapping [none]; rope_theta defaults to 1e6
+//   and tie_word_embeddings to true; attn_logit_softcapping and use_bidirectional_attention
+//   are refused.
 //   torch_dtype: informational only
 // Refused (kUnsupported naming the field): other architectures, llama with attention_bias or
 // mlp_bias true, qwen2 with use_sliding_window true, other rope scaling, other activations.
@@ -34,9 +43,10 @@
 namespace tessera::convert {
 
 struct HfConfig {
-  const model::ArchitectureTraits* arch = nullptr;  // llama, qwen2 or qwen3
+  const model::ArchitectureTraits* arch = nullptr;  // llama, qwen2, qwen3 or gemma3
   // config.json sets head_dim (qwen3): the GGUF states it as <arch>.attention.key_length.
   bool explicit_head_dim = false;
+  double rope_scaling_factor = 0.0;  // linear RoPE scaling; 0 = none
   model::LlamaConfig llama;  // n_vocab, n_ctx_train, n_embd, ... as the GGUF will state them
   bool tied = false;         // tie_word_embeddings
   std::optional<std::int32_t> bos_id;

@@ -13,7 +13,7 @@ std::uint64_t RopeSourceRow(std::uint64_t row, std::uint64_t n_rows, std::uint32
 }
 
 Status ConvertTensor(const StTensor& src, tensor::DType type, std::uint32_t permute_heads,
-                     ConvertedTensor* out) {
+                     ConvertedTensor* out, float add) {
   const std::uint64_t n_cols = src.row_length();
   const std::uint64_t n_rows = src.n_rows();
   out->type = type;
@@ -23,7 +23,7 @@ Status ConvertTensor(const StTensor& src, tensor::DType type, std::uint32_t perm
                            " rows, not a multiple of 2 x " + std::to_string(permute_heads) +
                            " heads");
   }
-  if (permute_heads == 0 && src.dtype == type) {
+  if (permute_heads == 0 && src.dtype == type && add == 0.0f) {
     out->bytes = src.data;
     return Status::Ok();
   }
@@ -52,6 +52,9 @@ Status ConvertTensor(const StTensor& src, tensor::DType type, std::uint32_t perm
   for (std::uint64_t r = 0; r < n_rows; ++r) {
     const std::uint64_t from = permute_heads > 0 ? RopeSourceRow(r, n_rows, permute_heads) : r;
     to_float(src.data.data() + from * src_row_bytes, row.data(), n);
+    if (add != 0.0f) {
+      for (float& v : row) v += add;
+    }
     from_float(row.data(), out->owned.data() + r * dst_row_bytes, n);
   }
   out->bytes = out->owned;

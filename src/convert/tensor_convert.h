@@ -38,11 +38,11 @@ struct ConvertedTensor {
 };
 
 // Converts `src` (read as n_rows rows of row_length elements) to `type`, permuting rows over
-// `permute_heads` heads when > 0. Errors: kInvalidArgument (row length not a multiple of the
+// `permute_heads` heads when > 0 and adding `add` to every element (in float) when non-zero. Errors: kInvalidArgument (row length not a multiple of the
 // type's block size, rows not divisible into 2 * permute_heads), kUnsupported (no quantizer).
 // Writes the result into `out`, which must not move afterwards if it borrows (see above).
 Status ConvertTensor(const StTensor& src, tensor::DType type, std::uint32_t permute_heads,
-                     ConvertedTensor* out);
+                     ConvertedTensor* out, float add = 0.0f);
 
 }  // namespace tessera::convert
 

@@ -31,12 +31,20 @@ std::vector<TensorSpec> ExpectedTensors(const HfConfig& config) {
   const auto ff = static_cast<std::uint64_t>(c.n_ff);
   const auto vocab = static_cast<std::uint64_t>(c.n_vocab);
   const bool permute = c.rope_mode == kernels::RopeMode::kNormal;  // llama
+  // Gemma's RMSNorm multiplies by (1 + weight): the GGUF stores 1 + weight, as llama.cpp's
+  // converter does.
+  const float norm_add = c.post_norms ? 1.0f : 0.0f;
   std::vector<TensorSpec> specs;
+  auto norm = [&](const std::string& hf, const std::string& gguf, std::uint64_t n) {
+    TensorSpec t{hf, gguf, {n}};
+    t.add = norm_add;
+    specs.push_back(t);
+  };
   specs.push_back({"model.embed_tokens.weight", "token_embd.weight", {vocab, embd}});
   for (int i = 0; i < c.n_layer; ++i) {
     const std::string hf = "model.layers." + std::to_string(i) + ".";
     const std::string g = "blk." + std::to_string(i) + ".";
-    specs.push_back({hf + "input_layernorm.weight", g + "attn_norm.weight", {embd}});
+    norm(hf + "input_layernorm.weight", g + "attn_norm.weight", embd);
     specs.push_back({hf + "self_attn.q_proj.weight",
                      g + "attn_q.weight",
                      {embd_q, embd},
@@ -52,16 +60,22 @@ std::vector<TensorSpec> ExpectedTensors(const HfConfig& config) {
       specs.push_back({hf + "self_attn.v_proj.bias", g + "attn_v.bias", {embd_kv}});
     }
     if (c.qk_norm) {
-      specs.push_back({hf + "self_attn.q_norm.weight", g + "attn_q_norm.weight", {head}});
-      specs.push_back({hf + "self_attn.k_norm.weight", g + "attn_k_norm.weight", {head}});
+      norm(hf + "self_attn.q_norm.weight", g + "attn_q_norm.weight", head);
+      norm(hf + "self_attn.k_norm.weight", g + "attn_k_norm.weight", head);
     }
     specs.push_back({hf + "self_attn.o_proj.weight", g + "attn_output.weight", {embd, embd_q}});
-    specs.push_back({hf + "post_attention_layernorm.weight", g + "ffn_norm.weight", {embd}});
+    if (c.post_norms) {  // gemma3: post_attention_layernorm normalizes the attention output
+      norm(hf + "post_attention_layernorm.weight", g + "post_attention_norm.weight", embd);
+      norm(hf + "pre_feedforward_layernorm.weight", g + "ffn_norm.weight", embd);
+      norm(hf + "post_feedforward_layernorm.weight", g + "post_ffw_norm.weight", embd);
+    } else {
+      norm(hf + "post_attention_layernorm.weight", g + "ffn_norm.weight", embd);
+    }
     specs.push_back({hf + "mlp.gate_proj.weight", g + "ffn_gate.weight", {ff, embd}});
     specs.push_back({hf + "mlp.up_proj.weight", g + "ffn_up.weight", {ff, embd}});
     specs.push_back({hf + "mlp.down_proj.weight", g + "ffn_down.weight", {embd, ff}});
   }
-  specs.push_back({"model.norm.weight", "output_norm.weight", {embd}});
+  norm("model.norm.weight", "output_norm.weight", embd);
   TensorSpec output{"lm_head.weight", "output.weight", {vocab, embd}};
   output.skip = config.tied;
   specs.push_back(output);

@@ -1,4 +1,4 @@
-// Tensor names: Hugging Face llama / qwen2 checkpoint names to llama.cpp GGUF names, with the
+// Tensor names: Hugging Face llama / qwen2 / qwen3 / gemma3 checkpoint names to llama.cpp GGUF names, with the
 // shape each must have and whether its rows are permuted for RoPE.
 //
 //   model.embed_tokens.weight                  [n_vocab, n_embd]     token_embd.weight
@@ -15,6 +15,12 @@
 //   model.layers.N.mlp.gate_proj.weight        [n_ff, n_embd]        blk.N.ffn_gate.weight
 //   model.layers.N.mlp.up_proj.weight          [n_ff, n_embd]        blk.N.ffn_up.weight
 //   model.layers.N.mlp.down_proj.weight        [n_embd, n_ff]        blk.N.ffn_down.weight
+//   model.layers.N.self_attn.{q,k}_norm.weight [head_dim]            blk.N.attn_{q,k}_norm.weight
+//                                                                    (qwen3, gemma3)
+// gemma3 instead: post_attention_layernorm -> blk.N.post_attention_norm (it normalizes the
+// attention output), pre_feedforward_layernorm -> blk.N.ffn_norm, post_feedforward_layernorm ->
+// blk.N.post_ffw_norm; and every norm weight w is stored as 1 + w (Gemma's RMSNorm multiplies
+// by 1 + w; the engine, like llama.cpp, by the stored gain).
 // Shapes are Hugging Face's, outermost first ([out, in] for a linear layer); GGUF dims are the
 // reverse. * llama only: rows permuted from Hugging Face's rotate-half order to interleaved
 // pairs (tensor_convert.h), over n_head heads for q and n_head_kv for k. qwen2 keeps HF order
@@ -41,6 +47,7 @@ struct TensorSpec {
   std::vector<std::uint64_t> shape;  // Hugging Face order, outermost first
   std::int32_t permute_heads = 0;    // > 0: rows permuted over this many heads
   bool skip = false;                 // accepted but not written (lm_head of a tied model)
+  float add = 0.0f;                  // added to every element (gemma3 norms: 1)
 };
 
 // Every tensor the checkpoint must (or, for lm_head of a tied model, may) hold, in GGUF order.

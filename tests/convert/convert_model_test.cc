@@ -177,6 +177,70 @@ TEST(ConvertModelTest, Qwen3LogitsMatchTransformersReference) {
   ExpectMatchesReference(shape, "ref_qwen3");
 }
 
+TEST(ConvertModelTest, Gemma3LogitsMatchTransformersReference) {
+  // Gemma3ForCausalLM with 3 layers (sliding, sliding, full), a window of 3 over the 9-token
+  // run, heads of 32 on a 64-wide model, tied embeddings.
+  ModelShape shape;
+  shape.arch = "gemma3";
+  shape.head_dim = 32;
+  shape.n_layer = 3;
+  shape.tied = true;
+  shape.seed = 9;
+  ExpectMatchesReference(shape, "ref_gemma3");
+  // Soft-capped logits and linear RoPE scaling of the full-attention layer, pattern 2.
+  shape.softcap = 2.0;
+  shape.rope_linear = 4.0;
+  shape.pattern = 2;
+  shape.tied = false;
+  ExpectMatchesReference(shape, "ref_gemma3_cap");
+}
+
+TEST(ConvertModelTest, Gemma3NormsAreStoredAsOnePlusWeight) {
+  ModelShape shape;
+  shape.arch = "gemma3";
+  shape.head_dim = 32;
+  shape.n_layer = 3;  // sliding, sliding, full: period 3
+  shape.tied = true;
+  const TensorMap tensors = testing::ModelTensors(shape);
+  const std::string dir = testing::WriteModelDir("gemma3_keys", shape, tensors);
+  const std::string out = dir + "/out.gguf";
+  Result<ConvertReport> r = Convert(dir, out);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  Result<gguf::File> f = gguf::File::Open(out);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(*f->GetString("general.architecture"), "gemma3");
+  EXPECT_EQ(*f->GetU32("gemma3.attention.sliding_window"), 3u);
+  EXPECT_EQ(*f->GetU32("gemma3.attention.sliding_window_pattern"), 3u);
+  EXPECT_EQ(*f->GetU32("gemma3.attention.key_length"), 32u);
+  EXPECT_EQ(*f->GetF32("gemma3.rope.freq_base_swa"), 100.0f);
+  EXPECT_EQ(*f->GetF32("gemma3.rope.freq_base"), 1000000.0f);
+  EXPECT_EQ(f->FindTensor("output.weight"), nullptr);
+  // Two layers, both sliding (layer_types lists no full layer): period 0, every layer windowed.
+  shape.n_layer = 2;
+  const std::string dir2 = testing::WriteModelDir("gemma3_all_sliding", shape,
+                                                  testing::ModelTensors(shape));
+  ASSERT_TRUE(Convert(dir2, dir2 + "/out.gguf").ok());
+  Result<gguf::File> f2 = gguf::File::Open(dir2 + "/out.gguf");
+  ASSERT_TRUE(f2.ok());
+  EXPECT_EQ(*f2->GetU32("gemma3.attention.sliding_window_pattern"), 0u);
+  const struct {
+    const char* hf;
+    const char* gguf;
+  } norms[] = {{"model.layers.1.post_attention_layernorm.weight", "blk.1.post_attention_norm.weight"},
+               {"model.layers.1.pre_feedforward_layernorm.weight", "blk.1.ffn_norm.weight"},
+               {"model.layers.0.post_feedforward_layernorm.weight", "blk.0.post_ffw_norm.weight"},
+               {"model.layers.0.self_attn.k_norm.weight", "blk.0.attn_k_norm.weight"},
+               {"model.norm.weight", "output_norm.weight"}};
+  for (const auto& n : norms) {
+    const gguf::TensorInfo* t = f->FindTensor(n.gguf);
+    ASSERT_NE(t, nullptr) << n.gguf;
+    const std::vector<float> got = RowsOf(*t);
+    const std::vector<float>& hf = tensors.at(n.hf).values;
+    ASSERT_EQ(got.size(), hf.size()) << n.gguf;
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], hf[i] + 1.0f) << n.gguf;
+  }
+}
+
 TEST(ConvertModelTest, QuantizedTypesLoadAndGenerate) {
   ModelShape shape;
   const TensorMap tensors = testing::ModelTensors(shape);

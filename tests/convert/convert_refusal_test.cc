@@ -34,9 +34,16 @@ struct Case {
   std::string message;  // a substring the message must contain
 };
 
-void RunCase(const Case& c) {
+ModelShape Gemma3() {
+  ModelShape s;
+  s.arch = "gemma3";
+  s.head_dim = 32;
+  s.tied = true;
+  return s;
+}
+
+void RunCaseOn(const Case& c, const ModelShape& shape) {
   SCOPED_TRACE(c.name);
-  const ModelShape shape = c.qwen2 ? Qwen2() : ModelShape{};
   TensorMap tensors = testing::ModelTensors(shape);
   json config = testing::ConfigJson(shape);
   if (c.edit) c.edit(tensors, config);
@@ -53,6 +60,8 @@ void RunCase(const Case& c) {
   EXPECT_FALSE(testing::Exists(o.out_path));
   testing::RemoveDir(dir);
 }
+
+void RunCase(const Case& c) { RunCaseOn(c, c.qwen2 ? Qwen2() : ModelShape{}); }
 
 // Rewrites model.safetensors with `patch` applied to its bytes.
 std::function<void(const std::string&)> PatchSafetensors(std::function<void(std::string&)> patch) {
@@ -134,7 +143,7 @@ TEST(ConvertRefusalTest, EveryRefusalNamesTheProblemAndWritesNothing) {
       {"rope_scaling",
        false,
        [](TensorMap&, json& c) {
-         c["rope_scaling"] = {{"type", "linear"}, {"factor", 2.0}};
+         c["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
        },
        {},
        StatusCode::kUnsupported,
@@ -339,6 +348,38 @@ TEST(ConvertRefusalTest, EveryRefusalNamesTheProblemAndWritesNothing) {
   o.out_path = dir + "/out.gguf";
   Result<ConvertReport> r = ConvertCheckpoint(o);
   EXPECT_TRUE(r.ok()) << r.status().ToString();
+}
+
+// What the engine would run differently from Gemma3ForCausalLM is refused by name.
+TEST(ConvertRefusalTest, Gemma3RefusalsNameTheField) {
+  const Case cases[] = {
+      {"gemma_exact_gelu", false,
+       [](TensorMap&, json& c) { c["hidden_activation"] = "gelu"; }, {},
+       StatusCode::kUnsupported, "hidden_activation \"gelu\""},
+      {"gemma_query_scalar", false,
+       [](TensorMap&, json& c) { c["query_pre_attn_scalar"] = 64; }, {},
+       StatusCode::kUnsupported, "query_pre_attn_scalar"},
+      {"gemma_layer_types", false,
+       [](TensorMap&, json& c) {
+         c["layer_types"] = {"full_attention", "sliding_attention"};
+       },
+       {}, StatusCode::kUnsupported, "layer_types"},
+      {"gemma_attn_softcap", false,
+       [](TensorMap&, json& c) { c["attn_logit_softcapping"] = 50.0; }, {},
+       StatusCode::kUnsupported, "attn_logit_softcapping"},
+      {"gemma_no_window", false,
+       [](TensorMap&, json& c) { c.erase("sliding_window"); }, {},
+       StatusCode::kInvalidArgument, "sliding_window"},
+      {"gemma_bidirectional", false,
+       [](TensorMap&, json& c) { c["use_bidirectional_attention"] = true; }, {},
+       StatusCode::kUnsupported, "use_bidirectional_attention"},
+      {"gemma_missing_post_norm", false,
+       [](TensorMap& t, json&) {
+         t.erase("model.layers.1.post_feedforward_layernorm.weight");
+       },
+       {}, StatusCode::kMissingTensor, "post_feedforward_layernorm"},
+  };
+  for (const Case& c : cases) RunCaseOn(c, Gemma3());
 }
 
 TEST(ConvertRefusalTest, FailedConversionKeepsAnExistingOutput) {

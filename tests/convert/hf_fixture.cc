@@ -198,10 +198,11 @@ json BpeTokenizerJson() {
 
 json ConfigJson(const ModelShape& s) {
   json c = {
-      {"architectures", json::array({s.arch == "llama"   ? "LlamaForCausalLM"
-                                     : s.arch == "qwen2" ? "Qwen2ForCausalLM"
-                                                         : "Qwen3ForCausalLM"})},
-      {"model_type", s.arch},
+      {"architectures", json::array({s.arch == "llama"    ? "LlamaForCausalLM"
+                                     : s.arch == "qwen2"  ? "Qwen2ForCausalLM"
+                                     : s.arch == "qwen3"  ? "Qwen3ForCausalLM"
+                                                          : "Gemma3ForCausalLM"})},
+      {"model_type", s.arch == "gemma3" ? "gemma3_text" : s.arch},
       {"hidden_size", s.n_embd},
       {"intermediate_size", s.n_ff},
       {"num_hidden_layers", s.n_layer},
@@ -218,6 +219,25 @@ json ConfigJson(const ModelShape& s) {
       {"eos_token_id", 2},
       {"rope_scaling", nullptr},
   };
+  if (s.arch == "gemma3") {  // Gemma3TextConfig's fields, as its config.json lists them
+    c.erase("hidden_act");
+    c["hidden_activation"] = "gelu_pytorch_tanh";
+    c["rms_norm_eps"] = 1e-6;
+    c["rope_theta"] = 1000000.0;
+    c["head_dim"] = s.head_dim;
+    c["query_pre_attn_scalar"] = s.head_dim;
+    c["sliding_window"] = s.window;
+    json types = json::array();
+    for (int i = 0; i < s.n_layer; ++i) {
+      types.push_back((i + 1) % s.pattern == 0 ? "full_attention" : "sliding_attention");
+    }
+    c["layer_types"] = types;
+    c["rope_local_base_freq"] = s.local_base;
+    c["final_logit_softcapping"] = s.softcap > 0 ? json(s.softcap) : json(nullptr);
+    c["attn_logit_softcapping"] = nullptr;
+    if (s.rope_linear > 0) c["rope_scaling"] = {{"rope_type", "linear"}, {"factor", s.rope_linear}};
+    return c;
+  }
   if (s.arch != "llama") {
     c["use_sliding_window"] = false;
     c["bos_token_id"] = 261;
@@ -249,13 +269,19 @@ TensorMap ModelTensors(const ModelShape& s) {
   const auto ff = static_cast<std::uint64_t>(s.n_ff);
   const auto vocab = static_cast<std::uint64_t>(s.n_vocab);
   TensorMap m;
-  m["model.embed_tokens.weight"] = make({vocab, embd}, 1.0f);
-  m["model.norm.weight"] = make({embd}, 0.2f, 1.0f);
+  // Gemma's norms multiply by 1 + weight: gains around 1 are weights around 0.
+  const float gain = s.arch == "gemma3" ? 0.0f : 1.0f;
+  m["model.embed_tokens.weight"] = make({vocab, embd}, s.arch == "gemma3" ? 0.3f : 1.0f);
+  m["model.norm.weight"] = make({embd}, 0.2f, gain);
   if (!s.tied) m["lm_head.weight"] = make({vocab, embd}, 0.3f);
   for (int i = 0; i < s.n_layer; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
-    m[p + "input_layernorm.weight"] = make({embd}, 0.2f, 1.0f);
-    m[p + "post_attention_layernorm.weight"] = make({embd}, 0.2f, 1.0f);
+    m[p + "input_layernorm.weight"] = make({embd}, 0.2f, gain);
+    m[p + "post_attention_layernorm.weight"] = make({embd}, 0.2f, gain);
+    if (s.arch == "gemma3") {
+      m[p + "pre_feedforward_layernorm.weight"] = make({embd}, 0.2f, gain);
+      m[p + "post_feedforward_layernorm.weight"] = make({embd}, 0.2f, gain);
+    }
     m[p + "self_attn.q_proj.weight"] = make({q_width, embd}, 0.5f);
     m[p + "self_attn.k_proj.weight"] = make({kv, embd}, 0.5f);
     m[p + "self_attn.v_proj.weight"] = make({kv, embd}, 0.3f);
@@ -264,9 +290,9 @@ TensorMap ModelTensors(const ModelShape& s) {
     m[p + "mlp.up_proj.weight"] = make({ff, embd}, 0.3f);
     m[p + "mlp.down_proj.weight"] = make({embd, ff}, 0.2f);
     m[p + "self_attn.rotary_emb.inv_freq"] = make({static_cast<std::uint64_t>(hd / 2)}, 1.0f);
-    if (s.arch == "qwen3") {
-      m[p + "self_attn.q_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, 1.0f);
-      m[p + "self_attn.k_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, 1.0f);
+    if (s.arch == "qwen3" || s.arch == "gemma3") {
+      m[p + "self_attn.q_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, gain);
+      m[p + "self_attn.k_norm.weight"] = make({static_cast<std::uint64_t>(hd)}, 0.3f, gain);
     }
     if (s.arch == "qwen2") {
       m[p + "self_attn.q_proj.bias"] = make({embd}, 0.5f);
@@ -282,7 +308,7 @@ std::string WriteModelDir(const std::string& tag, const ModelShape& shape,
   const std::string dir = MakeTempDir(tag);
   WriteFile(dir + "/config.json", ConfigJson(shape).dump(2));
   WriteFile(dir + "/model.safetensors", SafetensorsBytes(tensors));
-  if (shape.arch == "llama") {
+  if (shape.arch == "llama" || shape.arch == "gemma3") {
     WriteFile(dir + "/tokenizer.model", SpmModelBytes());
   } else {
     WriteFile(dir + "/tokenizer.json", BpeTokenizerJson().dump());

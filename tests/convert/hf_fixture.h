@@ -57,8 +57,12 @@ json BpeTokenizerJson();
 int Gpt2ByteId(unsigned char b);
 
 struct ModelShape {
-  std::string arch = "llama";  // or "qwen2", "qwen3"
-  int head_dim = 0;            // qwen3: config.json's head_dim (0: n_embd / n_head, not written)
+  std::string arch = "llama";  // or "qwen2", "qwen3", "gemma3"
+  int head_dim = 0;  // qwen3, gemma3: config.json's head_dim (0: n_embd / n_head, not written)
+  // gemma3: sliding window, layer_types with every `pattern`th layer full, the sliding layers'
+  // RoPE base, final_logit_softcapping (0: null), linear rope_scaling factor (0: null).
+  int window = 3, pattern = 3;
+  double local_base = 100.0, softcap = 0.0, rope_linear = 0.0;
   int n_vocab = 300;
   int n_embd = 64;
   int n_head = 4;

@@ -21,17 +21,18 @@ Vec Linear(const FixtureTensor& w, const Vec& x) {
   return y;
 }
 
-Vec RmsNorm(const Vec& x, const FixtureTensor& g, double eps) {
+// offset: 0 for LlamaRMSNorm (x * w), 1 for Gemma3RMSNorm (x * (1 + w)).
+Vec RmsNorm(const Vec& x, const FixtureTensor& g, double eps, double offset = 0.0) {
   double ss = 0.0;
   for (double v : x) ss += v * v;
   const double scale = 1.0 / std::sqrt(ss / static_cast<double>(x.size()) + eps);
   Vec y(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * g.values[i];
+  for (std::size_t i = 0; i < x.size(); ++i) y[i] = x[i] * scale * (offset + g.values[i]);
   return y;
 }
 
 // transformers' rotate_half: (x[i], x[i + d/2]) rotated by pos * base^(-2i/d).
-void RopeHalf(Vec& x, int n_heads, int head_dim, int pos, double base) {
+void RopeHalf(Vec& x, int n_heads, int head_dim, double pos, double base) {
   const int half = head_dim / 2;
   for (int h = 0; h < n_heads; ++h) {
     double* v = x.data() + h * head_dim;
@@ -46,12 +47,15 @@ void RopeHalf(Vec& x, int n_heads, int head_dim, int pos, double base) {
 }
 
 // RMSNorm of each hd-wide head of x with the same gains.
-void HeadRmsNorm(Vec& x, int n_heads, int hd, const FixtureTensor& gain, double eps) {
+void HeadRmsNorm(Vec& x, int n_heads, int hd, const FixtureTensor& gain, double eps,
+                 double offset) {
   for (int h = 0; h < n_heads; ++h) {
     double ss = 0.0;
     for (int i = 0; i < hd; ++i) ss += x[h * hd + i] * x[h * hd + i];
     const double scale = 1.0 / std::sqrt(ss / hd + eps);
-    for (int i = 0; i < hd; ++i) x[h * hd + i] *= scale * gain.values[static_cast<std::size_t>(i)];
+    for (int i = 0; i < hd; ++i) {
+      x[h * hd + i] *= scale * (offset + gain.values[static_cast<std::size_t>(i)]);
+    }
   }
 }
 
@@ -75,7 +79,13 @@ std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const Tens
                                                  const std::vector<std::int32_t>& tokens) {
   const int hd = s.head_dim > 0 ? s.head_dim : s.n_embd / s.n_head;
   const int group = s.n_head / s.n_head_kv;
-  const double eps = 1e-5, base = 10000.0;
+  // Gemma3ForCausalLM: (1 + w) norms, embeddings times sqrt(hidden_size), scores times
+  // query_pre_attn_scalar^-0.5 (head_dim here), layer i sliding unless layer_types says full
+  // ((i + 1) % pattern == 0), local RoPE base there, linear scaling in the others, GELU (tanh),
+  // norms of the attention and MLP outputs, final soft-capping.
+  const bool gemma = s.arch == "gemma3";
+  const double eps = gemma ? 1e-6 : 1e-5;
+  const double off = gemma ? 1.0 : 0.0;
   const auto n = tokens.size();
   const FixtureTensor& embd = t.at("model.embed_tokens.weight");
   const FixtureTensor& out_w = s.tied ? embd : t.at("lm_head.weight");
@@ -83,26 +93,30 @@ std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const Tens
   for (std::size_t p = 0; p < n; ++p) {
     for (int i = 0; i < s.n_embd; ++i) {
       x[p][static_cast<std::size_t>(i)] =
-          embd.values[static_cast<std::size_t>(tokens[p]) * s.n_embd + i];
+          embd.values[static_cast<std::size_t>(tokens[p]) * s.n_embd + i] *
+          (gemma ? std::sqrt(static_cast<double>(s.n_embd)) : 1.0);
     }
   }
   for (int l = 0; l < s.n_layer; ++l) {
     const std::string pre = "model.layers." + std::to_string(l) + ".";
+    const bool sliding = gemma && (l + 1) % s.pattern != 0;
+    const double base = !gemma ? 10000.0 : sliding ? s.local_base : 1000000.0;
+    const double pos_scale = gemma && !sliding && s.rope_linear > 0 ? 1.0 / s.rope_linear : 1.0;
     std::vector<Vec> q(n), k(n), v(n);
     for (std::size_t p = 0; p < n; ++p) {
-      const Vec h = RmsNorm(x[p], t.at(pre + "input_layernorm.weight"), eps);
+      const Vec h = RmsNorm(x[p], t.at(pre + "input_layernorm.weight"), eps, off);
       q[p] = Linear(t.at(pre + "self_attn.q_proj.weight"), h);
       k[p] = Linear(t.at(pre + "self_attn.k_proj.weight"), h);
       v[p] = Linear(t.at(pre + "self_attn.v_proj.weight"), h);
       AddBias(q[p], t, pre + "self_attn.q_proj.bias");
       AddBias(k[p], t, pre + "self_attn.k_proj.bias");
       AddBias(v[p], t, pre + "self_attn.v_proj.bias");
-      if (s.arch == "qwen3") {  // Qwen3RMSNorm over each head, before the rotary embedding
-        HeadRmsNorm(q[p], s.n_head, hd, t.at(pre + "self_attn.q_norm.weight"), eps);
-        HeadRmsNorm(k[p], s.n_head_kv, hd, t.at(pre + "self_attn.k_norm.weight"), eps);
+      if (s.arch == "qwen3" || gemma) {  // RMSNorm over each head, before the rotary embedding
+        HeadRmsNorm(q[p], s.n_head, hd, t.at(pre + "self_attn.q_norm.weight"), eps, off);
+        HeadRmsNorm(k[p], s.n_head_kv, hd, t.at(pre + "self_attn.k_norm.weight"), eps, off);
       }
-      RopeHalf(q[p], s.n_head, hd, static_cast<int>(p), base);
-      RopeHalf(k[p], s.n_head_kv, hd, static_cast<int>(p), base);
+      RopeHalf(q[p], s.n_head, hd, static_cast<double>(p) * pos_scale, base);
+      RopeHalf(k[p], s.n_head_kv, hd, static_cast<double>(p) * pos_scale, base);
     }
     for (std::size_t p = 0; p < n; ++p) {
       Vec attn(static_cast<std::size_t>(hd * s.n_head), 0.0);
@@ -116,26 +130,47 @@ std::vector<std::vector<double>> ReferenceLogits(const ModelShape& s, const Tens
           scores[j] = d / std::sqrt(static_cast<double>(hd));
           mx = std::max(mx, scores[j]);
         }
+        // transformers' sliding mask: key j visible iff p - j < sliding_window.
+        const bool masked_any = sliding && p + 1 > static_cast<std::size_t>(s.window);
+        const std::size_t first = masked_any ? p + 1 - static_cast<std::size_t>(s.window) : 0;
         double sum = 0.0;
-        for (double& sc : scores) sum += (sc = std::exp(sc - mx));
+        for (std::size_t j = 0; j <= p; ++j) {
+          scores[j] = j < first ? 0.0 : std::exp(scores[j] - mx);
+          sum += scores[j];
+        }
         for (std::size_t j = 0; j <= p; ++j) {
           for (int i = 0; i < hd; ++i) attn[h * hd + i] += scores[j] / sum * v[j][kvh * hd + i];
         }
       }
-      const Vec o = Linear(t.at(pre + "self_attn.o_proj.weight"), attn);
+      Vec o = Linear(t.at(pre + "self_attn.o_proj.weight"), attn);
+      if (gemma) o = RmsNorm(o, t.at(pre + "post_attention_layernorm.weight"), eps, off);
       for (int i = 0; i < s.n_embd; ++i) x[p][i] += o[i];
-      const Vec h = RmsNorm(x[p], t.at(pre + "post_attention_layernorm.weight"), eps);
+      const Vec h = RmsNorm(
+          x[p], t.at(pre + (gemma ? "pre_feedforward_layernorm.weight"
+                                   : "post_attention_layernorm.weight")),
+          eps, off);
       const Vec g = Linear(t.at(pre + "mlp.gate_proj.weight"), h);
       const Vec u = Linear(t.at(pre + "mlp.up_proj.weight"), h);
       Vec a(g.size());
-      for (std::size_t i = 0; i < g.size(); ++i) a[i] = g[i] / (1.0 + std::exp(-g[i])) * u[i];
-      const Vec d = Linear(t.at(pre + "mlp.down_proj.weight"), a);
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        const double gi = g[i];
+        const double act =
+            gemma ? 0.5 * gi * (1.0 + std::tanh(std::sqrt(2.0 / M_PI) * (gi + 0.044715 * gi * gi * gi)))
+                  : gi / (1.0 + std::exp(-gi));
+        a[i] = act * u[i];
+      }
+      Vec d = Linear(t.at(pre + "mlp.down_proj.weight"), a);
+      if (gemma) d = RmsNorm(d, t.at(pre + "post_feedforward_layernorm.weight"), eps, off);
       for (int i = 0; i < s.n_embd; ++i) x[p][i] += d[i];
     }
   }
   std::vector<Vec> logits;
   for (std::size_t p = 0; p < n; ++p) {
-    logits.push_back(Linear(out_w, RmsNorm(x[p], t.at("model.norm.weight"), eps)));
+    Vec l = Linear(out_w, RmsNorm(x[p], t.at("model.norm.weight"), eps, off));
+    if (s.softcap > 0) {
+      for (double& v : l) v = s.softcap * std::tanh(v / s.softcap);
+    }
+    logits.push_back(l);
   }
   return logits;
 }

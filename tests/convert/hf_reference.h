@@ -1,7 +1,8 @@
 // A naive forward pass over Hugging Face tensors, written the way transformers computes
 // LlamaForCausalLM / Qwen2ForCausalLM: rotate-half RoPE (dimension i paired with i + head_dim/2)
 // on the UNPERMUTED q/k weights, grouped-query attention, RMSNorm, SwiGLU, q/k/v biases for
-// qwen2, tied or untied output. Double precision, no cache. It never sees a GGUF file, so it is
+// qwen2, query/key head norms for qwen3, and Gemma3ForCausalLM's differences for gemma3 (see
+// ReferenceLogits), tied or untied output. Double precision, no cache. It never sees a GGUF file, so it is
 // an independent judge of the converter's name mapping and q/k permutation.
 #ifndef TESSERA_TESTS_CONVERT_HF_REFERENCE_H_
 #define TESSERA_TESTS_CONVERT_HF_REFERENCE_H_
