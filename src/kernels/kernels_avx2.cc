@@ -11,8 +11,8 @@
 //   * Quantized dots: exact int32 sums inside each block, as the reference, but the block
 //     results are accumulated in 8 float lanes with FMA instead of one float in block order.
 //   * Float dots accumulate in float lanes with FMA instead of in double.
-// vec_dot and vec_dot_rows run the same per-row instruction sequence (a template over the
-// number of rows), so their results are bit-identical.
+// vec_dot, vec_dot_rows and (Q8_0, Q4_0) vec_dot_tile run the same per-pair instruction sequence
+// (templates over the numbers of rows and tokens), so their results are bit-identical.
 //
 // Everything below the `#pragma GCC target` line is compiled for AVX2; the file is compiled
 // with -ffp-contract=off (CMakeLists.txt) so only explicit FMAs fuse.
@@ -88,71 +88,148 @@ struct Bf16Load {
   }
 };
 
-template <typename L, int R>
-inline void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                         const std::uint8_t* x, float* y) {
-  __m256 acc0[R];
-  __m256 acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
+// R weight rows x T activation rows; every weight and activation vector is loaded (and
+// widened) once per step and reused from registers. FloatDotRows is the tile of one token.
+template <typename L, int R, int T>
+void FloatTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+               std::size_t x_stride, float* y, std::size_t y_stride) {
+  __m256 acc0[R][T];
+  __m256 acc1[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc0[r][t] = acc1[r][t] = _mm256_setzero_ps();
+  }
   std::int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
-    const __m256 x0 = L::Load(x + i * L::kBytes);
-    const __m256 x1 = L::Load(x + (i + 8) * L::kBytes);
+    __m256 x0[T];
+    __m256 x1[T];
+    for (int t = 0; t < T; ++t) {
+      x0[t] = L::Load(x + t * x_stride + i * L::kBytes);
+      x1[t] = L::Load(x + t * x_stride + (i + 8) * L::kBytes);
+    }
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wr = w + r * row_bytes;
-      acc0[r] = _mm256_fmadd_ps(L::Load(wr + i * L::kBytes), x0, acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(L::Load(wr + (i + 8) * L::kBytes), x1, acc1[r]);
+      const __m256 w0 = L::Load(wr + i * L::kBytes);
+      const __m256 w1 = L::Load(wr + (i + 8) * L::kBytes);
+      for (int t = 0; t < T; ++t) {
+        acc0[r][t] = _mm256_fmadd_ps(w0, x0[t], acc0[r][t]);
+        acc1[r][t] = _mm256_fmadd_ps(w1, x1[t], acc1[r][t]);
+      }
     }
   }
   if (i + 8 <= n) {
-    const __m256 x0 = L::Load(x + i * L::kBytes);
     for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm256_fmadd_ps(L::Load(w + r * row_bytes + i * L::kBytes), x0, acc0[r]);
+      const __m256 w0 = L::Load(w + r * row_bytes + i * L::kBytes);
+      for (int t = 0; t < T; ++t) {
+        acc0[r][t] = _mm256_fmadd_ps(w0, L::Load(x + t * x_stride + i * L::kBytes), acc0[r][t]);
+      }
     }
     i += 8;
   }
   if (i < n) {
-    const __m256 x0 = L::LoadTail(x + i * L::kBytes, n - i);
     for (int r = 0; r < R; ++r) {
-      acc1[r] = _mm256_fmadd_ps(L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i), x0, acc1[r]);
+      const __m256 w0 = L::LoadTail(w + r * row_bytes + i * L::kBytes, n - i);
+      for (int t = 0; t < T; ++t) {
+        acc1[r][t] =
+            _mm256_fmadd_ps(w0, L::LoadTail(x + t * x_stride + i * L::kBytes, n - i), acc1[r][t]);
+      }
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(_mm256_add_ps(acc0[r], acc1[r]));
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) {
+      y[t * y_stride + r] = HorizontalSum8(_mm256_add_ps(acc0[r][t], acc1[r][t]));
+    }
+  }
+}
+
+template <typename L, int R>
+void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, float* y) {
+  FloatTile<L, R, 1>(n, w, row_bytes, x, 0, y, 0);
 }
 
 // ---- Q8_0 x Q8_0: per block |w| (u8) times x with w's sign (s8) by maddubs (pair sums fit in
 // int16 for x in [-127, 127], which the quantizer guarantees), madd with ones to int32 lanes,
 // then acc += float(lanes) * (d_w * d_x).
+//
+// Both quantized types come as tiles of R weight rows by T activation rows: each weight block
+// is loaded (and for Q4_0 unpacked) once for the T tokens. vec_dot and vec_dot_rows are the
+// T = 1 tiles, so every entry runs the same per-pair sequence and they are bit-identical.
 
-template <int R>
-inline void Q8_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                        const std::uint8_t* x, float* y) {
+template <int R, int T>
+void Q8_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+              std::size_t x_stride, float* y, std::size_t y_stride) {
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* xb = x + b * kQ8Bytes;
-    const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-    const __m256 dx = BroadcastHalf8(xb);
     for (int r = 0; r < R; ++r) {
       const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
       const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
-      const __m256i p16 = _mm256_maddubs_epi16(_mm256_abs_epi8(wq), _mm256_sign_epi8(xq, wq));
-      const __m256i p32 = _mm256_madd_epi16(p16, ones);
-      const __m256 d = _mm256_mul_ps(BroadcastHalf8(wb), dx);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r]);
+      const __m256i wabs = _mm256_abs_epi8(wq);
+      const __m256 dw = BroadcastHalf8(wb);
+      for (int t = 0; t < T; ++t) {
+        const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
+        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+        const __m256i p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xq, wq));
+        const __m256i p32 = _mm256_madd_epi16(p16, ones);
+        const __m256 d = _mm256_mul_ps(dw, BroadcastHalf8(xb));
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r][t]);
+      }
     }
   }
-  for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
+  }
 }
 
 // ---- Q4_0 x Q8_0: nibbles expanded to 32 u8 in element order (low nibbles = elements 0..15,
-// high = 16..31); maddubs(q, x) - maddubs(8, x) = (q - 8) * x pair sums, the second term shared
-// by all rows; then as Q8_0.
+// high = 16..31), minus 8 as s8; then as Q8_0 (|q - 8| times x with q - 8's sign; the pair sums
+// are the exact int32 sums of the reference).
+
+template <int R, int T>
+void Q4_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+              std::size_t x_stride, float* y, std::size_t y_stride) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  const __m256i eights = _mm256_set1_epi8(8);
+  __m256 acc[R][T];
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+  }
+  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
+    for (int r = 0; r < R; ++r) {
+      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
+      const __m256i wq = _mm256_sub_epi8(ExpandNibbles32(wb + 2), eights);
+      const __m256i wabs = _mm256_abs_epi8(wq);
+      const __m256 dw = BroadcastHalf8(wb);
+      for (int t = 0; t < T; ++t) {
+        const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
+        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
+        const __m256i p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xq, wq));
+        const __m256i p32 = _mm256_madd_epi16(p16, ones);
+        const __m256 d = _mm256_mul_ps(dw, BroadcastHalf8(xb));
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r][t]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
+  }
+}
 
 template <int R>
-inline void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
-                        const std::uint8_t* x, float* y) {
+void Q8_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                 const std::uint8_t* x, float* y) {
+  Q8_0Tile<R, 1>(n, w, row_bytes, x, 0, y, 0);
+}
+// One token (vec_dot, vec_dot_rows): maddubs(q, x) - maddubs(8, x), the second term computed
+// once per block for all R rows. The same int32 lanes as the tile's |q - 8| * sign form, so the
+// results are bit-identical to the tiles'; per pair it is two instructions shorter when the
+// activation is shared (decode), longer when the weights are (prefill).
+template <int R>
+void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                 const std::uint8_t* x, float* y) {
   const __m256i ones = _mm256_set1_epi16(1);
   const __m256i eights = _mm256_set1_epi8(8);
   __m256 acc[R];
@@ -172,6 +249,30 @@ inline void Q4_0DotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_b
   }
   for (int r = 0; r < R; ++r) y[r] = HorizontalSum8(acc[r]);
 }
+template <int R>
+void Q4_0RowsTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                  const std::uint8_t* x, std::size_t, float* y, std::size_t) {
+  Q4_0DotRows<R>(n, w, row_bytes, x, y);
+}
+
+// Prefill tiles, chosen with bench/kernels_bench.cc's BM_MatMul: quantized 2 rows x 4 tokens
+// (8 accumulators, the unpacked weights of a block, one activation block and the constants fit
+// the 16 registers); float 2 x 2 (8 accumulators, 4 activation and 2 weight vectors).
+constexpr int kTileRows = 2;
+constexpr int kTileTokens = 4;
+constexpr int kFloatTileRows = 2;
+constexpr int kFloatTileTokens = 2;
+template <typename L>
+constexpr auto kFloatTile =
+    TileEntry<kFloatTileRows, kFloatTileTokens, FloatTile<L, kFloatTileRows, kFloatTileTokens>,
+              FloatTile<L, kFloatTileRows, 1>, FloatTile<L, 1, kFloatTileTokens>,
+              FloatTile<L, 1, 1>>;
+constexpr auto kQ8_0Tile =
+    TileEntry<kTileRows, kTileTokens, Q8_0Tile<kTileRows, kTileTokens>, Q8_0Tile<kTileRows, 1>,
+              Q8_0Tile<1, kTileTokens>, Q8_0Tile<1, 1>>;
+constexpr auto kQ4_0Tile =
+    TileEntry<kTileRows, kTileTokens, Q4_0Tile<kTileRows, kTileTokens>, Q4_0RowsTile<kTileRows>,
+              Q4_0Tile<1, kTileTokens>, Q4_0RowsTile<1>>;
 
 using F32Entry = RowsEntry<kMaxRows, FloatDotRows<F32Load, 1>, FloatDotRows<F32Load, kMaxRows>>;
 using F16Entry = RowsEntry<kMaxRows, FloatDotRows<F16Load, 1>, FloatDotRows<F16Load, kMaxRows>>;
@@ -279,16 +380,17 @@ constexpr TypeKernels kAvx2F32 = {DType::kF32,
                                   tensor::DequantizeRowF32,
                                   tensor::QuantizeRowF32,
                                   F32Entry::VecDot,
-                                  F32Entry::VecDotRows};
+                                  F32Entry::VecDotRows,
+                                  kFloatTile<F32Load>};
 constexpr TypeKernels kAvx2F16 = {
-    DType::kF16,      DType::kF16,         "avx2", ActF16, tensor::DequantizeRowF16, ActF16,
-    F16Entry::VecDot, F16Entry::VecDotRows};
+    DType::kF16,      DType::kF16,          "avx2", ActF16, tensor::DequantizeRowF16, ActF16,
+    F16Entry::VecDot, F16Entry::VecDotRows, kFloatTile<F16Load>};
 constexpr TypeKernels kAvx2Bf16 = {
-    DType::kBF16,      DType::kBF16,         "avx2", ActBf16, tensor::DequantizeRowBf16, ActBf16,
-    Bf16Entry::VecDot, Bf16Entry::VecDotRows};
+    DType::kBF16,      DType::kBF16,          "avx2", ActBf16, tensor::DequantizeRowBf16, ActBf16,
+    Bf16Entry::VecDot, Bf16Entry::VecDotRows, kFloatTile<Bf16Load>};
 constexpr TypeKernels kAvx2Q8_0 = {
-    DType::kQ8_0,      DType::kQ8_0,         "avx2", ActQ8_0, tensor::DequantizeRowQ8_0, ActQ8_0,
-    Q8_0Entry::VecDot, Q8_0Entry::VecDotRows};
+    DType::kQ8_0,      DType::kQ8_0,         "avx2",   ActQ8_0, tensor::DequantizeRowQ8_0, ActQ8_0,
+    Q8_0Entry::VecDot, Q8_0Entry::VecDotRows, kQ8_0Tile};
 constexpr TypeKernels kAvx2Q4_0 = {DType::kQ4_0,
                                    DType::kQ8_0,
                                    "avx2",
@@ -296,7 +398,8 @@ constexpr TypeKernels kAvx2Q4_0 = {DType::kQ4_0,
                                    tensor::DequantizeRowQ4_0,
                                    ActQ8_0,
                                    Q4_0Entry::VecDot,
-                                   Q4_0Entry::VecDotRows};
+                                   Q4_0Entry::VecDotRows,
+                                   kQ4_0Tile};
 
 }  // namespace
 }  // namespace tessera::kernels::simd
