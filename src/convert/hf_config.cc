@@ -90,7 +90,8 @@ Status ReadGemma3Window(const Json& j, const std::string& what, model::LlamaConf
     for (const Json& t : *it) {
       if (!t.is_string() ||
           (t.get<std::string>() != "sliding_attention" && t.get<std::string>() != "full_attention")) {
-        return Unsupported(what + ": \"layer_types\" holds " + t.dump() +
+        return Unsupported(what + ": \"layer_types\" holds " +
+                           t.dump(-1, ' ', false, Json::error_handler_t::replace) +
                            "; expected \"sliding_attention\" or \"full_attention\"");
       }
       sliding.push_back(t.get<std::string>() == "sliding_attention");
