@@ -151,13 +151,33 @@ void FloatDotRows(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
 // int16 for x in [-127, 127], which the quantizer guarantees), madd with ones to int32 lanes,
 // then acc += float(lanes) * (d_w * d_x).
 //
-// Both quantized types come as tiles of R weight rows by T activation rows: each weight block
-// is loaded (and for Q4_0 unpacked) once for the T tokens. vec_dot and vec_dot_rows are the
-// T = 1 tiles, so every entry runs the same per-pair sequence and they are bit-identical.
+// Q4_0 x Q8_0: nibbles expanded to 32 u8 in element order (low nibbles = elements 0..15, high
+// = 16..31), minus 8 as s8; then as Q8_0.
+//
+// Both types come as tiles of R weight rows by T activation rows: each weight block is loaded
+// (and for Q4_0 unpacked) once for the T tokens. Q8_0's vec_dot and vec_dot_rows are its T = 1
+// tiles; Q4_0's one-token kernel is a form with the same int32 lanes (below). So every entry is
+// bit-identical to vec_dot.
 
-template <int R, int T>
-void Q8_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
-              std::size_t x_stride, float* y, std::size_t y_stride) {
+// Signed levels of one weight block: Q8_0's bytes as they are, Q4_0's nibbles minus 8.
+struct Q8_0Signed {
+  static constexpr std::int64_t kBytes = kQ8Bytes;
+  static __m256i Get(const std::uint8_t* wb) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+  }
+};
+struct Q4_0Signed {
+  static constexpr std::int64_t kBytes = kQ4Bytes;
+  static __m256i Get(const std::uint8_t* wb) {
+    return _mm256_sub_epi8(ExpandNibbles32(wb + 2), _mm256_set1_epi8(8));
+  }
+};
+
+// R rows x T tokens of a type with signed levels against Q8_0 activations: |w| (u8) times x
+// with w's sign by maddubs, madd with ones, acc += float(lanes) * (d_w * d_x).
+template <typename W, int R, int T>
+void SignedTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
+                const std::uint8_t* x, std::size_t x_stride, float* y, std::size_t y_stride) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[R][T];
   for (int r = 0; r < R; ++r) {
@@ -165,8 +185,8 @@ void Q8_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, cons
   }
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
     for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ8Bytes;
-      const __m256i wq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb + 2));
+      const std::uint8_t* wb = w + r * row_bytes + b * W::kBytes;
+      const __m256i wq = W::Get(wb);
       const __m256i wabs = _mm256_abs_epi8(wq);
       const __m256 dw = BroadcastHalf8(wb);
       for (int t = 0; t < T; ++t) {
@@ -183,39 +203,15 @@ void Q8_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, cons
     for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
   }
 }
-
-// ---- Q4_0 x Q8_0: nibbles expanded to 32 u8 in element order (low nibbles = elements 0..15,
-// high = 16..31), minus 8 as s8; then as Q8_0 (|q - 8| times x with q - 8's sign; the pair sums
-// are the exact int32 sums of the reference).
-
+template <int R, int T>
+void Q8_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
+              std::size_t x_stride, float* y, std::size_t y_stride) {
+  SignedTile<Q8_0Signed, R, T>(n, w, row_bytes, x, x_stride, y, y_stride);
+}
 template <int R, int T>
 void Q4_0Tile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, const std::uint8_t* x,
               std::size_t x_stride, float* y, std::size_t y_stride) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  const __m256i eights = _mm256_set1_epi8(8);
-  __m256 acc[R][T];
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
-  }
-  for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    for (int r = 0; r < R; ++r) {
-      const std::uint8_t* wb = w + r * row_bytes + b * kQ4Bytes;
-      const __m256i wq = _mm256_sub_epi8(ExpandNibbles32(wb + 2), eights);
-      const __m256i wabs = _mm256_abs_epi8(wq);
-      const __m256 dw = BroadcastHalf8(wb);
-      for (int t = 0; t < T; ++t) {
-        const std::uint8_t* xb = x + t * x_stride + b * kQ8Bytes;
-        const __m256i xq = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb + 2));
-        const __m256i p16 = _mm256_maddubs_epi16(wabs, _mm256_sign_epi8(xq, wq));
-        const __m256i p32 = _mm256_madd_epi16(p16, ones);
-        const __m256 d = _mm256_mul_ps(dw, BroadcastHalf8(xb));
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p32), d, acc[r][t]);
-      }
-    }
-  }
-  for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum8(acc[r][t]);
-  }
+  SignedTile<Q4_0Signed, R, T>(n, w, row_bytes, x, x_stride, y, y_stride);
 }
 
 template <int R>

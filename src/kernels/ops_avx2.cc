@@ -145,17 +145,6 @@ inline __m256 SiluMul8(__m256 g, __m256 u) {
   return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
 }
 
-void SiluMulAvx2(const float* gate, const float* up, float* out, std::int64_t n) {
-  std::int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(out + i, SiluMul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
-  }
-  if (i < n) {
-    const __m256i m = TailMask(n - i);
-    _mm256_maskstore_ps(out + i, m,
-                        SiluMul8(_mm256_maskload_ps(gate + i, m), _mm256_maskload_ps(up + i, m)));
-  }
-}
 
 inline __m256 GeluMul8(__m256 g, __m256 u) {
   // -2u = (-2 sqrt(2/pi)) g (1 + 0.044715 g^2)
@@ -166,15 +155,17 @@ inline __m256 GeluMul8(__m256 g, __m256 u) {
   return _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e)), u);
 }
 
-void GeluMulAvx2(const float* gate, const float* up, float* out, std::int64_t n) {
+// out[i] = Gate8(gate, up) over 8 lanes at a time, the tail masked (silu_mul, gelu_mul).
+template <__m256 (*Gate8)(__m256, __m256)>
+void GatedAvx2(const float* gate, const float* up, float* out, std::int64_t n) {
   std::int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    _mm256_storeu_ps(out + i, GeluMul8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
+    _mm256_storeu_ps(out + i, Gate8(_mm256_loadu_ps(gate + i), _mm256_loadu_ps(up + i)));
   }
   if (i < n) {
     const __m256i m = TailMask(n - i);
     _mm256_maskstore_ps(out + i, m,
-                        GeluMul8(_mm256_maskload_ps(gate + i, m), _mm256_maskload_ps(up + i, m)));
+                        Gate8(_mm256_maskload_ps(gate + i, m), _mm256_maskload_ps(up + i, m)));
   }
 }
 
@@ -249,9 +240,17 @@ void ExpAvx2(const float* x, float* y, std::int64_t n) {
 namespace tessera::kernels::simd {
 
 const FloatOps* Avx2Ops() {
-  static const FloatOps ops = {"avx2",      RmsNormAvx2, SoftmaxAvx2,         SiluMulAvx2,
-                               GeluMulAvx2, AddAvx2,     ScaleAvx2,           AxpyAvx2,
-                               ReferenceOps().rope,      AttendAvx2,          LogSumExpAvx2};
+  static const FloatOps ops = {"avx2",
+                               RmsNormAvx2,
+                               SoftmaxAvx2,
+                               GatedAvx2<SiluMul8>,
+                               GatedAvx2<GeluMul8>,
+                               AddAvx2,
+                               ScaleAvx2,
+                               AxpyAvx2,
+                               ReferenceOps().rope,
+                               AttendAvx2,
+                               LogSumExpAvx2};
   return &ops;
 }
 
