@@ -138,11 +138,9 @@ Status ReadGemma3(const Json& j, const std::string& what, model::LlamaConfig& l)
                        "\" is not supported (gemma3: only gelu_pytorch_tanh)");
   }
   TS_ASSIGN_OR_RETURN(std::optional<double> qpas, GetNumber(j, "query_pre_attn_scalar", what));
-  const double engine_scalar =
-      l.n_layer == 62 ? static_cast<double>(l.n_embd / l.n_head) : l.head_dim;
-  if (qpas.has_value() && *qpas != engine_scalar) {
+  if (qpas.has_value() && *qpas != l.QueryWidth()) {
     return Unsupported(what + ": query_pre_attn_scalar " + std::to_string(*qpas) +
-                       " differs from what the engine uses (" + std::to_string(engine_scalar) +
+                       " differs from what the engine uses (" + std::to_string(l.QueryWidth()) +
                        ")");
   }
   if (auto it = j.find("attn_logit_softcapping"); it != j.end() && !it->is_null()) {
@@ -200,12 +198,6 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
   const bool is_llama = c.arch->name == "llama";
 
   model::LlamaConfig& l = c.llama;
-  l.architecture = std::string(c.arch->name);
-  l.rope_mode = c.arch->rope_mode;
-  l.qkv_bias = c.arch->qkv_bias;
-  l.qk_norm = c.arch->qk_norm;
-  l.ffn_activation = c.arch->ffn_activation;
-  l.post_norms = c.arch->post_norms;
   TS_ASSIGN_OR_RETURN(l.n_embd, PositiveInt(j, "hidden_size", what));
   TS_ASSIGN_OR_RETURN(l.n_ff, PositiveInt(j, "intermediate_size", what));
   TS_ASSIGN_OR_RETURN(l.n_layer, PositiveInt(j, "num_hidden_layers", what));
@@ -238,6 +230,7 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
     }
   }
   l.n_rot = l.head_dim;
+  model::ApplyArchitecture(*c.arch, l);
   TS_ASSIGN_OR_RETURN(double eps, RequireNumber(j, "rms_norm_eps", what));
   l.rms_eps = static_cast<float>(eps);
   TS_ASSIGN_OR_RETURN(std::optional<double> theta, GetNumber(j, "rope_theta", what));
@@ -249,7 +242,6 @@ Result<HfConfig> ParseHfConfig(const Json& j, const std::string& what) {
 
   if (is_gemma3) {
     TS_RETURN_IF_ERROR(ReadGemma3(j, what, l));
-    l.embd_scale = std::sqrt(static_cast<float>(l.n_embd));
   } else {
     TS_ASSIGN_OR_RETURN(std::optional<std::string> act, GetString(j, "hidden_act", what));
     if (act.has_value() && *act != "silu") {

@@ -143,6 +143,18 @@ Status OutOfRangeField(std::string_view field, std::int64_t value, std::int64_t 
 
 }  // namespace
 
+void ApplyArchitecture(const ArchitectureTraits& traits, LlamaConfig& c) {
+  c.architecture = std::string(traits.name);
+  c.rope_mode = traits.rope_mode;
+  c.qkv_bias = traits.qkv_bias;
+  c.qk_norm = traits.qk_norm;
+  c.ffn_activation = traits.ffn_activation;
+  c.post_norms = traits.post_norms;
+  c.embd_scale = traits.scale_embeddings ? std::sqrt(static_cast<float>(c.n_embd)) : 1.0f;
+  // Gemma 3 27B scales queries by 1 / sqrt(n_embd / n_head), not 1 / sqrt(head_dim).
+  c.query_width = traits.sliding_window && c.n_layer == 62 && c.n_head > 0 ? c.n_embd / c.n_head : 0;
+}
+
 Status ValidateLlamaConfig(const LlamaConfig& c) {
   struct Field {
     std::string_view name;
@@ -191,24 +203,29 @@ Status ValidateLlamaConfig(const LlamaConfig& c) {
                                               std::to_string(c.rope_freq_base) +
                                               " must be finite and > 1");
   }
-  if (c.n_swa < 0 || c.n_swa > kMaxContext || c.swa_period < 0 || c.swa_period > kMaxLayers) {
+  if (c.n_swa < 0 || c.n_swa > kMaxContext || c.swa_period < 0 || c.swa_period > kMaxLayers ||
+      c.query_width < 0 || c.query_width > kMaxEmbd) {
     return Status(StatusCode::kMalformed, "model: llama: attention.sliding_window " +
-                                              std::to_string(c.n_swa) + " / pattern " +
-                                              std::to_string(c.swa_period) + " out of range");
+                                              std::to_string(c.n_swa) + ", pattern " +
+                                              std::to_string(c.swa_period) + " or query width " +
+                                              std::to_string(c.query_width) + " out of range");
+  }
+  if (!std::isfinite(c.rope_freq_base_swa) || c.rope_freq_base_swa <= 1.0f) {
+    return Status(StatusCode::kMalformed, "model: llama: rope.freq_base_swa " +
+                                              std::to_string(c.rope_freq_base_swa) +
+                                              " must be finite and > 1");
   }
   const struct {
     std::string_view name;
     float value;
-    float min;  // the value must be finite and > min
+    bool zero_ok;  // else the value must be positive
   } floats[] = {
-      {"rope.freq_base_swa", c.rope_freq_base_swa, 1.0f},
-      {"rope.scaling.factor (as 1 / freq_scale)", c.rope_freq_scale, 0.0f},
-      {"embedding scale", c.embd_scale, 0.0f},
-      {"attention scale", c.attn_scale, -1.0f},
-      {"final_logit_softcapping", c.final_logit_softcap, -1.0f},
+      {"rope.scaling.factor (as 1 / freq_scale)", c.rope_freq_scale, false},
+      {"embedding scale", c.embd_scale, false},
+      {"final_logit_softcapping", c.final_logit_softcap, true},
   };
   for (const auto& f : floats) {
-    if (!std::isfinite(f.value) || f.value <= f.min || (f.min < 0.0f && f.value < 0.0f)) {
+    if (!std::isfinite(f.value) || f.value < 0.0f || (f.value == 0.0f && !f.zero_ok)) {
       return Status(StatusCode::kMalformed, "model: llama: " + std::string(f.name) + " " +
                                                 std::to_string(f.value) + " is out of range");
     }
@@ -238,10 +255,6 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
   auto Key = [&prefix](std::string_view suffix) { return prefix + std::string(suffix); };
 
   LlamaConfig c;
-  c.architecture = std::string(traits->name);
-  c.rope_mode = traits->rope_mode;
-  c.qkv_bias = traits->qkv_bias;
-  c.qk_norm = traits->qk_norm;
   TS_ASSIGN_OR_RETURN(c.n_ctx_train, ReadCount(file, Key("context_length"), {}, kMaxContext));
   TS_ASSIGN_OR_RETURN(c.n_embd, ReadCount(file, Key("embedding_length"), {}, kMaxEmbd));
   TS_ASSIGN_OR_RETURN(c.n_layer, ReadCount(file, Key("block_count"), {}, kMaxLayers));
@@ -275,14 +288,7 @@ Result<LlamaConfig> ReadLlamaConfig(const gguf::File& file) {
 
   TS_RETURN_IF_ERROR(ReadRopeScaling(file, prefix, c));
   if (traits->sliding_window) TS_RETURN_IF_ERROR(ReadSlidingWindow(file, prefix, c));
-  c.ffn_activation = traits->ffn_activation;
-  c.post_norms = traits->post_norms;
-  if (traits->scale_embeddings) c.embd_scale = std::sqrt(static_cast<float>(c.n_embd));
-  if (traits->sliding_window && c.n_layer == 62) {
-    // Gemma 3 27B scales queries by 1 / sqrt(n_embd / n_head), not 1 / sqrt(head_dim); llama.cpp
-    // recognises the model by its depth, as here.
-    c.attn_scale = 1.0f / std::sqrt(static_cast<float>(c.n_embd / c.n_head));
-  }
+  ApplyArchitecture(*traits, c);
 
   const gguf::TensorInfo* embd = file.FindTensor(kTokenEmbd);
   if (embd == nullptr) {

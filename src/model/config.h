@@ -72,7 +72,7 @@ struct LlamaConfig {
   FfnActivation ffn_activation = FfnActivation::kSilu;
   bool post_norms = false;        // RMSNorm of the attention and FFN outputs before the adds
   float embd_scale = 1.0f;        // token embeddings are multiplied by this (sqrt(n_embd))
-  float attn_scale = 0.0f;        // queries . keys are multiplied by this; 0: 1 / sqrt(head_dim)
+  std::int32_t query_width = 0;   // queries . keys are scaled by 1 / sqrt(this); 0: head_dim
   float rope_freq_scale = 1.0f;   // 1 / linear RoPE scaling factor (global layers)
   std::int32_t n_swa = 0;         // sliding window in positions, its own included; 0 = none
   std::int32_t swa_period = 0;    // layer il is windowed iff il % period < period - 1 (0: all)
@@ -86,10 +86,16 @@ struct LlamaConfig {
   bool IsSwaLayer(std::int32_t il) const {
     return n_swa > 0 && (swa_period == 0 || il % swa_period < swa_period - 1);
   }
-  float AttentionScale() const {
-    return attn_scale > 0.0f ? attn_scale : 1.0f / std::sqrt(static_cast<float>(head_dim));
-  }
+  // The width whose inverse square root scales queries (Hugging Face's query_pre_attn_scalar).
+  std::int32_t QueryWidth() const { return query_width > 0 ? query_width : head_dim; }
+  float AttentionScale() const { return 1.0f / std::sqrt(static_cast<float>(QueryWidth())); }
 };
+
+// Sets what `traits` fixes (architecture, rope_mode, qkv_bias, qk_norm, ffn_activation,
+// post_norms) and what it derives from the dimensions, which must be set already: embd_scale
+// (sqrt(n_embd) when the architecture scales embeddings) and query_width (n_embd / n_head for the
+// 62-layer Gemma 3 27B, as llama.cpp recognises it). ReadLlamaConfig and tessera convert use it.
+void ApplyArchitecture(const ArchitectureTraits& traits, LlamaConfig& c);
 
 // Reads and validates the config. Errors: kUnsupported (architecture not in model/architecture.h), kNotFound /
 // kTypeMismatch (required key absent / wrong type, naming the key), kMalformed (a zero or

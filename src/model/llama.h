@@ -38,7 +38,7 @@
 // RMSNorms before RoPE (qwen3, gemma3); and gemma3's embedding scale, GELU, post-attention and
 // post-FFN norms (h = RMSNorm(Wo attn) * post_attention_norm before x += h, likewise for the
 // FFN), sliding-window layers (query at p attends to positions p - n_swa + 1 .. p, RoPE base
-// rope_freq_base_swa), query scale attn_scale and final logit soft-capping
+// rope_freq_base_swa), query width query_width and final logit soft-capping
 // (model/gemma3_arch.cc).
 //
 // LoRA adapters (model/lora_set.h): with a LoraSet, every adapted product W h above becomes

@@ -20,6 +20,12 @@ Result<int> GetInt(const gguf::File& file, const std::string& key, int fallback)
   return static_cast<int>(v);
 }
 
+Result<double> GetFloat(const gguf::File& file, const std::string& key, double fallback) {
+  if (file.Find(key) == nullptr) return fallback;
+  TS_ASSIGN_OR_RETURN(float v, file.GetF32(key));
+  return static_cast<double>(v);
+}
+
 }  // namespace
 
 Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
@@ -36,34 +42,21 @@ Result<NaiveLlama> NaiveLlama::FromFile(const gguf::File& file) {
   TS_ASSIGN_OR_RETURN(m.head_dim_,
                       GetInt(file, arch + ".attention.key_length", m.n_embd_ / m.n_head_));
   TS_ASSIGN_OR_RETURN(m.n_rot_, GetInt(file, arch + ".rope.dimension_count", m.head_dim_));
-  if (file.Find(arch + ".attention.layer_norm_rms_epsilon") != nullptr) {
-    TS_ASSIGN_OR_RETURN(float eps, file.GetF32(arch + ".attention.layer_norm_rms_epsilon"));
-    m.eps_ = eps;
-  }
-  if (file.Find(arch + ".rope.freq_base") != nullptr) {
-    TS_ASSIGN_OR_RETURN(float base, file.GetF32(arch + ".rope.freq_base"));
-    m.freq_base_ = base;
-  }
+  TS_ASSIGN_OR_RETURN(m.eps_, GetFloat(file, arch + ".attention.layer_norm_rms_epsilon", 1e-5));
+  TS_ASSIGN_OR_RETURN(m.freq_base_, GetFloat(file, arch + ".rope.freq_base", 10000.0));
   // Linear RoPE scaling (the default type): positions divided by the factor, windowed layers
   // excepted.
   const gguf::Value* type = file.Find(arch + ".rope.scaling.type");
-  if (file.Find(arch + ".rope.scaling.factor") != nullptr &&
-      (type == nullptr || type->string() == "linear")) {
-    TS_ASSIGN_OR_RETURN(float factor, file.GetF32(arch + ".rope.scaling.factor"));
-    if (factor != 0.0f) m.pos_scale_ = 1.0 / factor;
+  if (type == nullptr || type->string() == "linear") {
+    TS_ASSIGN_OR_RETURN(const double factor, GetFloat(file, arch + ".rope.scaling.factor", 0.0));
+    if (factor != 0.0) m.pos_scale_ = 1.0 / factor;
   }
   int pattern = 6;
   if (m.gemma_) {
     TS_ASSIGN_OR_RETURN(m.window_, GetInt(file, arch + ".attention.sliding_window", 0));
     TS_ASSIGN_OR_RETURN(pattern, GetInt(file, arch + ".attention.sliding_window_pattern", 6));
-    if (file.Find(arch + ".rope.freq_base_swa") != nullptr) {
-      TS_ASSIGN_OR_RETURN(float base, file.GetF32(arch + ".rope.freq_base_swa"));
-      m.freq_base_swa_ = base;
-    }
-    if (file.Find(arch + ".final_logit_softcapping") != nullptr) {
-      TS_ASSIGN_OR_RETURN(float cap, file.GetF32(arch + ".final_logit_softcapping"));
-      m.softcap_ = cap;
-    }
+    TS_ASSIGN_OR_RETURN(m.freq_base_swa_, GetFloat(file, arch + ".rope.freq_base_swa", 1e4));
+    TS_ASSIGN_OR_RETURN(m.softcap_, GetFloat(file, arch + ".final_logit_softcapping", 0.0));
   }
   TS_ASSIGN_OR_RETURN(m.embd_, Load(file, "token_embd.weight"));
   m.n_vocab_ = static_cast<int>(m.embd_.size() / static_cast<std::size_t>(m.n_embd_));
