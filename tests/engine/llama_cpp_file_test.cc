@@ -5,7 +5,8 @@
 //   qwen3/qwen3-tiny      a random-weight qwen3 (heads of 32 on a 64-wide model, 4 query and 2
 //                         KV heads, query/key head norms), which llama.cpp runs as Qwen3;
 //   gemma3/gemma3-tiny    a random-weight gemma3 (3 layers, sliding window 4 with pattern 3,
-//                         window RoPE base 100, logit soft-capping 8, GELU, post norms).
+//                         window RoPE base 100, logit soft-capping 8, GELU, post norms), and
+//                         the same quantized to Q8_0 by llama.cpp's own llama-quantize.
 // Each must generate what llama.cpp generated, token for token, with its log-probabilities.
 #include <gtest/gtest.h>
 
@@ -31,6 +32,16 @@ constexpr double kFileTolerance = 1e-4;
 // the naive reference differs from llama.cpp by 1.06e-3 with exact GELU and by 1.15e-4 with
 // the table emulated. Bound: about twice the measured gap.
 constexpr double kGeluTableTolerance = 2.5e-3;
+// gemma3-tiny-q8_0 (written by llama.cpp's llama-quantize from gemma3-tiny): Q8_0 weights and
+// activations besides the GELU table; measured 4.1e-2 at most over the steps compared (9, 4, 3
+// and 1 of the four prompts' 16: below, the comparison stops at llama.cpp's first near tie,
+// which this flat model reaches early; ids and log-probabilities before it match). It is the
+// quantized files' tail
+// gap that tests/engine/quant_golden_test.cc bounds at 0.15 for the other four of the top five
+// and ADR 0005 records as not yet explained. This random model's distribution is flat (its top
+// log-probability is about -2.8), so the chosen token is in that tail too. A defect moves
+// log-probabilities by whole nats and changes the greedy ids, which must match.
+constexpr double kQuantizedTolerance = 0.15;
 
 struct LlamaCppFile {
   const char* stem;                   // tests/data/<stem>.gguf and <stem>.llamacpp.json
@@ -73,14 +84,30 @@ TEST_P(LlamaCppFileTest, OpensAndGeneratesWhatLlamaCppGenerated) {
     ASSERT_TRUE(session.ok());
     GenerateOptions generate;
     generate.max_tokens = static_cast<std::int32_t>(c.at("ids").size());
-    generate.top_n = 5;
+    generate.top_n = 10;  // llama.cpp's fifth may be our sixth where the tail is flat
     Result<GenerateResult> r =
         (*session)->Generate(c.at("prompt_ids").get<std::vector<std::int32_t>>(), generate);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
+    // Greedy ids match up to the first step where llama.cpp's top two are closer than the
+    // tolerance: there the choice is below the precision both engines share and the
+    // continuations may part. Log-probabilities are compared up to and including that step
+    // (they depend only on the ids before it). None of the F32 files has such a step.
+    const std::vector<std::int32_t> want = c.at("ids").get<std::vector<std::int32_t>>();
+    std::size_t steps = want.size();
+    for (std::size_t i = 0; i < want.size(); ++i) {
+      const nlohmann::json& top = c.at("top5").at(i);
+      if (top.at(0).at(1).get<double>() - top.at(1).at(1).get<double>() < GetParam().tolerance) {
+        steps = i + 1;
+        break;
+      }
+    }
     std::vector<std::int32_t> got;
     for (const GeneratedToken& t : r->tokens) got.push_back(t.id);
-    ASSERT_EQ(got, c.at("ids").get<std::vector<std::int32_t>>());
-    for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got.size(), want.size());
+    ASSERT_TRUE(std::equal(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(steps) - 1,
+                           got.begin()))
+        << "greedy ids differ before step " << steps - 1;
+    for (std::size_t i = 0; i < steps; ++i) {
       const auto alternatives = r->Alternatives(i);
       for (const nlohmann::json& entry : c.at("top5").at(i)) {
         const auto it = std::find_if(alternatives.begin(), alternatives.end(),
@@ -101,10 +128,13 @@ INSTANTIATE_TEST_SUITE_P(
                                  {"tokenizer.ggml.seperator_token_id = 4294967295",
                                   "tokenizer.ggml.padding_token_id = 4294967295"}},
                       LlamaCppFile{"qwen3/qwen3-tiny", {}},
-                      LlamaCppFile{"gemma3/gemma3-tiny", {}, kGeluTableTolerance}),
+                      LlamaCppFile{"gemma3/gemma3-tiny", {}, kGeluTableTolerance},
+                      LlamaCppFile{"gemma3/gemma3-tiny-q8_0", {}, kQuantizedTolerance}),
     [](const ::testing::TestParamInfo<LlamaCppFile>& param_info) {
-      const std::string n = param_info.param.stem;
-      return n.substr(0, n.find('/'));
+      std::string n = param_info.param.stem;
+      n = n.substr(n.find('/') + 1);
+      std::replace(n.begin(), n.end(), '-', '_');
+      return n;
     });
 
 }  // namespace
