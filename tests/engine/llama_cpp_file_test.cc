@@ -104,9 +104,10 @@ TEST_P(LlamaCppFileTest, OpensAndGeneratesWhatLlamaCppGenerated) {
     std::vector<std::int32_t> got;
     for (const GeneratedToken& t : r->tokens) got.push_back(t.id);
     ASSERT_EQ(got.size(), want.size());
-    ASSERT_TRUE(std::equal(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(steps) - 1,
+    const std::size_t agree = steps == 0 ? 0 : steps - 1;  // ids that must be equal
+    ASSERT_TRUE(std::equal(want.begin(), want.begin() + static_cast<std::ptrdiff_t>(agree),
                            got.begin()))
-        << "greedy ids differ before step " << steps - 1;
+        << "greedy ids differ before step " << agree;
     for (std::size_t i = 0; i < steps; ++i) {
       const auto alternatives = r->Alternatives(i);
       for (const nlohmann::json& entry : c.at("top5").at(i)) {
