@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -50,6 +51,22 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     path_ = std::move(other.path_);
   }
   return *this;
+}
+
+std::size_t MappedFile::ReleasePages(std::span<const std::uint8_t> range) const {
+  const auto begin = reinterpret_cast<std::uintptr_t>(range.data());
+  const auto end = begin + range.size();
+  const auto base = reinterpret_cast<std::uintptr_t>(data_);
+  if (data_ == nullptr || begin < base || end > base + size_ || begin >= end) return 0;
+  const long page_size = ::sysconf(_SC_PAGESIZE);
+  const std::uintptr_t page = page_size > 0 ? static_cast<std::uintptr_t>(page_size) : 4096;
+  const std::uintptr_t first = (begin + page - 1) / page * page;
+  const std::uintptr_t last = end / page * page;
+  if (first >= last) return 0;
+  // MADV_DONTNEED on a private read-only file mapping: the next access faults the page in from
+  // the file again (nothing was ever written to it, so nothing is lost).
+  if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
+  return last - first;
 }
 
 MappedFile::~MappedFile() { Reset(); }
