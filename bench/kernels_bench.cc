@@ -102,8 +102,9 @@ void BM_MatVec(benchmark::State& state, const TypeKernels* k) {
 }
 
 // y[n_tokens, rows] = W[rows, cols] x[n_tokens, cols] through MatMulWith (matmul.cc as it is);
-// args: rows, cols, n_tokens.
-void BM_MatMul(benchmark::State& state, const TypeKernels* k) {
+// args: rows, cols, n_tokens. With `packed`, over the packed copy of W (PackWeights; the
+// tables with a packed_tile), as a model loaded with packed weights runs.
+void BM_MatMul(benchmark::State& state, const TypeKernels* k, bool packed) {
   const std::int64_t n_rows = state.range(0);
   const std::int64_t n_cols = state.range(1);
   const std::int64_t n_tokens = state.range(2);
@@ -113,6 +114,8 @@ void BM_MatMul(benchmark::State& state, const TypeKernels* k) {
     state.SkipWithError(w.status().ToString().c_str());
     return;
   }
+  std::vector<std::uint8_t> copy(packed ? PackedWeightBytes(*w) : 0);
+  if (packed) *w = PackWeights(*w, copy);
   const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 3, 1.0f);
   std::vector<float> y(static_cast<std::size_t>(n_tokens * n_rows));
   std::vector<std::uint8_t> scratch(MatMulScratchBytes(k->type, n_cols, n_tokens));
@@ -187,12 +190,16 @@ bool RegisterAll() {
       for (const auto& [r, c] : kMatVecShapes) {
         if (FitsBlock(t, c)) mv->Args({r, c});
       }
-      auto* mm = benchmark::RegisterBenchmark(Name("BM_MatMul", k).c_str(), BM_MatMul, k);
-      mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
-      if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8})->Args({2048, 768, 64});
-      if (FitsBlock(t, 288)) mm->Args({768, 288, 64});
-      if (FitsBlock(t, 512)) mm->Args({512, 512, 64})->Args({1376, 512, 64});  // s42m
-      if (FitsBlock(t, 1376)) mm->Args({512, 1376, 64});
+      for (bool packed : {false, true}) {
+        if (packed && k->packed_tile == nullptr) continue;
+        auto* mm = benchmark::RegisterBenchmark(Name(packed ? "BM_MatMulPacked" : "BM_MatMul", k).c_str(),
+                                                BM_MatMul, k, packed);
+        mm->ArgNames({"rows", "cols", "tokens"})->Unit(benchmark::kMicrosecond);
+        if (FitsBlock(t, 768)) mm->Args({2048, 768, 1})->Args({2048, 768, 8})->Args({2048, 768, 64});
+        if (FitsBlock(t, 288)) mm->Args({768, 288, 1})->Args({768, 288, 64});
+        if (FitsBlock(t, 512)) mm->Args({512, 512, 64})->Args({1376, 512, 64});  // s42m
+        if (FitsBlock(t, 1376)) mm->Args({512, 1376, 64});
+      }
       auto* mp = benchmark::RegisterBenchmark(Name("BM_MatMulPool", k).c_str(), BM_MatMulPool, k);
       mp->ArgNames({"rows", "cols", "tokens", "threads"})->Unit(benchmark::kMicrosecond);
       mp->UseRealTime();

@@ -60,6 +60,14 @@ using tensor::DType;
 // ----------------------------------------------------------------------------------------------
 // Per-type table.
 
+// One Q8_0 activation block as the packed kernels read it beside its bytes: the scale as a float
+// and the sum of the 32 quants (for the offset of Q4_0's levels). MatMul computes them once per
+// call.
+struct Q8Summary {
+  float d = 0.0f;
+  std::int32_t sum = 0;
+};
+
 struct TypeKernels {
   DType type;           // the weight type this table is for
   DType vec_dot_type;   // the type the activation is converted into before vec_dot
@@ -91,7 +99,20 @@ struct TypeKernels {
   void (*vec_dot_tile)(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
                        std::int64_t n_tok, const void* x, std::size_t x_stride, float* y,
                        std::size_t y_stride) = nullptr;
+  // Optional (nullptr = the type has no packed layout in this variant): products over a packed
+  // copy of the weights (PackWeights below): n_groups groups of kPackRows consecutive rows, the
+  // first at `packed`, by n_tok converted activation rows (x_stride bytes apart) whose blocks
+  // are summarised in `sums` (Q8Summary, n / 32 per token, sums_stride entries apart):
+  //   y[t * y_stride + r] = the product of row r and activation t, r < n_groups * kPackRows.
+  // Each (row, token) result is the same whatever n_groups and n_tok, so a batch gives the
+  // logits of one token at a time; how it relates to vec_dot is the type's to document (Q4_0:
+  // bit-identical to the reference vec_dot).
+  void (*packed_tile)(std::int64_t n, std::int64_t n_groups, const void* packed,
+                      std::int64_t n_tok, const void* x, std::size_t x_stride,
+                      const Q8Summary* sums, std::size_t sums_stride, float* y,
+                      std::size_t y_stride) = nullptr;
 };
+
 
 // The scalar reference table of `type`; nullptr if the type is not supported
 // (tensor::IsComputeSupported(type) is false).
@@ -127,8 +148,30 @@ struct WeightMatrix {
   const std::uint8_t* data = nullptr;
   std::int64_t n_rows = 0;
   std::int64_t n_cols = 0;
-  std::size_t row_bytes = 0;  // == n_cols / BlockSize(type) * TypeSize(type) for packed data
+  std::size_t row_bytes = 0;  // == n_cols / BlockSize(type) * TypeSize(type)
+  // Optional packed copy of rows [0, n_rows / kPackRows * kPackRows) made by PackWeights;
+  // nullptr = none. MatMul reads it instead of `data` for those rows when the table has a
+  // packed_tile; the remaining rows and GetRow always read `data`.
+  const std::uint8_t* packed = nullptr;
 };
+
+// ---- Packed weights: a copy of a matrix made once at load in an order the SIMD kernels read
+// faster than the file's (docs/adr/0023-packed-weights.md). Only Q4_0 has one, "Q4_0x8":
+// rows in groups of kPackRows; per group, its n_cols / 32 blocks one after another, each
+// 16 bytes of scales (the f16 d of rows 0..7) then 4 chunks of 32 bytes, chunk k holding
+// bytes 4k..4k+3 of the 16 nibble bytes of rows 0..7 in row order. A group's block has the
+// bytes of the 8 file blocks it replaces (144), so the copy is as large as those rows.
+inline constexpr std::int64_t kPackRows = 8;
+
+// Bytes of w's packed copy: those of its first n_rows / kPackRows * kPackRows rows when w.type
+// has a packed layout (Q4_0), else 0.
+std::size_t PackedWeightBytes(const WeightMatrix& w);
+// Whether MatMul with the active kernels reads a packed copy of `type` (Kernels(type) has a
+// packed_tile): when false, packing only costs memory.
+bool PackingHelps(DType type);
+// Writes the packed copy of w into out (at least PackedWeightBytes(w) bytes, any alignment)
+// and returns w with `packed` = out.data(); returns w unchanged when PackedWeightBytes(w) is 0.
+WeightMatrix PackWeights(const WeightMatrix& w, std::span<std::uint8_t> out);
 
 // Builds a packed WeightMatrix over `data` after validating it: the type is supported
 // (kUnsupported otherwise), n_rows >= 1 and n_cols >= 1, n_cols is a multiple of the block size
@@ -137,7 +180,8 @@ Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> 
                                       std::int64_t n_rows, std::int64_t n_cols);
 
 // Scratch bytes MatMul needs for n_tokens activation rows of n_cols against `weight_type`:
-// n_tokens * ActivationBytes(weight_type, n_cols), rounded up to a multiple of 64.
+// n_tokens * ActivationBytes(weight_type, n_cols), rounded up to a multiple of 64, plus for
+// types with a packed layout (Q4_0) one Q8Summary per activation block.
 std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int64_t n_tokens);
 
 // y[t, r] = sum_c W[r, c] * x[t, c] for t < n_tokens, r < w.n_rows.

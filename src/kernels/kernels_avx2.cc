@@ -395,7 +395,8 @@ constexpr TypeKernels kAvx2Q4_0 = {DType::kQ4_0,
                                    ActQ8_0,
                                    Q4_0Entry::VecDot,
                                    Q4_0Entry::VecDotRows,
-                                   kQ4_0Tile};
+                                   kQ4_0Tile,
+                                   PackedTileQ4_0Avx2};
 
 }  // namespace
 }  // namespace tessera::kernels::simd

@@ -1,10 +1,14 @@
 // Matrix products and row lookups over borrowed weight matrices (kernels.h).
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "base/check.h"
 #include "base/thread_pool.h"
 #include "kernels/kernels.h"
+#include "tensor/blocks.h"
+#include "tensor/fp16.h"
 
 namespace tessera::kernels {
 namespace {
@@ -24,10 +28,60 @@ std::size_t ActivationBytes(DType weight_type, std::int64_t n_cols) {
   return PackedBytes(k->vec_dot_type, n_cols);
 }
 
+namespace {
+
+// Whether `type` has a packed layout (in some variant): its MatMul scratch holds summaries.
+bool HasPackedLayout(DType type) { return type == DType::kQ4_0; }
+
+std::size_t RoundUp64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+}  // namespace
+
 std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int64_t n_tokens) {
   if (n_tokens < 0) return 0;
-  const std::size_t bytes = ActivationBytes(weight_type, n_cols) * static_cast<std::size_t>(n_tokens);
-  return (bytes + 63) / 64 * 64;
+  const std::size_t act =
+      RoundUp64(ActivationBytes(weight_type, n_cols) * static_cast<std::size_t>(n_tokens));
+  if (!HasPackedLayout(weight_type) || act == 0) return act;
+  const auto n_blocks = static_cast<std::size_t>(n_cols / tensor::kQK8_0);
+  // The summaries start at the first 64-byte boundary after the activations (scratch may sit
+  // at any alignment).
+  return act + 64 + RoundUp64(n_blocks * static_cast<std::size_t>(n_tokens) * sizeof(Q8Summary));
+}
+
+std::size_t PackedWeightBytes(const WeightMatrix& w) {
+  if (!HasPackedLayout(w.type) || w.n_rows < kPackRows) return 0;
+  return static_cast<std::size_t>(w.n_rows / kPackRows * kPackRows) * w.row_bytes;
+}
+
+bool PackingHelps(DType type) {
+  const TypeKernels* k = Kernels(type);
+  return HasPackedLayout(type) && k != nullptr && k->packed_tile != nullptr;
+}
+
+WeightMatrix PackWeights(const WeightMatrix& w, std::span<std::uint8_t> out) {
+  const std::size_t bytes = PackedWeightBytes(w);
+  if (bytes == 0) return w;
+  TS_CHECK(out.size() >= bytes);
+  TS_CHECK(w.type == DType::kQ4_0);
+  constexpr std::size_t kBlock = sizeof(tensor::BlockQ4_0);  // 18: f16 d, 16 nibble bytes
+  constexpr std::size_t kRows = kPackRows;
+  const std::size_t nb = static_cast<std::size_t>(w.n_cols / tensor::kQK4_0);
+  const std::size_t n_groups = static_cast<std::size_t>(w.n_rows / kPackRows);
+  for (std::size_t g = 0; g < n_groups; ++g) {
+    for (std::size_t b = 0; b < nb; ++b) {
+      std::uint8_t* dst = out.data() + (g * nb + b) * kRows * kBlock;
+      for (std::size_t i = 0; i < kRows; ++i) {
+        const std::uint8_t* src = w.data + (g * kRows + i) * w.row_bytes + b * kBlock;
+        std::memcpy(dst + 2 * i, src, 2);
+        for (std::size_t k = 0; k < 4; ++k) {
+          std::memcpy(dst + 2 * kRows + k * 4 * kRows + i * 4, src + 2 + 4 * k, 4);
+        }
+      }
+    }
+  }
+  WeightMatrix packed = w;
+  packed.packed = out.data();
+  return packed;
 }
 
 Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> data,
@@ -68,20 +122,56 @@ std::int64_t RowsPerTask(std::int64_t n_rows) {
 // Tokens per vec_dot_tile call in a batch (the activation rows of one chunk stay in L1).
 constexpr std::int64_t kTileTokenChunk = 32;
 
+// The Q8Summary of n consecutive Q8_0 blocks at q (the activation rows of one call are
+// contiguous, so rows need no separate pass).
+void SummarizeQ8_0(const std::uint8_t* q, std::size_t n, Q8Summary* out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint8_t* b = q + i * sizeof(tensor::BlockQ8_0);
+    std::uint16_t h;
+    std::memcpy(&h, b, sizeof(h));
+    std::int32_t sum = 0;
+    for (int j = 0; j < tensor::kQK8_0; ++j) sum += static_cast<std::int8_t>(b[2 + j]);
+    out[i] = Q8Summary{tensor::HalfToFloat(h), sum};
+  }
+}
+
 // The work of one MatMul call, shared by every task.
 struct MatMulJob {
   const TypeKernels* k;
   const WeightMatrix* w;
   const std::uint8_t* act;  // [n_tokens][act_bytes] converted activations
   std::size_t act_bytes;
+  const Q8Summary* sums;    // [n_tokens][n_blocks] when the packed copy is used, else nullptr
+  std::int64_t n_packed;    // rows read from the packed copy: [0, n_packed)
   std::int64_t n_tokens;
   std::int64_t rows_per_task;
   float* y;  // [n_tokens, w.n_rows]
+
+  // Rows [r0, r1) of the packed copy (multiples of kPackRows): blocks of kMatMulRowBlock rows
+  // outer, chunks of tokens inner, as below.
+  void PackedRows(std::int64_t r0, std::int64_t r1) const {
+    const std::int64_t n_cols = w->n_cols;
+    const auto n_blocks = static_cast<std::size_t>(n_cols / tensor::kQK8_0);
+    for (std::int64_t b0 = r0; b0 < r1; b0 += kMatMulRowBlock) {
+      const std::int64_t n_groups = (std::min(kMatMulRowBlock, r1 - b0)) / kPackRows;
+      const std::uint8_t* p = w->packed + static_cast<std::size_t>(b0) * w->row_bytes;
+      for (std::int64_t t0 = 0; t0 < n_tokens; t0 += kTileTokenChunk) {
+        const std::int64_t nt = std::min(kTileTokenChunk, n_tokens - t0);
+        k->packed_tile(n_cols, n_groups, p, nt, act + static_cast<std::size_t>(t0) * act_bytes,
+                       act_bytes, sums + static_cast<std::size_t>(t0) * n_blocks, n_blocks,
+                       y + t0 * w->n_rows + b0, static_cast<std::size_t>(w->n_rows));
+      }
+    }
+  }
 
   // Rows [r0, r1): blocks of kMatMulRowBlock rows outer, tokens inner.
   void Rows(std::int64_t r0, std::int64_t r1) const {
     const std::int64_t n_cols = w->n_cols;
     const std::int64_t n_rows = w->n_rows;
+    if (r0 < n_packed) {
+      PackedRows(r0, std::min(r1, n_packed));
+      r0 = std::min(r1, n_packed);
+    }
     for (std::int64_t b0 = r0; b0 < r1; b0 += kMatMulRowBlock) {
       const std::int64_t nb = std::min(kMatMulRowBlock, r1 - b0);
       const std::uint8_t* w_block = w->data + static_cast<std::size_t>(b0) * w->row_bytes;
@@ -137,7 +227,28 @@ void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
   } else {
     for (std::int64_t t = 0; t < n_tokens; ++t) convert(t);
   }
-  const MatMulJob job{&k, &w, act, act_bytes, n_tokens, RowsPerTask(w.n_rows), y};
+  const bool use_packed = w.packed != nullptr && k.packed_tile != nullptr;
+  Q8Summary* sums = nullptr;
+  if (use_packed) {
+    TS_DCHECK(k.vec_dot_type == DType::kQ8_0);
+    const std::size_t act_end = act_bytes * static_cast<std::size_t>(n_tokens);
+    const auto addr = reinterpret_cast<std::uintptr_t>(scratch.data() + act_end);
+    const std::size_t at = act_end + (64 - addr % 64) % 64;
+    const auto n_blocks = static_cast<std::size_t>(w.n_cols / tensor::kQK8_0);
+    TS_DCHECK(scratch.size() >= at + n_blocks * static_cast<std::size_t>(n_tokens) *
+                                         sizeof(Q8Summary));
+    sums = reinterpret_cast<Q8Summary*>(scratch.data() + at);
+    SummarizeQ8_0(act, n_blocks * static_cast<std::size_t>(n_tokens), sums);
+  }
+  const MatMulJob job{&k,
+                      &w,
+                      act,
+                      act_bytes,
+                      sums,
+                      use_packed ? w.n_rows / kPackRows * kPackRows : 0,
+                      n_tokens,
+                      RowsPerTask(w.n_rows),
+                      y};
   const std::int64_t n_tasks = (w.n_rows + job.rows_per_task - 1) / job.rows_per_task;
   if (pool != nullptr) {
     pool->ParallelFor(n_tasks, job);

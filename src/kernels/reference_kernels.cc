@@ -93,8 +93,21 @@ float VecDotQ8_0(std::int64_t n, const void* w_row, const void* x) {
   return sum;
 }
 
-// Q4_0 x Q8_0: nibbles minus 8 times int8, exact int32 per block (low-nibble half and
-// high-nibble half summed separately, then added); sum += isum * d_w * d_x in float.
+// Q4_0 x Q8_0 for one block: nibbles minus 8 times int8, exact int32 (low-nibble half and
+// high-nibble half summed separately, then added). qs: the 16 nibble bytes; a: the Q8_0 block.
+std::int32_t BlockDotQ4_0(const std::uint8_t* qs, const std::uint8_t* a) {
+  std::int32_t isum_lo = 0;
+  std::int32_t isum_hi = 0;
+  for (int j = 0; j < kQK4_0 / 2; ++j) {
+    const std::int32_t v_lo = (qs[j] & 0x0F) - 8;
+    const std::int32_t v_hi = (qs[j] >> 4) - 8;
+    isum_lo += v_lo * static_cast<std::int8_t>(a[kScaleBytes + j]);
+    isum_hi += v_hi * static_cast<std::int8_t>(a[kScaleBytes + j + kQK4_0 / 2]);
+  }
+  return isum_lo + isum_hi;
+}
+
+// Q4_0 x Q8_0: sum += isum * d_w * d_x in float, block by block.
 float VecDotQ4_0(std::int64_t n, const void* w_row, const void* x) {
   TS_DCHECK(n % kQK4_0 == 0);
   const auto* w = static_cast<const std::uint8_t*>(w_row);
@@ -103,20 +116,44 @@ float VecDotQ4_0(std::int64_t n, const void* w_row, const void* x) {
   for (std::int64_t b = 0; b < n / kQK4_0; ++b) {
     const std::uint8_t* wb = w + b * static_cast<std::int64_t>(sizeof(BlockQ4_0));
     const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
-    std::int32_t isum_lo = 0;
-    std::int32_t isum_hi = 0;
-    for (int j = 0; j < kQK4_0 / 2; ++j) {
-      const std::uint8_t q = wb[kScaleBytes + j];
-      const std::int32_t v_lo = (q & 0x0F) - 8;
-      const std::int32_t v_hi = (q >> 4) - 8;
-      isum_lo += v_lo * static_cast<std::int8_t>(ab[kScaleBytes + j]);
-      isum_hi += v_hi * static_cast<std::int8_t>(ab[kScaleBytes + j + kQK4_0 / 2]);
-    }
     const float dw = tensor::HalfToFloat(LoadU16(wb));
     const float da = tensor::HalfToFloat(LoadU16(ab));
-    sum += static_cast<float>(isum_lo + isum_hi) * dw * da;
+    sum += static_cast<float>(BlockDotQ4_0(wb + kScaleBytes, ab)) * dw * da;
   }
   return sum;
+}
+
+// The packed Q4_0x8 layout (kernels.h) read element by element: row i's block b of a group is
+// gathered back into file order (its d from the scales, nibble byte m from chunk m / 4), then
+// dotted exactly as VecDotQ4_0 does, so the two agree bit for bit. The summaries are not read.
+void PackedTileQ4_0(std::int64_t n, std::int64_t n_groups, const void* packed, std::int64_t n_tok,
+                    const void* x, std::size_t x_stride, const Q8Summary*, std::size_t,
+                    float* y, std::size_t y_stride) {
+  constexpr std::int64_t kGroupBlock = kPackRows * sizeof(BlockQ4_0);  // 144
+  const std::int64_t nb = n / kQK4_0;
+  const auto* p = static_cast<const std::uint8_t*>(packed);
+  const auto* xa = static_cast<const std::uint8_t*>(x);
+  for (std::int64_t g = 0; g < n_groups; ++g) {
+    for (std::int64_t i = 0; i < kPackRows; ++i) {
+      for (std::int64_t t = 0; t < n_tok; ++t) {
+        const std::uint8_t* a = xa + static_cast<std::size_t>(t) * x_stride;
+        float sum = 0.0f;
+        for (std::int64_t b = 0; b < nb; ++b) {
+          const std::uint8_t* gb = p + (g * nb + b) * kGroupBlock;
+          std::uint8_t qs[kQK4_0 / 2];
+          for (int m = 0; m < kQK4_0 / 2; ++m) {
+            qs[m] = gb[2 * kPackRows + (m / 4) * (4 * kPackRows) + i * 4 + m % 4];
+          }
+          const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
+          const float dw = tensor::HalfToFloat(LoadU16(gb + 2 * i));
+          const float da = tensor::HalfToFloat(LoadU16(ab));
+          sum += static_cast<float>(BlockDotQ4_0(qs, ab)) * dw * da;
+        }
+        y[static_cast<std::size_t>(t) * y_stride + static_cast<std::size_t>(g * kPackRows + i)] =
+            sum;
+      }
+    }
+  }
 }
 
 constexpr TypeKernels kReferenceF32 = {DType::kF32, DType::kF32, "reference",
@@ -131,9 +168,16 @@ constexpr TypeKernels kReferenceBf16 = {DType::kBF16, DType::kBF16, "reference",
 constexpr TypeKernels kReferenceQ8_0 = {DType::kQ8_0, DType::kQ8_0, "reference",
                                         tensor::QuantizeRowQ8_0, tensor::DequantizeRowQ8_0,
                                         tensor::QuantizeRowQ8_0, VecDotQ8_0};
-constexpr TypeKernels kReferenceQ4_0 = {DType::kQ4_0, DType::kQ8_0, "reference",
-                                        tensor::QuantizeRowQ4_0, tensor::DequantizeRowQ4_0,
-                                        tensor::QuantizeRowQ8_0, VecDotQ4_0};
+constexpr TypeKernels kReferenceQ4_0 = {DType::kQ4_0,
+                                        DType::kQ8_0,
+                                        "reference",
+                                        tensor::QuantizeRowQ4_0,
+                                        tensor::DequantizeRowQ4_0,
+                                        tensor::QuantizeRowQ8_0,
+                                        VecDotQ4_0,
+                                        nullptr,
+                                        nullptr,
+                                        PackedTileQ4_0};
 
 }  // namespace
 
