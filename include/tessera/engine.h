@@ -91,6 +91,14 @@ struct ModelOptions {
   std::int32_t n_threads = 0;
   // The runtime's pool to run on (shared with other models); null = ComputePool::Shared.
   std::shared_ptr<ComputePool> pool;
+  // Give the matrices the forward pass multiplies a packed copy where this CPU's kernels read
+  // one (Q4_0 with AVX2: about twice the prefill and up to twice the decode speed of those
+  // products), and release the file's resident pages those copies replace. The copy costs a
+  // pass over those bytes at Open and is private memory: the resident size stays about the
+  // same, but it is not page cache that other processes mapping the file share
+  // (docs/adr/0023-packed-weights.md). packed_bytes() tells what it cost; results are the same
+  // logits as the scalar reference's (the packed kernels are bit-identical to it).
+  bool pack_weights = true;
 };
 
 // A token with its natural-log probability under the model's unmodified distribution.
@@ -297,6 +305,10 @@ class Model {
   std::int32_t n_ctx() const;        // context of each session (ModelOptions::n_ctx resolved)
   std::int32_t n_ctx_train() const;  // the model's trained context length
   std::int64_t n_params() const;     // elements of every tensor in the file
+  // Bytes of packed weight copies made at Open (ModelOptions::pack_weights; 0 without), and of
+  // the file's resident pages released because the copies replace them.
+  std::uint64_t packed_bytes() const;
+  std::uint64_t released_file_bytes() const;
   // The compute threads this model runs on (shared with the other models on the same pool).
   const std::shared_ptr<ComputePool>& compute_pool() const;
   std::int32_t bos_id() const;  // -1 when the vocabulary has none

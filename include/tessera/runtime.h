@@ -110,6 +110,10 @@ struct RuntimeOptions {
   std::string home;  // the registry's home; empty: $TESSERA_HOME or the XDG data directory
   RuntimeBudgets budgets;
   std::int32_t n_threads = 0;  // compute threads shared by every module; 0 = every core
+  // ModelOptions::pack_weights of every model the runtime loads. A module's host charge is then
+  // its file's bytes less the pages the packed copies replaced, plus the heap its load grew by
+  // (which holds the copies): about the file's size either way (docs/adr/0023-packed-weights.md).
+  bool pack_weights = true;
   std::function<void(const RuntimeEvent&)> on_event;  // from any thread; must not call back
 };
 

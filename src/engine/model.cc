@@ -83,7 +83,9 @@ Result<std::unique_ptr<Model>> Model::Open(const std::string& gguf_path,
     impl->architecture = std::string(*arch);
   }
 
-  TS_ASSIGN_OR_RETURN(impl->llama, model::LlamaModel::Load(impl->file));
+  model::LoadOptions load;
+  load.pack_weights = options.pack_weights;
+  TS_ASSIGN_OR_RETURN(impl->llama, model::LlamaModel::Load(impl->file, load));
   TS_ASSIGN_OR_RETURN(impl->tokenizer, tokenizer::CreateTokenizer(file));
   const model::LlamaConfig& config = impl->llama->config();
   if (impl->tokenizer->n_vocab() != config.n_vocab) {
@@ -136,6 +138,8 @@ const std::string& Model::sha256() const { return impl_->sha256; }
 const std::string& Model::description() const { return impl_->description; }
 const std::vector<std::string>& Model::warnings() const { return impl_->warnings; }
 std::int32_t Model::n_vocab() const { return impl_->n_vocab; }
+std::uint64_t Model::packed_bytes() const { return impl_->llama->packed_weight_bytes(); }
+std::uint64_t Model::released_file_bytes() const { return impl_->llama->released_file_bytes(); }
 std::int32_t Model::n_embd() const { return impl_->llama->config().n_embd; }
 std::int32_t Model::n_ctx() const { return impl_->n_ctx; }
 std::int32_t Model::n_ctx_train() const { return impl_->llama->config().n_ctx_train; }

@@ -1,6 +1,7 @@
 // LlamaModel: binding llama.cpp's tensors of a `llama` GGUF in place.
 #include "model/llama.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -24,6 +25,7 @@ kernels::WeightMatrix ToKernel(const BoundMatrix& b) {
   w.n_rows = b.n_rows;
   w.n_cols = b.n_cols;
   w.row_bytes = b.row_bytes;
+  w.packed = b.packed.empty() ? nullptr : b.packed.data();
   return w;
 }
 
@@ -133,11 +135,33 @@ class LlamaBinder {
     return Status::Ok();
   }
 
+  // LoadOptions::pack_weights: every matrix a MatMul reads.
+  void PackAll() {
+    Pack(m_.output_);
+    for (LlamaLayer& l : m_.layers_) {
+      for (BoundMatrix* b : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) Pack(*b);
+    }
+  }
+
  private:
+  void Pack(BoundMatrix& b) {
+    if (!kernels::PackingHelps(b.type)) return;
+    const kernels::WeightMatrix w = ToKernel(b);
+    const std::size_t bytes = kernels::PackedWeightBytes(w);
+    if (bytes == 0) return;
+    auto copy = std::make_unique_for_overwrite<std::uint8_t[]>(bytes);
+    kernels::PackWeights(w, std::span<std::uint8_t>(copy.get(), bytes));
+    b.packed = std::span<const std::uint8_t>(copy.get(), bytes);
+    m_.packed_.push_back(std::move(copy));
+    m_.packed_weight_bytes_ += bytes;
+    m_.released_file_bytes_ += m_.file_->ReleasePages(b.data.first(bytes));
+  }
+
   LlamaModel& m_;
 };
 
-Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(std::shared_ptr<const gguf::File> file) {
+Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(std::shared_ptr<const gguf::File> file,
+                                                     const LoadOptions& options) {
   if (file == nullptr) {
     return Status(StatusCode::kInvalidArgument, "model: llama: Load() given a null file");
   }
@@ -147,6 +171,7 @@ Result<std::unique_ptr<LlamaModel>> LlamaModel::Load(std::shared_ptr<const gguf:
   model->config_ = config;
   LlamaBinder binder(*model);
   TS_RETURN_IF_ERROR(binder.BindAll());
+  if (options.pack_weights) binder.PackAll();
   return model;
 }
 

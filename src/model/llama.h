@@ -93,6 +93,19 @@ struct BoundMatrix {
   std::int64_t n_rows = 0;
   std::int64_t n_cols = 0;
   std::uint64_t row_bytes = 0;
+  // Optional packed copy of the first n_rows / 8 * 8 rows (kernels.h PackWeights), owned by the
+  // LlamaModel; empty = none (LoadOptions::pack_weights).
+  std::span<const std::uint8_t> packed;
+};
+
+struct LoadOptions {
+  // Give every matrix the forward pass multiplies (not token_embd when the output is untied) a
+  // packed copy when the active kernels read one for its type (kernels::PackingHelps; Q4_0 on
+  // AVX2), and release the file's resident pages of the packed rows (the copy replaces them;
+  // they are read again only if touched: embedding lookups of a tied output). Costs one pass
+  // over those bytes at load, and the copy is private memory, not page cache shared with other
+  // processes mapping the file (docs/adr/0023-packed-weights.md).
+  bool pack_weights = false;
 };
 
 // The kernels' view of a bound matrix (the bytes stay borrowed).
@@ -126,7 +139,8 @@ class LlamaModel {
   // ReadLlamaConfig; kMissingTensor naming the tensor; kShapeMismatch naming the tensor, the
   // expected and the found shape; kUnsupported naming the tensor and a type the kernels cannot
   // compute. Nothing is copied but the norm vectors.
-  static Result<std::unique_ptr<LlamaModel>> Load(std::shared_ptr<const gguf::File> file);
+  static Result<std::unique_ptr<LlamaModel>> Load(std::shared_ptr<const gguf::File> file,
+                                                   const LoadOptions& options = {});
 
   LlamaModel(const LlamaModel&) = delete;
   LlamaModel& operator=(const LlamaModel&) = delete;
@@ -144,6 +158,10 @@ class LlamaModel {
   // Bytes of weights used in place from the mapping, and bytes copied (norm vectors).
   std::uint64_t mapped_weight_bytes() const { return mapped_weight_bytes_; }
   std::uint64_t copied_weight_bytes() const { return copied_weight_bytes_; }
+  // Bytes of the packed copies (LoadOptions::pack_weights), and of the file's resident pages
+  // released after packing (whole pages inside the packed rows; 0 for an unmapped file).
+  std::uint64_t packed_weight_bytes() const { return packed_weight_bytes_; }
+  std::uint64_t released_file_bytes() const { return released_file_bytes_; }
 
  private:
   LlamaModel() = default;
@@ -158,6 +176,9 @@ class LlamaModel {
   std::vector<LlamaLayer> layers_;
   std::uint64_t mapped_weight_bytes_ = 0;
   std::uint64_t copied_weight_bytes_ = 0;
+  std::vector<std::unique_ptr<std::uint8_t[]>> packed_;  // the packed copies
+  std::uint64_t packed_weight_bytes_ = 0;
+  std::uint64_t released_file_bytes_ = 0;
 };
 
 // Per-session activations for Forward(), allocated once; Forward() allocates nothing.

@@ -26,8 +26,8 @@ std::uint64_t FileBytes(const std::string& path) {
 }  // namespace
 
 ModuleLoader::ModuleLoader(std::shared_ptr<ComputePool> pool,
-                           const std::atomic<std::uint64_t>* activity)
-    : pool_(std::move(pool)), activity_(activity) {}
+                           const std::atomic<std::uint64_t>* activity, bool pack_weights)
+    : pool_(std::move(pool)), activity_(activity), pack_weights_(pack_weights) {}
 
 void ModuleLoader::Register(const PackageInfo& package) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -52,6 +52,7 @@ Result<std::shared_ptr<const Model>> ModuleLoader::OpenModel(const std::string& 
   const std::uint64_t heap_before = HeapInUse();
   ModelOptions options;
   options.pool = pool_;
+  options.pack_weights = pack_weights_;
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Model> opened, Model::Open(path, options));
   const std::uint64_t heap_after = HeapInUse();
   const bool quiet = activity_->load() == activity_before;
@@ -69,6 +70,8 @@ Result<std::shared_ptr<const Model>> ModuleLoader::OpenModel(const std::string& 
   cached.heap_bytes = quiet && heap_after > heap_before ? heap_after - heap_before : 0;
   cached.heap_measured = quiet;
   cached.file_bytes = FileBytes(path);
+  cached.packed_bytes = model->packed_bytes();
+  cached.released_bytes = std::min(model->released_file_bytes(), cached.file_bytes);
   {
     std::lock_guard<std::mutex> lock(mu_);
     models_[sha] = cached;
@@ -94,8 +97,11 @@ Result<resident::LoadResult> ModuleLoader::Load(const resident::ModuleSpec& spec
   CachedModel facts;
   TS_ASSIGN_OR_RETURN(module->model, OpenModel(p.weights_path, p.weights_sha256, &facts));
   bool quiet = facts.heap_measured;
-  // Without a quiet measurement of its own, the heap part of an earlier one of the same bytes.
-  std::uint64_t weights_bytes = facts.file_bytes + facts.heap_bytes;
+  // The file's resident pages (less those that packed copies replaced, ADR 0023) and the heap
+  // the load grew by, never less than the packed copies it holds; without a quiet measurement
+  // of its own, the heap part of an earlier one of the same bytes.
+  std::uint64_t weights_bytes = facts.file_bytes - facts.released_bytes +
+                                std::max(facts.heap_bytes, facts.packed_bytes);
   const std::optional<resident::Footprint>& before = spec.measured_before;
   if (!quiet && before.has_value()) {
     for (const resident::ArtifactCharge& a : before->artifacts) {

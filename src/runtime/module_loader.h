@@ -60,7 +60,9 @@ class RuntimeModule final : public resident::LoadedModule {
 class ModuleLoader final : public resident::Loader {
  public:
   // `activity` counts the runtime's allocations outside loads; it must outlive the loader.
-  ModuleLoader(std::shared_ptr<ComputePool> pool, const std::atomic<std::uint64_t>* activity);
+  // pack_weights: ModelOptions::pack_weights of every model it opens.
+  ModuleLoader(std::shared_ptr<ComputePool> pool, const std::atomic<std::uint64_t>* activity,
+               bool pack_weights = true);
 
   // Registers what the manager may ask to load (the runtime resolves packages first).
   void Register(const PackageInfo& package);
@@ -77,6 +79,8 @@ class ModuleLoader final : public resident::Loader {
     std::weak_ptr<const Model> model;
     std::uint64_t heap_bytes = 0;
     std::uint64_t file_bytes = 0;
+    std::uint64_t packed_bytes = 0;    // Model::packed_bytes(): private copies, on the heap
+    std::uint64_t released_bytes = 0;  // Model::released_file_bytes(): not resident after load
     bool heap_measured = false;  // false: the heap growth was not the load's alone
     std::string vocab_sha256;    // canonical vocabulary bytes (docs/formats/package.md §5)
   };
@@ -86,6 +90,7 @@ class ModuleLoader final : public resident::Loader {
 
   std::shared_ptr<ComputePool> pool_;
   const std::atomic<std::uint64_t>* activity_;
+  bool pack_weights_ = true;
   std::mutex mu_;       // packages_ and models_
   std::mutex load_mu_;  // one Model::Open/Adapter::Open at a time (heap measurement)
   std::map<std::string, PackageInfo> packages_;  // by key

@@ -81,7 +81,8 @@ Result<std::unique_ptr<Runtime>> Runtime::Open(RuntimeOptions options) {
   // still serves, unpublished.
   Result<std::unique_ptr<registry::LiveStateFile>> live = registry::LiveStateFile::Create(home);
   TS_ASSIGN_OR_RETURN(std::shared_ptr<ComputePool> pool, ComputePool::Create(options.n_threads));
-  impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool), &impl->activity);
+  impl->loader = std::make_unique<runtime::ModuleLoader>(std::move(pool), &impl->activity,
+                                                         options.pack_weights);
   Impl* raw = impl.get();
   resident::ResidentOptions ro;
   ro.budgets = ToBudgets(options.budgets);
