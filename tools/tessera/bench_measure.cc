@@ -100,13 +100,19 @@ Result<ModelRun> RunModelBench(const std::string& path, const BenchPlan& plan) {
   ModelOptions model_options;
   model_options.n_threads = plan.n_threads;
   model_options.n_ctx = plan.n_ctx;
+  model_options.pack_weights = plan.pack_weights;
+  const auto load_start = std::chrono::steady_clock::now();
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::Open(path, model_options));
+  const std::chrono::duration<double> load = std::chrono::steady_clock::now() - load_start;
   TS_ASSIGN_OR_RETURN(std::unique_ptr<Session> session, model->NewSession());
   std::mt19937_64 rng(plan.seed);
 
   ModelRun run;
   run.sha256 = model->sha256();
   run.n_params = model->n_params();
+  run.load_seconds = load.count();
+  run.packed_bytes = static_cast<std::int64_t>(model->packed_bytes());
+  run.released_bytes = static_cast<std::int64_t>(model->released_file_bytes());
   for (const BenchTest& test : plan.tests) {
     TestSamples samples;
     samples.test = test;

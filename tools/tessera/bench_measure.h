@@ -41,6 +41,7 @@ struct BenchPlan {
   std::int32_t repetitions = 5;  // timed runs per test, >= 1
   std::int32_t warmup = 1;       // untimed runs per test before them, >= 0
   std::uint64_t seed = 1234;     // token ids of ppN and of decode restarts
+  bool pack_weights = true;      // ModelOptions::pack_weights
 };
 
 struct TestSamples {
@@ -54,6 +55,9 @@ struct ModelRun {
   std::int64_t n_params = 0;         // Model::n_params()
   std::vector<TestSamples> samples;  // in BenchPlan::tests order
   std::int64_t peak_rss_bytes = 0;   // VmHWM of this process after the runs; -1 if unknown
+  double load_seconds = 0.0;         // Model::Open (mapping, SHA-256, binding, packing)
+  std::int64_t packed_bytes = 0;     // Model::packed_bytes()
+  std::int64_t released_bytes = 0;   // Model::released_file_bytes()
 };
 
 // The context the tests need: ppN needs N positions, tgN needs N + 2 (BOS, then N + 1 generated

@@ -1,5 +1,5 @@
 // tessera bench -m FILE[,FILE...] [-t 1,2] [-p 64,512] [-n 128] [-r 5] [--warmup 1] [--json]
-//               [--seed S] [--in-process]
+//               [--seed S] [--in-process] [--no-pack]
 //
 // Prefill (ppN) and decode (tgN) speed in the manner of llama-bench: for every model and thread
 // count, each test runs --warmup untimed times then -r timed times; the table shows the mean
@@ -54,6 +54,7 @@ struct BenchFlags {
   std::uint64_t seed = 1234;
   bool json = false;
   bool in_process = false;
+  bool no_pack = false;
 };
 
 // What the report says about a model file, read from its GGUF header (no weights touched).
@@ -162,6 +163,9 @@ Json RunToJson(const ModelRun& run) {
   j["sha256"] = run.sha256;
   j["n_params"] = run.n_params;
   j["peak_rss_bytes"] = run.peak_rss_bytes;
+  j["load_seconds"] = run.load_seconds;
+  j["packed_bytes"] = run.packed_bytes;
+  j["released_bytes"] = run.released_bytes;
   Json tests = Json::array();
   for (const TestSamples& s : run.samples) {
     tests.push_back({{"seconds", s.seconds}, {"restarts", s.restarts}});
@@ -181,6 +185,10 @@ Result<ModelRun> RunFromJson(const std::string& text, const BenchPlan& plan) {
   run.n_params = j["n_params"].is_number() ? j["n_params"].get<std::int64_t>() : 0;
   run.peak_rss_bytes =
       j["peak_rss_bytes"].is_number() ? j["peak_rss_bytes"].get<std::int64_t>() : -1;
+  run.load_seconds = j["load_seconds"].is_number() ? j["load_seconds"].get<double>() : 0.0;
+  run.packed_bytes = j["packed_bytes"].is_number() ? j["packed_bytes"].get<std::int64_t>() : 0;
+  run.released_bytes =
+      j["released_bytes"].is_number() ? j["released_bytes"].get<std::int64_t>() : 0;
   for (std::size_t i = 0; i < plan.tests.size(); ++i) {
     const Json& t = j["tests"][i];
     TestSamples s;
@@ -337,6 +345,10 @@ void EmitRows(const ModelFacts& facts, const BenchPlan& plan, const ModelRun& ru
     row["kv_bytes"] = kv;
     row["peak_rss_bytes"] = run.peak_rss_bytes;
     row["rss_bound_bytes"] = RssBound(facts, kv);
+    row["pack_weights"] = plan.pack_weights;
+    row["packed_bytes"] = run.packed_bytes;
+    row["released_file_bytes"] = run.released_bytes;
+    row["load_seconds"] = run.load_seconds;
     rows->push_back(std::move(row));
   }
 }
@@ -350,7 +362,9 @@ std::string MemoryLine(const ModelFacts& facts, const BenchPlan& plan, const Mod
   return facts.file_name + " t=" + std::to_string(plan.n_threads) + ": peak RSS " +
          Mib(run.peak_rss_bytes) + " " + verdict + " bound " + Mib(bound) + " = 1.2 x (file " +
          Mib(facts.file_bytes) + " + KV " + Mib(kv) + " at n_ctx " + std::to_string(plan.n_ctx) +
-         " + 16 MiB); sha256 " + run.sha256;
+         " + 16 MiB); packed copies " + Mib(run.packed_bytes) + ", file pages released " +
+         Mib(run.released_bytes) + ", load " + std::to_string(run.load_seconds).substr(0, 5) +
+         " s; sha256 " + run.sha256;
 }
 
 int RunBench(const BenchFlags& flags) {
@@ -386,6 +400,7 @@ int RunBench(const BenchFlags& flags) {
   base.repetitions = reps->front();
   base.warmup = warmup->front();
   base.seed = flags.seed;
+  base.pack_weights = !flags.no_pack;
   for (std::int32_t p : *prompts) {
     if (p > 0) base.tests.push_back({BenchKind::kPrefill, p});
   }
@@ -461,6 +476,8 @@ RunFn AddBench(CLI::App& app) {
   sub->add_option("--warmup", f->warmup, "Untimed runs per test first (default 1)");
   sub->add_option("--seed", f->seed, "Seed of the random prompt tokens (default 1234)");
   sub->add_flag("--json", f->json, "Print one JSON document with every row");
+  sub->add_flag("--no-pack", f->no_pack,
+                "Use every weight in place from the file (ModelOptions::pack_weights = false)");
   sub->add_flag("--in-process", f->in_process,
                 "Measure in this process, not one child per model (peak RSS is the process's)");
   return [f] { return RunBench(*f); };
