@@ -92,8 +92,8 @@ struct ModelOptions {
   // The runtime's pool to run on (shared with other models); null = ComputePool::Shared.
   std::shared_ptr<ComputePool> pool;
   // Give the matrices the forward pass multiplies a packed copy where this CPU's kernels read
-  // one (Q4_0 with AVX2: about twice the prefill and up to twice the decode speed of those
-  // products), and release the file's resident pages those copies replace. The copy costs a
+  // one (Q4_0 and Q8_0 with AVX2: up to 2-3 times the speed of those products in prefill and
+  // decode), and release the file's resident pages those copies replace. The copy costs a
   // pass over those bytes at Open and is private memory: the resident size stays about the
   // same, but it is not page cache that other processes mapping the file share
   // (docs/adr/0023-packed-weights.md). packed_bytes() tells what it cost; results are the same

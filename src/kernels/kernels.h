@@ -105,8 +105,8 @@ struct TypeKernels {
   // are summarised in `sums` (Q8Summary, n / 32 per token, sums_stride entries apart):
   //   y[t * y_stride + r] = the product of row r and activation t, r < n_groups * kPackRows.
   // Each (row, token) result is the same whatever n_groups and n_tok, so a batch gives the
-  // logits of one token at a time; how it relates to vec_dot is the type's to document (Q4_0:
-  // bit-identical to the reference vec_dot).
+  // logits of one token at a time; how it relates to vec_dot is the type's to document (Q4_0
+  // and Q8_0: bit-identical to the reference vec_dot).
   void (*packed_tile)(std::int64_t n, std::int64_t n_groups, const void* packed,
                       std::int64_t n_tok, const void* x, std::size_t x_stride,
                       const Q8Summary* sums, std::size_t sums_stride, float* y,
@@ -156,15 +156,16 @@ struct WeightMatrix {
 };
 
 // ---- Packed weights: a copy of a matrix made once at load in an order the SIMD kernels read
-// faster than the file's (docs/adr/0023-packed-weights.md). Only Q4_0 has one, "Q4_0x8":
-// rows in groups of kPackRows; per group, its n_cols / 32 blocks one after another, each
-// 16 bytes of scales (the f16 d of rows 0..7) then 4 chunks of 32 bytes, chunk k holding
-// bytes 4k..4k+3 of the 16 nibble bytes of rows 0..7 in row order. A group's block has the
-// bytes of the 8 file blocks it replaces (144), so the copy is as large as those rows.
+// faster than the file's (docs/adr/0023-packed-weights.md). Q4_0 and Q8_0 have one ("Q4_0x8",
+// "Q8_0x8"): rows in groups of kPackRows; per group, its n_cols / 32 blocks one after another,
+// each 16 bytes of scales (the f16 d of rows 0..7) then chunks of 32 bytes (Q4_0: 4, Q8_0: 8),
+// chunk k holding bytes 4k..4k+3 of the quant bytes (Q4_0's 16 nibble bytes, Q8_0's 32 int8) of
+// rows 0..7 in row order. A group's block has the bytes of the 8 file blocks it replaces (144,
+// 272), so the copy is as large as those rows.
 inline constexpr std::int64_t kPackRows = 8;
 
 // Bytes of w's packed copy: those of its first n_rows / kPackRows * kPackRows rows when w.type
-// has a packed layout (Q4_0), else 0.
+// has a packed layout (Q4_0, Q8_0), else 0.
 std::size_t PackedWeightBytes(const WeightMatrix& w);
 // Whether MatMul with the active kernels reads a packed copy of `type` (Kernels(type) has a
 // packed_tile): when false, packing only costs memory.
@@ -181,7 +182,7 @@ Result<WeightMatrix> MakeWeightMatrix(DType type, std::span<const std::uint8_t> 
 
 // Scratch bytes MatMul needs for n_tokens activation rows of n_cols against `weight_type`:
 // n_tokens * ActivationBytes(weight_type, n_cols), rounded up to a multiple of 64, plus for
-// types with a packed layout (Q4_0) one Q8Summary per activation block.
+// types with a packed layout (Q4_0, Q8_0) 64 bytes and one Q8Summary per activation block.
 std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int64_t n_tokens);
 
 // y[t, r] = sum_c W[r, c] * x[t, c] for t < n_tokens, r < w.n_rows.

@@ -386,7 +386,7 @@ constexpr TypeKernels kAvx2Bf16 = {
     Bf16Entry::VecDot, Bf16Entry::VecDotRows, kFloatTile<Bf16Load>};
 constexpr TypeKernels kAvx2Q8_0 = {
     DType::kQ8_0,      DType::kQ8_0,         "avx2",   ActQ8_0, tensor::DequantizeRowQ8_0, ActQ8_0,
-    Q8_0Entry::VecDot, Q8_0Entry::VecDotRows, kQ8_0Tile};
+    Q8_0Entry::VecDot, Q8_0Entry::VecDotRows, kQ8_0Tile,  PackedTileQ8_0Avx2};
 constexpr TypeKernels kAvx2Q4_0 = {DType::kQ4_0,
                                    DType::kQ8_0,
                                    "avx2",

@@ -31,7 +31,7 @@ std::size_t ActivationBytes(DType weight_type, std::int64_t n_cols) {
 namespace {
 
 // Whether `type` has a packed layout (in some variant): its MatMul scratch holds summaries.
-bool HasPackedLayout(DType type) { return type == DType::kQ4_0; }
+bool HasPackedLayout(DType type) { return type == DType::kQ4_0 || type == DType::kQ8_0; }
 
 std::size_t RoundUp64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -62,18 +62,20 @@ WeightMatrix PackWeights(const WeightMatrix& w, std::span<std::uint8_t> out) {
   const std::size_t bytes = PackedWeightBytes(w);
   if (bytes == 0) return w;
   TS_CHECK(out.size() >= bytes);
-  TS_CHECK(w.type == DType::kQ4_0);
-  constexpr std::size_t kBlock = sizeof(tensor::BlockQ4_0);  // 18: f16 d, 16 nibble bytes
+  // Both layouts: blocks of an f16 d then q_bytes quant bytes (Q4_0: 16, Q8_0: 32), moved 4
+  // bytes at a time.
+  const std::size_t block = tensor::TypeSize(w.type);
+  const std::size_t q_bytes = block - 2;
   constexpr std::size_t kRows = kPackRows;
-  const std::size_t nb = static_cast<std::size_t>(w.n_cols / tensor::kQK4_0);
+  const std::size_t nb = static_cast<std::size_t>(w.n_cols / tensor::BlockSize(w.type));
   const std::size_t n_groups = static_cast<std::size_t>(w.n_rows / kPackRows);
   for (std::size_t g = 0; g < n_groups; ++g) {
     for (std::size_t b = 0; b < nb; ++b) {
-      std::uint8_t* dst = out.data() + (g * nb + b) * kRows * kBlock;
+      std::uint8_t* dst = out.data() + (g * nb + b) * kRows * block;
       for (std::size_t i = 0; i < kRows; ++i) {
-        const std::uint8_t* src = w.data + (g * kRows + i) * w.row_bytes + b * kBlock;
+        const std::uint8_t* src = w.data + (g * kRows + i) * w.row_bytes + b * block;
         std::memcpy(dst + 2 * i, src, 2);
-        for (std::size_t k = 0; k < 4; ++k) {
+        for (std::size_t k = 0; k < q_bytes / 4; ++k) {
           std::memcpy(dst + 2 * kRows + k * 4 * kRows + i * 4, src + 2 + 4 * k, 4);
         }
       }

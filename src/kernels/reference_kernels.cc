@@ -72,85 +72,79 @@ float VecDotBf16(std::int64_t n, const void* w_row, const void* x) {
   return static_cast<float>(sum);
 }
 
-// Q8_0 x Q8_0: exact int32 sum of q_w * q_x per block; sum += isum * (d_w * d_x) in float.
-float VecDotQ8_0(std::int64_t n, const void* w_row, const void* x) {
+// Q8_0 x Q8_0, one block: exact int32 sum of q_w * q_x, then isum * (d_w * d_x) in float.
+// wb, ab: the weight and activation blocks (f16 d, 32 int8).
+float BlockTermQ8_0(const std::uint8_t* wb, const std::uint8_t* ab) {
+  std::int32_t isum = 0;
+  for (int j = 0; j < kQK8_0; ++j) {
+    isum += static_cast<std::int32_t>(static_cast<std::int8_t>(wb[kScaleBytes + j])) *
+            static_cast<std::int32_t>(static_cast<std::int8_t>(ab[kScaleBytes + j]));
+  }
+  const float dw = tensor::HalfToFloat(LoadU16(wb));
+  const float da = tensor::HalfToFloat(LoadU16(ab));
+  return static_cast<float>(isum) * (dw * da);
+}
+
+// Q4_0 x Q8_0, one block: nibbles minus 8 times int8, exact int32 (low-nibble half and
+// high-nibble half summed separately, then added), then isum * d_w * d_x in float.
+float BlockTermQ4_0(const std::uint8_t* wb, const std::uint8_t* ab) {
+  std::int32_t isum_lo = 0;
+  std::int32_t isum_hi = 0;
+  for (int j = 0; j < kQK4_0 / 2; ++j) {
+    const std::uint8_t q = wb[kScaleBytes + j];
+    isum_lo += ((q & 0x0F) - 8) * static_cast<std::int8_t>(ab[kScaleBytes + j]);
+    isum_hi += ((q >> 4) - 8) * static_cast<std::int8_t>(ab[kScaleBytes + j + kQK4_0 / 2]);
+  }
+  const float dw = tensor::HalfToFloat(LoadU16(wb));
+  const float da = tensor::HalfToFloat(LoadU16(ab));
+  return static_cast<float>(isum_lo + isum_hi) * dw * da;
+}
+
+using BlockTermFn = float (*)(const std::uint8_t* wb, const std::uint8_t* ab);
+
+// A row of Q8_0 or Q4_0 blocks against Q8_0 activations: the block terms summed in block order
+// in one float.
+template <BlockTermFn kTerm, std::size_t kBlockBytes>
+float VecDotBlocks(std::int64_t n, const void* w_row, const void* x) {
   TS_DCHECK(n % kQK8_0 == 0);
   const auto* w = static_cast<const std::uint8_t*>(w_row);
   const auto* a = static_cast<const std::uint8_t*>(x);
   float sum = 0.0f;
   for (std::int64_t b = 0; b < n / kQK8_0; ++b) {
-    const std::uint8_t* wb = w + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
-    const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
-    std::int32_t isum = 0;
-    for (int j = 0; j < kQK8_0; ++j) {
-      isum += static_cast<std::int32_t>(static_cast<std::int8_t>(wb[kScaleBytes + j])) *
-              static_cast<std::int32_t>(static_cast<std::int8_t>(ab[kScaleBytes + j]));
-    }
-    const float dw = tensor::HalfToFloat(LoadU16(wb));
-    const float da = tensor::HalfToFloat(LoadU16(ab));
-    sum += static_cast<float>(isum) * (dw * da);
+    sum += kTerm(w + b * static_cast<std::int64_t>(kBlockBytes),
+                 a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0)));
   }
   return sum;
 }
 
-// Q4_0 x Q8_0 for one block: nibbles minus 8 times int8, exact int32 (low-nibble half and
-// high-nibble half summed separately, then added). qs: the 16 nibble bytes; a: the Q8_0 block.
-std::int32_t BlockDotQ4_0(const std::uint8_t* qs, const std::uint8_t* a) {
-  std::int32_t isum_lo = 0;
-  std::int32_t isum_hi = 0;
-  for (int j = 0; j < kQK4_0 / 2; ++j) {
-    const std::int32_t v_lo = (qs[j] & 0x0F) - 8;
-    const std::int32_t v_hi = (qs[j] >> 4) - 8;
-    isum_lo += v_lo * static_cast<std::int8_t>(a[kScaleBytes + j]);
-    isum_hi += v_hi * static_cast<std::int8_t>(a[kScaleBytes + j + kQK4_0 / 2]);
-  }
-  return isum_lo + isum_hi;
-}
-
-// Q4_0 x Q8_0: sum += isum * d_w * d_x in float, block by block.
-float VecDotQ4_0(std::int64_t n, const void* w_row, const void* x) {
-  TS_DCHECK(n % kQK4_0 == 0);
-  const auto* w = static_cast<const std::uint8_t*>(w_row);
-  const auto* a = static_cast<const std::uint8_t*>(x);
-  float sum = 0.0f;
-  for (std::int64_t b = 0; b < n / kQK4_0; ++b) {
-    const std::uint8_t* wb = w + b * static_cast<std::int64_t>(sizeof(BlockQ4_0));
-    const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
-    const float dw = tensor::HalfToFloat(LoadU16(wb));
-    const float da = tensor::HalfToFloat(LoadU16(ab));
-    sum += static_cast<float>(BlockDotQ4_0(wb + kScaleBytes, ab)) * dw * da;
-  }
-  return sum;
-}
-
-// The packed Q4_0x8 layout (kernels.h) read element by element: row i's block b of a group is
-// gathered back into file order (its d from the scales, nibble byte m from chunk m / 4), then
-// dotted exactly as VecDotQ4_0 does, so the two agree bit for bit. The summaries are not read.
-void PackedTileQ4_0(std::int64_t n, std::int64_t n_groups, const void* packed, std::int64_t n_tok,
-                    const void* x, std::size_t x_stride, const Q8Summary*, std::size_t,
-                    float* y, std::size_t y_stride) {
-  constexpr std::int64_t kGroupBlock = kPackRows * sizeof(BlockQ4_0);  // 144
-  const std::int64_t nb = n / kQK4_0;
+// The packed layout (kernels.h) read element by element: row i's block b of a group is
+// gathered back into file order (its d from the scales, quant byte m from chunk m / 4, lane i),
+// then its term added in block order exactly as VecDotBlocks does, so the two agree bit for bit.
+// The summaries are not read.
+template <BlockTermFn kTerm, std::size_t kBlockBytes>
+void PackedTileBlocks(std::int64_t n, std::int64_t n_groups, const void* packed,
+                      std::int64_t n_tok, const void* x, std::size_t x_stride, const Q8Summary*,
+                      std::size_t, float* y, std::size_t y_stride) {
+  constexpr std::size_t kRows = kPackRows;
+  constexpr std::size_t kGroupBlock = kRows * kBlockBytes;
+  const auto nb = static_cast<std::size_t>(n / kQK8_0);
   const auto* p = static_cast<const std::uint8_t*>(packed);
   const auto* xa = static_cast<const std::uint8_t*>(x);
-  for (std::int64_t g = 0; g < n_groups; ++g) {
-    for (std::int64_t i = 0; i < kPackRows; ++i) {
-      for (std::int64_t t = 0; t < n_tok; ++t) {
-        const std::uint8_t* a = xa + static_cast<std::size_t>(t) * x_stride;
+  for (std::size_t g = 0; g < static_cast<std::size_t>(n_groups); ++g) {
+    for (std::size_t i = 0; i < kRows; ++i) {
+      for (std::size_t t = 0; t < static_cast<std::size_t>(n_tok); ++t) {
         float sum = 0.0f;
-        for (std::int64_t b = 0; b < nb; ++b) {
+        for (std::size_t b = 0; b < nb; ++b) {
           const std::uint8_t* gb = p + (g * nb + b) * kGroupBlock;
-          std::uint8_t qs[kQK4_0 / 2];
-          for (int m = 0; m < kQK4_0 / 2; ++m) {
-            qs[m] = gb[2 * kPackRows + (m / 4) * (4 * kPackRows) + i * 4 + m % 4];
+          std::uint8_t block[kBlockBytes];
+          block[0] = gb[2 * i];
+          block[1] = gb[2 * i + 1];
+          for (std::size_t m = 0; m < kBlockBytes - kScaleBytes; ++m) {
+            block[kScaleBytes + m] = gb[2 * kRows + (m / 4) * (4 * kRows) + i * 4 + m % 4];
           }
-          const std::uint8_t* ab = a + b * static_cast<std::int64_t>(sizeof(BlockQ8_0));
-          const float dw = tensor::HalfToFloat(LoadU16(gb + 2 * i));
-          const float da = tensor::HalfToFloat(LoadU16(ab));
-          sum += static_cast<float>(BlockDotQ4_0(qs, ab)) * dw * da;
+          sum += kTerm(block, xa + t * x_stride + b * sizeof(BlockQ8_0));
         }
-        y[static_cast<std::size_t>(t) * y_stride + static_cast<std::size_t>(g * kPackRows + i)] =
-            sum;
+        y[t * y_stride + g * kRows + i] = sum;
       }
     }
   }
@@ -165,19 +159,26 @@ constexpr TypeKernels kReferenceF16 = {DType::kF16, DType::kF16, "reference",
 constexpr TypeKernels kReferenceBf16 = {DType::kBF16, DType::kBF16, "reference",
                                         tensor::QuantizeRowBf16, tensor::DequantizeRowBf16,
                                         tensor::QuantizeRowBf16, VecDotBf16};
-constexpr TypeKernels kReferenceQ8_0 = {DType::kQ8_0, DType::kQ8_0, "reference",
-                                        tensor::QuantizeRowQ8_0, tensor::DequantizeRowQ8_0,
-                                        tensor::QuantizeRowQ8_0, VecDotQ8_0};
+constexpr TypeKernels kReferenceQ8_0 = {DType::kQ8_0,
+                                        DType::kQ8_0,
+                                        "reference",
+                                        tensor::QuantizeRowQ8_0,
+                                        tensor::DequantizeRowQ8_0,
+                                        tensor::QuantizeRowQ8_0,
+                                        VecDotBlocks<BlockTermQ8_0, sizeof(BlockQ8_0)>,
+                                        nullptr,
+                                        nullptr,
+                                        PackedTileBlocks<BlockTermQ8_0, sizeof(BlockQ8_0)>};
 constexpr TypeKernels kReferenceQ4_0 = {DType::kQ4_0,
                                         DType::kQ8_0,
                                         "reference",
                                         tensor::QuantizeRowQ4_0,
                                         tensor::DequantizeRowQ4_0,
                                         tensor::QuantizeRowQ8_0,
-                                        VecDotQ4_0,
+                                        VecDotBlocks<BlockTermQ4_0, sizeof(BlockQ4_0)>,
                                         nullptr,
                                         nullptr,
-                                        PackedTileQ4_0};
+                                        PackedTileBlocks<BlockTermQ4_0, sizeof(BlockQ4_0)>};
 
 }  // namespace
 

@@ -37,9 +37,13 @@ const TypeKernels* Avx512VnniKernels(DType type);
 // act_from_float of every AVX-512 table whose vec dot type is Q8_0.
 void ActQ8_0Avx512(const float* x, void* y, std::int64_t n);
 
-// The packed_tile of the AVX2 Q4_0 table over the Q4_0x8 layout (packed_kernels_avx2.cc;
-// needs AVX2 + F16C; x86-64 with GCC/Clang only).
+// The packed_tile of the AVX2 Q4_0 and Q8_0 tables over the Q4_0x8 and Q8_0x8 layouts
+// (packed_kernels_avx2.cc; need AVX2 + F16C; x86-64 with GCC/Clang only).
 void PackedTileQ4_0Avx2(std::int64_t n, std::int64_t n_groups, const void* packed,
+                        std::int64_t n_tok, const void* x, std::size_t x_stride,
+                        const Q8Summary* sums, std::size_t sums_stride, float* y,
+                        std::size_t y_stride);
+void PackedTileQ8_0Avx2(std::int64_t n, std::int64_t n_groups, const void* packed,
                         std::int64_t n_tok, const void* x, std::size_t x_stride,
                         const Q8Summary* sums, std::size_t sums_stride, float* y,
                         std::size_t y_stride);

@@ -100,8 +100,8 @@ struct BoundMatrix {
 
 struct LoadOptions {
   // Give every matrix the forward pass multiplies (not token_embd when the output is untied) a
-  // packed copy when the active kernels read one for its type (kernels::PackingHelps; Q4_0 on
-  // AVX2), and release the file's resident pages of the packed rows (the copy replaces them;
+  // packed copy when the active kernels read one for its type (kernels::PackingHelps; Q4_0 and
+  // Q8_0 on AVX2), and release the file's resident pages of the packed rows (the copy replaces them;
   // they are read again only if touched: embedding lookups of a tied output). Costs one pass
   // over those bytes at load, and the copy is private memory, not page cache shared with other
   // processes mapping the file (docs/adr/0023-packed-weights.md).

@@ -173,8 +173,9 @@ TEST(KernelsTest, TablesAndVecDotTypes) {
   EXPECT_EQ(ActivationBytes(DType::kQ8_0, 33), 0u);
   EXPECT_EQ(ActivationBytes(DType::kQ2_K, 256), 292u);
   EXPECT_EQ(ActivationBytes(DType::kIQ2_XXS, 256), 0u);
-  EXPECT_EQ(MatMulScratchBytes(DType::kQ8_0, 288, 3), 960u);  // 918 rounded up to 64
-  // Q4_0 adds 64 bytes of alignment slack and 27 block summaries of 8 bytes (216, to 256).
+  EXPECT_EQ(MatMulScratchBytes(DType::kQ4_1, 288, 3), 3u * 9 * 36 / 64 * 64 + 64);  // to 64
+  // Q4_0 (Q8_0 activations: 918 bytes, to 960) adds 64 bytes of alignment slack and 27 block
+  // summaries of 8 bytes (216, to 256).
   EXPECT_EQ(MatMulScratchBytes(DType::kQ4_0, 288, 3), 960u + 64 + 256);
 }
 
