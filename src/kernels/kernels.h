@@ -151,7 +151,7 @@ struct WeightMatrix {
   std::size_t row_bytes = 0;  // == n_cols / BlockSize(type) * TypeSize(type)
   // Optional packed copy of rows [0, n_rows / kPackRows * kPackRows) made by PackWeights;
   // nullptr = none. MatMul reads it instead of `data` for those rows when the table has a
-  // packed_tile; the remaining rows and GetRow always read `data`.
+  // packed_tile, GetRow always; the remaining rows are read from `data`.
   const std::uint8_t* packed = nullptr;
 };
 
@@ -208,7 +208,8 @@ void MatMul(const WeightMatrix& w, const float* x, std::int64_t n_tokens, float*
 void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x, std::int64_t n_tokens,
                 float* y, std::span<std::uint8_t> scratch, base::ThreadPool* pool = nullptr);
 
-// out[0..n_cols) = row `row` of `w` converted to float (embedding lookup, any supported type).
+// out[0..n_cols) = row `row` of `w` converted to float (embedding lookup, any supported type),
+// read from the packed copy when w has one and the row is in it (the same floats).
 // kOutOfRange if row is not in [0, w.n_rows) (naming the row and the limit); kInvalidArgument
 // if out.size() != w.n_cols; kUnsupported if w.type has no kernels.
 Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out);

@@ -279,6 +279,26 @@ Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out) {
     return Unsupported("kernels: weight type " + std::string(tensor::TypeName(w.type)) +
                        " has no kernels");
   }
+  if (w.packed != nullptr && row < w.n_rows / kPackRows * kPackRows) {
+    // From the packed copy (the file's pages of these rows may have been released): each block
+    // gathered back into file order, then converted.
+    const std::size_t block = tensor::TypeSize(w.type);
+    const std::int64_t per_block = tensor::BlockSize(w.type);
+    const std::size_t nb = static_cast<std::size_t>(w.n_cols / per_block);
+    const auto g = static_cast<std::size_t>(row / kPackRows);
+    const auto i = static_cast<std::size_t>(row % kPackRows);
+    std::uint8_t file_block[64];
+    TS_CHECK(block <= sizeof(file_block));
+    for (std::size_t b = 0; b < nb; ++b) {
+      const std::uint8_t* gb = w.packed + (g * nb + b) * kPackRows * block;
+      std::memcpy(file_block, gb + 2 * i, 2);
+      for (std::size_t k4 = 0; k4 < (block - 2) / 4; ++k4) {
+        std::memcpy(file_block + 2 + 4 * k4, gb + 2 * kPackRows + k4 * 4 * kPackRows + i * 4, 4);
+      }
+      k->to_float(file_block, out.data() + b * static_cast<std::size_t>(per_block), per_block);
+    }
+    return Status::Ok();
+  }
   k->to_float(w.data + static_cast<std::size_t>(row) * w.row_bytes, out.data(), w.n_cols);
   return Status::Ok();
 }

@@ -1,6 +1,10 @@
 // LlamaModel: binding llama.cpp's tensors of a `llama` GGUF in place.
 #include "model/llama.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -138,23 +142,55 @@ class LlamaBinder {
   // LoadOptions::pack_weights: every matrix a MatMul reads.
   void PackAll() {
     Pack(m_.output_);
+    // A tied output's lookups read the copy too, so the released pages stay released.
+    if (m_.tied_output_) m_.token_embd_.packed = m_.output_.packed;
     for (LlamaLayer& l : m_.layers_) {
       for (BoundMatrix* b : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) Pack(*b);
     }
   }
 
  private:
+  // Packs b in chunks of rows and releases the file's pages of each chunk as soon as it is
+  // copied, so the load's peak resident size grows by one chunk, not by the whole matrix (a
+  // tied output of a 49152-token vocabulary is tens of MiB). The copy's pages become resident
+  // only as they are written.
   void Pack(BoundMatrix& b) {
     if (!kernels::PackingHelps(b.type)) return;
     const kernels::WeightMatrix w = ToKernel(b);
     const std::size_t bytes = kernels::PackedWeightBytes(w);
     if (bytes == 0) return;
     auto copy = std::make_unique_for_overwrite<std::uint8_t[]>(bytes);
-    kernels::PackWeights(w, std::span<std::uint8_t>(copy.get(), bytes));
+    constexpr std::int64_t kChunkRows = 64 * kernels::kPackRows;
+    const std::int64_t packed_rows = w.n_rows / kernels::kPackRows * kernels::kPackRows;
+    const std::span<const std::uint8_t> src = b.data.first(bytes);
+    std::size_t released_to = 0;  // src[0, released_to) was offered to ReleasePages
+    for (std::int64_t r0 = 0; r0 < packed_rows; r0 += kChunkRows) {
+      kernels::WeightMatrix part = w;
+      part.n_rows = std::min(kChunkRows, packed_rows - r0);
+      const std::size_t at = static_cast<std::size_t>(r0) * w.row_bytes;
+      const std::size_t len = static_cast<std::size_t>(part.n_rows) * w.row_bytes;
+      part.data = w.data + at;
+      kernels::PackWeights(part, std::span<std::uint8_t>(copy.get() + at, len));
+      // Whole pages up to the end of this chunk; a page that straddles the end is offered
+      // again with the next chunk.
+      const std::size_t end = at + len;
+      m_.released_file_bytes_ +=
+          m_.file_->ReleasePages(src.subspan(released_to, end - released_to));
+      const auto page = PageBytes();
+      const auto end_addr = reinterpret_cast<std::uintptr_t>(src.data()) + end;
+      const std::size_t floor = end_addr / page * page - reinterpret_cast<std::uintptr_t>(src.data());
+      if (end_addr / page * page > reinterpret_cast<std::uintptr_t>(src.data())) {
+        released_to = std::max(released_to, floor);
+      }
+    }
     b.packed = std::span<const std::uint8_t>(copy.get(), bytes);
     m_.packed_.push_back(std::move(copy));
     m_.packed_weight_bytes_ += bytes;
-    m_.released_file_bytes_ += m_.file_->ReleasePages(b.data.first(bytes));
+  }
+
+  static std::uintptr_t PageBytes() {
+    const long page = ::sysconf(_SC_PAGESIZE);
+    return page > 0 ? static_cast<std::uintptr_t>(page) : 4096;
   }
 
   LlamaModel& m_;

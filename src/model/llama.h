@@ -101,10 +101,10 @@ struct BoundMatrix {
 struct LoadOptions {
   // Give every matrix the forward pass multiplies (not token_embd when the output is untied) a
   // packed copy when the active kernels read one for its type (kernels::PackingHelps; Q4_0 and
-  // Q8_0 on AVX2), and release the file's resident pages of the packed rows (the copy replaces them;
-  // they are read again only if touched: embedding lookups of a tied output). Costs one pass
-  // over those bytes at load, and the copy is private memory, not page cache shared with other
-  // processes mapping the file (docs/adr/0023-packed-weights.md).
+  // Q8_0 on AVX2), and release the file's resident pages of the packed rows, chunk by chunk as
+  // they are copied (the copy replaces them; a tied output's embedding lookups read the copy
+  // too). Costs one pass over those bytes at load, and the copy is private memory, not page
+  // cache shared with other processes mapping the file (docs/adr/0023-packed-weights.md).
   bool pack_weights = false;
 };
 

@@ -244,5 +244,32 @@ TEST(PackedWeightsTest, MatMulReadsTheCopyInsteadOfTheFile) {
   }
 }
 
+
+// GetRow reads packed rows from the copy (a tied output's embedding lookups must not touch the
+// file pages the copy replaced): the same floats as the file's rows, even with those zeroed.
+TEST(PackedWeightsTest, GetRowReadsTheCopy) {
+  const std::int64_t n_rows = 21;
+  const std::int64_t n_cols = 96;
+  for (DType type : kPackedTypes) {
+    std::vector<std::uint8_t> q =
+        QuantizeAs(type, RandomFloats(static_cast<std::size_t>(n_rows * n_cols), 8), n_cols);
+    Result<WeightMatrix> w = MakeWeightMatrix(type, q, n_rows, n_cols);
+    ASSERT_TRUE(w.ok());
+    std::vector<std::vector<float>> want(static_cast<std::size_t>(n_rows),
+                                         std::vector<float>(static_cast<std::size_t>(n_cols)));
+    for (std::int64_t r = 0; r < n_rows; ++r) {
+      ASSERT_TRUE(GetRow(*w, r, want[static_cast<std::size_t>(r)]).ok());
+    }
+    std::vector<std::uint8_t> copy(PackedWeightBytes(*w));
+    const WeightMatrix packed = PackWeights(*w, copy);
+    std::fill(q.begin(), q.begin() + static_cast<std::ptrdiff_t>(copy.size()), 0);
+    std::vector<float> got(static_cast<std::size_t>(n_cols));
+    for (std::int64_t r = 0; r < n_rows; ++r) {
+      ASSERT_TRUE(GetRow(packed, r, got).ok());
+      EXPECT_EQ(got, want[static_cast<std::size_t>(r)]) << tensor::TypeName(type) << " row " << r;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tessera::kernels
