@@ -151,8 +151,8 @@ def speed_table(rows, live=None):
 
 
 def memory_table(rows):
-    out = ["| model | threads | matrix type | peak RSS | file | KV (n_ctx) | bound 1.2 × (file + KV + 16 MiB) | within |",
-           "|---|---:|---|---:|---:|---:|---:|---|"]
+    out = ["| model | threads | matrix type | peak RSS | file | KV (n_ctx) | bound 1.2 × (file + KV + 16 MiB) | within | packed copies | file pages released | load |",
+           "|---|---:|---|---:|---:|---:|---:|---|---:|---:|---:|"]
     seen = set()
     mib = lambda b: f"{b / 2**20:.1f} MiB" if b is not None and b >= 0 else "?"
     for r in rows:
@@ -163,7 +163,9 @@ def memory_table(rows):
         within = "yes" if 0 <= r["peak_rss_bytes"] <= r["rss_bound_bytes"] else "**no**"
         out.append(f"| {r['model_file']} | {r['n_threads']} | {r['type']} | "
                    f"{mib(r['peak_rss_bytes'])} | {mib(r['file_bytes'])} | "
-                   f"{mib(r['kv_bytes'])} ({r['n_ctx']}) | {mib(r['rss_bound_bytes'])} | {within} |")
+                   f"{mib(r['kv_bytes'])} ({r['n_ctx']}) | {mib(r['rss_bound_bytes'])} | {within} | "
+                   f"{mib(r.get('packed_bytes'))} | {mib(r.get('released_file_bytes'))} | "
+                   + (f"{r['load_seconds']:.3f} s |" if 'load_seconds' in r else "? |"))
     return "\n".join(out)
 
 
