@@ -37,7 +37,8 @@ struct Spec {
   std::string id = "dev.test.skills.date";
   std::string version = "1.0.0";
   bool adapter = false;
-  std::string weights = "specialists/date.gguf";  // under models/ (adapters: the .lora.gguf)
+  std::string weights = "specialists/date.gguf";  // under models/ (adapters: the .lora.gguf),
+                                                  // or an absolute path
   std::string eval_set = "eval/date.jsonl";
   std::string base_version = "1.0.0";               // adapters: dev.test.base@this
   nlohmann::json patch = nlohmann::json::object();  // RFC 7386 merge patch on manifest.json
