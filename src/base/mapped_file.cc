@@ -53,20 +53,20 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
   return *this;
 }
 
-std::size_t MappedFile::ReleasePages(std::span<const std::uint8_t> range) const {
+std::span<const std::uint8_t> MappedFile::ReleasePages(std::span<const std::uint8_t> range) const {
   const auto begin = reinterpret_cast<std::uintptr_t>(range.data());
   const auto end = begin + range.size();
   const auto base = reinterpret_cast<std::uintptr_t>(data_);
-  if (data_ == nullptr || begin < base || end > base + size_ || begin >= end) return 0;
+  if (data_ == nullptr || begin < base || end > base + size_ || begin >= end) return {};
   const long page_size = ::sysconf(_SC_PAGESIZE);
   const std::uintptr_t page = page_size > 0 ? static_cast<std::uintptr_t>(page_size) : 4096;
   const std::uintptr_t first = (begin + page - 1) / page * page;
   const std::uintptr_t last = end / page * page;
-  if (first >= last) return 0;
+  if (first >= last) return {};
   // MADV_DONTNEED on a private read-only file mapping: the next access faults the page in from
   // the file again (nothing was ever written to it, so nothing is lost).
-  if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return 0;
-  return last - first;
+  if (::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) != 0) return {};
+  return {data_ + (first - base), last - first};
 }
 
 MappedFile::~MappedFile() { Reset(); }

@@ -32,8 +32,9 @@ class MappedFile {
   // Drops this process's copies of the whole pages inside `range` (a part of bytes()): they
   // leave the resident set now and are read again from the file (the page cache) only if
   // touched, with the same contents. Pages the range only partly covers are kept. Returns the
-  // bytes released; 0 when the range lies outside the mapping or madvise fails (nothing lost).
-  std::size_t ReleasePages(std::span<const std::uint8_t> range) const;
+  // part released (whole pages); empty when the range lies outside the mapping, covers no
+  // whole page, or madvise fails (nothing lost).
+  std::span<const std::uint8_t> ReleasePages(std::span<const std::uint8_t> range) const;
   std::size_t size() const { return size_; }
   const std::string& path() const { return path_; }
 

@@ -105,10 +105,10 @@ class File {
   std::span<const std::uint8_t> bytes() const { return bytes_; }
   const std::string& path() const { return path_; }  // empty for Parse()
   // For a mapped file (Open), drops the resident pages wholly inside `range` (a part of bytes())
-  // until they are read again (base::MappedFile::ReleasePages); returns the bytes released.
-  // A no-op returning 0 for Parse(), whose bytes belong to the caller.
-  std::size_t ReleasePages(std::span<const std::uint8_t> range) const {
-    return mapping_ != nullptr ? mapping_->ReleasePages(range) : 0;
+  // until they are read again (base::MappedFile::ReleasePages); returns the part released.
+  // A no-op returning an empty span for Parse(), whose bytes belong to the caller.
+  std::span<const std::uint8_t> ReleasePages(std::span<const std::uint8_t> range) const {
+    return mapping_ != nullptr ? mapping_->ReleasePages(range) : std::span<const std::uint8_t>();
   }
 
   // Metadata in file order.

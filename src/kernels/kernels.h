@@ -163,6 +163,10 @@ struct WeightMatrix {
 // rows 0..7 in row order. A group's block has the bytes of the 8 file blocks it replaces (144,
 // 272), so the copy is as large as those rows.
 inline constexpr std::int64_t kPackRows = 8;
+// Rows of a matrix of n_rows that a packed copy holds: the whole groups of kPackRows.
+inline constexpr std::int64_t PackedRowCount(std::int64_t n_rows) {
+  return n_rows / kPackRows * kPackRows;
+}
 
 // Bytes of w's packed copy: those of its first n_rows / kPackRows * kPackRows rows when w.type
 // has a packed layout (Q4_0, Q8_0), else 0.

@@ -30,8 +30,18 @@ std::size_t ActivationBytes(DType weight_type, std::int64_t n_cols) {
 
 namespace {
 
-// Whether `type` has a packed layout (in some variant): its MatMul scratch holds summaries.
-bool HasPackedLayout(DType type) { return type == DType::kQ4_0 || type == DType::kQ8_0; }
+// Whether `type` has a packed layout: the reference table has a packed_tile for every type that
+// does (its MatMul scratch then holds summaries).
+bool HasPackedLayout(DType type) {
+  const TypeKernels* ref = ReferenceKernels(type);
+  return ref != nullptr && ref->packed_tile != nullptr;
+}
+
+// Offset of row i's quant bytes 4k..4k+3 inside a group block of the packed layout (kernels.h):
+// after the kPackRows f16 scales, chunk k, lane i. Row i's scale is at 2 * i.
+constexpr std::size_t PackedQuantOffset(std::size_t i, std::size_t k) {
+  return 2 * kPackRows + k * 4 * kPackRows + i * 4;
+}
 
 std::size_t RoundUp64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -49,8 +59,8 @@ std::size_t MatMulScratchBytes(DType weight_type, std::int64_t n_cols, std::int6
 }
 
 std::size_t PackedWeightBytes(const WeightMatrix& w) {
-  if (!HasPackedLayout(w.type) || w.n_rows < kPackRows) return 0;
-  return static_cast<std::size_t>(w.n_rows / kPackRows * kPackRows) * w.row_bytes;
+  if (!HasPackedLayout(w.type)) return 0;
+  return static_cast<std::size_t>(PackedRowCount(w.n_rows)) * w.row_bytes;
 }
 
 bool PackingHelps(DType type) {
@@ -76,7 +86,7 @@ WeightMatrix PackWeights(const WeightMatrix& w, std::span<std::uint8_t> out) {
         const std::uint8_t* src = w.data + (g * kRows + i) * w.row_bytes + b * block;
         std::memcpy(dst + 2 * i, src, 2);
         for (std::size_t k = 0; k < q_bytes / 4; ++k) {
-          std::memcpy(dst + 2 * kRows + k * 4 * kRows + i * 4, src + 2 + 4 * k, 4);
+          std::memcpy(dst + PackedQuantOffset(i, k), src + 2 + 4 * k, 4);
         }
       }
     }
@@ -247,7 +257,7 @@ void MatMulWith(const TypeKernels& k, const WeightMatrix& w, const float* x,
                       act,
                       act_bytes,
                       sums,
-                      use_packed ? w.n_rows / kPackRows * kPackRows : 0,
+                      use_packed ? PackedRowCount(w.n_rows) : 0,
                       n_tokens,
                       RowsPerTask(w.n_rows),
                       y};
@@ -279,7 +289,7 @@ Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out) {
     return Unsupported("kernels: weight type " + std::string(tensor::TypeName(w.type)) +
                        " has no kernels");
   }
-  if (w.packed != nullptr && row < w.n_rows / kPackRows * kPackRows) {
+  if (w.packed != nullptr && row < PackedRowCount(w.n_rows)) {
     // From the packed copy (the file's pages of these rows may have been released): each block
     // gathered back into file order, then converted.
     const std::size_t block = tensor::TypeSize(w.type);
@@ -292,8 +302,8 @@ Status GetRow(const WeightMatrix& w, std::int64_t row, std::span<float> out) {
     for (std::size_t b = 0; b < nb; ++b) {
       const std::uint8_t* gb = w.packed + (g * nb + b) * kPackRows * block;
       std::memcpy(file_block, gb + 2 * i, 2);
-      for (std::size_t k4 = 0; k4 < (block - 2) / 4; ++k4) {
-        std::memcpy(file_block + 2 + 4 * k4, gb + 2 * kPackRows + k4 * 4 * kPackRows + i * 4, 4);
+      for (std::size_t c = 0; c < (block - 2) / 4; ++c) {
+        std::memcpy(file_block + 2 + 4 * c, gb + PackedQuantOffset(i, c), 4);
       }
       k->to_float(file_block, out.data() + b * static_cast<std::size_t>(per_block), per_block);
     }

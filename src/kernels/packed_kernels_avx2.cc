@@ -40,7 +40,8 @@ namespace {
 
 constexpr std::int64_t kQK = 32;
 constexpr std::int64_t kXBlockBytes = sizeof(tensor::BlockQ8_0);  // 34
-constexpr int kTokens = 4;  // tokens per pass over a group
+// Tokens per pass over a group.
+constexpr int kTokens = 4;
 
 inline __m256i Broadcast4(const std::uint8_t* p) {
   std::int32_t v;
@@ -51,14 +52,15 @@ inline __m256i Broadcast4(const std::uint8_t* p) {
 // Q4_0: the 8 rows of one group (nb blocks at g) by T tokens.
 template <int T>
 void Q4_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t* x,
-                 std::size_t x_stride, const Q8Summary* sums, std::size_t sums_stride, float* y,
-                 std::size_t y_stride) {
+                     std::size_t x_stride, const Q8Summary* sums, std::size_t sums_stride, float* y,
+                     std::size_t y_stride) {
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (std::int64_t b = 0; b < nb; ++b) {
-    const std::uint8_t* gb = g + b * kPackRows * static_cast<std::int64_t>(sizeof(tensor::BlockQ4_0));
+    const std::uint8_t* gb =
+        g + b * kPackRows * static_cast<std::int64_t>(sizeof(tensor::BlockQ4_0));
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gb)));
     __m256i u[8];
     for (int k = 0; k < 4; ++k) {
@@ -76,8 +78,8 @@ void Q4_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t*
       const Q8Summary& s = sums[t * sums_stride + b];
       const __m256i isum =
           _mm256_sub_epi32(_mm256_madd_epi16(s16, ones), _mm256_set1_epi32(8 * s.sum));
-      const __m256 v = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), dw),
-                                     _mm256_set1_ps(s.d));
+      const __m256 v =
+          _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(isum), dw), _mm256_set1_ps(s.d));
       acc[t] = _mm256_add_ps(acc[t], v);
     }
   }
@@ -87,13 +89,14 @@ void Q4_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t*
 // Q8_0: the 8 rows of one group by T tokens.
 template <int T>
 void Q8_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t* x,
-                     std::size_t x_stride, const Q8Summary* sums, std::size_t sums_stride,
-                     float* y, std::size_t y_stride) {
+                     std::size_t x_stride, const Q8Summary* sums, std::size_t sums_stride, float* y,
+                     std::size_t y_stride) {
   const __m256i ones = _mm256_set1_epi16(1);
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (std::int64_t b = 0; b < nb; ++b) {
-    const std::uint8_t* gb = g + b * kPackRows * static_cast<std::int64_t>(sizeof(tensor::BlockQ8_0));
+    const std::uint8_t* gb =
+        g + b * kPackRows * static_cast<std::int64_t>(sizeof(tensor::BlockQ8_0));
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
     for (int j = 0; j < 8; ++j) {
@@ -101,8 +104,10 @@ void Q8_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t*
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(gb + 2 * kPackRows + 32 * j));
       const __m256i wabs = _mm256_abs_epi8(w);
       for (int t = 0; t < T; ++t) {
-        const __m256i xs = _mm256_sign_epi8(Broadcast4(x + t * x_stride + b * kXBlockBytes + 2 + 4 * j), w);
-        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, xs), ones));
+        const __m256i xs =
+            _mm256_sign_epi8(Broadcast4(x + t * x_stride + b * kXBlockBytes + 2 + 4 * j), w);
+        isum[t] =
+            _mm256_add_epi32(isum[t], _mm256_madd_epi16(_mm256_maddubs_epi16(wabs, xs), ones));
       }
     }
     const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(gb)));
@@ -114,13 +119,9 @@ void Q8_0GroupTokens(std::int64_t nb, const std::uint8_t* g, const std::uint8_t*
   for (int t = 0; t < T; ++t) _mm256_storeu_ps(y + t * y_stride, acc[t]);
 }
 
-template <int T>
-using GroupFn = void (*)(std::int64_t nb, const std::uint8_t* g, const std::uint8_t* x,
-                         std::size_t x_stride, const Q8Summary* sums, std::size_t sums_stride,
-                         float* y, std::size_t y_stride);
-
-// Every group by every token: tiles of kTokens tokens, then one of the 1..3 left.
-template <template <int> class K>
+// Every group by every token: tiles of kTokens tokens, then one of the 1..3 left. K::Run<T> is
+// the kernel of one group by T tokens.
+template <typename K>
 void PackedTile(std::int64_t n, std::int64_t n_groups, std::size_t block_bytes, const void* packed,
                 std::int64_t n_tok, const void* x, std::size_t x_stride, const Q8Summary* sums,
                 std::size_t sums_stride, float* y, std::size_t y_stride) {
@@ -132,28 +133,35 @@ void PackedTile(std::int64_t n, std::int64_t n_groups, std::size_t block_bytes, 
     float* yg = y + gi * kPackRows;
     std::int64_t t = 0;
     for (; t + kTokens <= n_tok; t += kTokens) {
-      K<kTokens>::Run(nb, g, xp + t * x_stride, x_stride, sums + t * sums_stride, sums_stride,
-                      yg + t * y_stride, y_stride);
+      K::template Run<kTokens>(nb, g, xp + t * x_stride, x_stride, sums + t * sums_stride,
+                               sums_stride, yg + t * y_stride, y_stride);
     }
     const auto xt = xp + t * x_stride;
     const Q8Summary* st = sums + t * sums_stride;
     float* yt = yg + t * y_stride;
     switch (n_tok - t) {
-      case 3: K<3>::Run(nb, g, xt, x_stride, st, sums_stride, yt, y_stride); break;
-      case 2: K<2>::Run(nb, g, xt, x_stride, st, sums_stride, yt, y_stride); break;
-      case 1: K<1>::Run(nb, g, xt, x_stride, st, sums_stride, yt, y_stride); break;
-      default: break;
+      case 3:
+        K::template Run<3>(nb, g, xt, x_stride, st, sums_stride, yt, y_stride);
+        break;
+      case 2:
+        K::template Run<2>(nb, g, xt, x_stride, st, sums_stride, yt, y_stride);
+        break;
+      case 1:
+        K::template Run<1>(nb, g, xt, x_stride, st, sums_stride, yt, y_stride);
+        break;
+      default:
+        break;
     }
   }
 }
 
-template <int T>
 struct Q4_0Group {
-  static constexpr GroupFn<T> Run = Q4_0GroupTokens<T>;
+  template <int T>
+  static constexpr auto Run = Q4_0GroupTokens<T>;
 };
-template <int T>
 struct Q8_0Group {
-  static constexpr GroupFn<T> Run = Q8_0GroupTokens<T>;
+  template <int T>
+  static constexpr auto Run = Q8_0GroupTokens<T>;
 };
 
 }  // namespace

@@ -1,10 +1,7 @@
 // LlamaModel: binding llama.cpp's tensors of a `llama` GGUF in place.
 #include "model/llama.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -161,36 +158,29 @@ class LlamaBinder {
     if (bytes == 0) return;
     auto copy = std::make_unique_for_overwrite<std::uint8_t[]>(bytes);
     constexpr std::int64_t kChunkRows = 64 * kernels::kPackRows;
-    const std::int64_t packed_rows = w.n_rows / kernels::kPackRows * kernels::kPackRows;
+    const std::int64_t packed_rows = kernels::PackedRowCount(w.n_rows);
     const std::span<const std::uint8_t> src = b.data.first(bytes);
-    std::size_t released_to = 0;  // src[0, released_to) was offered to ReleasePages
+    std::size_t released_to = 0;  // src[0, released_to) is released
     for (std::int64_t r0 = 0; r0 < packed_rows; r0 += kChunkRows) {
       kernels::WeightMatrix part = w;
       part.n_rows = std::min(kChunkRows, packed_rows - r0);
-      const std::size_t at = static_cast<std::size_t>(r0) * w.row_bytes;
-      const std::size_t len = static_cast<std::size_t>(part.n_rows) * w.row_bytes;
-      part.data = w.data + at;
-      kernels::PackWeights(part, std::span<std::uint8_t>(copy.get() + at, len));
-      // Whole pages up to the end of this chunk; a page that straddles the end is offered
-      // again with the next chunk.
-      const std::size_t end = at + len;
-      m_.released_file_bytes_ +=
+      part.data = w.data + static_cast<std::size_t>(r0) * w.row_bytes;
+      const std::span<std::uint8_t> dst(copy.get() + (part.data - w.data),
+                                        static_cast<std::size_t>(part.n_rows) * w.row_bytes);
+      kernels::PackWeights(part, dst);
+      // The whole pages copied so far; a page that straddles the chunk's end is offered again
+      // with the next chunk.
+      const std::size_t end = static_cast<std::size_t>(part.data - w.data) + dst.size();
+      const std::span<const std::uint8_t> released =
           m_.file_->ReleasePages(src.subspan(released_to, end - released_to));
-      const auto page = PageBytes();
-      const auto end_addr = reinterpret_cast<std::uintptr_t>(src.data()) + end;
-      const std::size_t floor = end_addr / page * page - reinterpret_cast<std::uintptr_t>(src.data());
-      if (end_addr / page * page > reinterpret_cast<std::uintptr_t>(src.data())) {
-        released_to = std::max(released_to, floor);
+      if (!released.empty()) {
+        m_.released_file_bytes_ += released.size();
+        released_to = static_cast<std::size_t>(released.data() + released.size() - src.data());
       }
     }
     b.packed = std::span<const std::uint8_t>(copy.get(), bytes);
     m_.packed_.push_back(std::move(copy));
     m_.packed_weight_bytes_ += bytes;
-  }
-
-  static std::uintptr_t PageBytes() {
-    const long page = ::sysconf(_SC_PAGESIZE);
-    return page > 0 ? static_cast<std::uintptr_t>(page) : 4096;
   }
 
   LlamaModel& m_;
