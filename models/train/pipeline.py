@@ -16,7 +16,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
 import skills  # noqa: E402
-import tokenizers  # noqa: E402
+import tokenizer_training  # noqa: E402
 
 SPEC = {"dim": 128, "layers": 2, "heads": 4, "ffn": 352}
 BASE = {"dim": 256, "layers": 4, "heads": 4, "ffn": 688}
@@ -91,9 +91,9 @@ def make_tokenizers(work, seed, retrain):
     texts += [c["prompt"] for c in skills.routing_cases("train", 10, 500, seed)]
     texts += [c["prompt"] + c["answer"] for s in skills.HARD_SKILLS
               for c in skills.cases(s, "train", 500, seed, hard=True, unique=False)]
-    tokenizers.train_spm(texts, os.path.join(work, "tok-spm"))
+    tokenizer_training.train_spm(texts, os.path.join(work, "tok-spm"))
     sentiment = [c["prompt"] + c["answer"] for c in skills.cases("sentiment", "train", 5000, seed, unique=False)]
-    tokenizers.train_bpe(sentiment, os.path.join(work, "tok-bpe"), 300)
+    tokenizer_training.train_bpe(sentiment, os.path.join(work, "tok-bpe"), 300)
 
 
 def schedule(jobs, fn, n):

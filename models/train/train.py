@@ -28,18 +28,29 @@ sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
 import lora  # noqa: E402
 import safetensors_io  # noqa: E402
 import skills  # noqa: E402
-import tokenizers  # noqa: E402
+import suite  # noqa: E402
+import tokenizer_training  # noqa: E402
 from model import CausalLM, count_params, hf_config  # noqa: E402
 
 
 def load_tokenizer(tok_dir):
     if os.path.exists(os.path.join(tok_dir, "tokenizer.model")):
-        return tokenizers.SpmTokenizer(os.path.join(tok_dir, "tokenizer.model"))
-    return tokenizers.BpeTokenizer(os.path.join(tok_dir, "tokenizer.json"))
+        return tokenizer_training.SpmTokenizer(os.path.join(tok_dir, "tokenizer.model"))
+    return tokenizer_training.BpeTokenizer(os.path.join(tok_dir, "tokenizer.json"))
+
+
+SUITE = "v1"  # set by --suite: v1 is skills.py, v2 is suite.py
 
 
 def task_cases(task, split, n, seed, hard):
     """Cases of one task: a skill name, "route", or "hard:<skill>"."""
+    if SUITE == "v2":
+        if task == "route":
+            n_none = max(1, n // 7)
+            return suite.routing_cases(split, max(1, (n - n_none) // len(suite.SKILLS)), n_none, seed)
+        if task.startswith("hard:"):
+            return suite.cases(task[5:], split, n, seed, hard=True)
+        return suite.cases(task, split, n, seed)
     if task == "route":
         n_none = max(1, n // 5)
         return skills.routing_cases(split, max(1, (n - n_none) // len(skills.SKILLS)), n_none, seed)
@@ -141,7 +152,19 @@ def main():
     ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
     ap.add_argument("--lora-rank", type=int, default=8)
     ap.add_argument("--lora-alpha", type=float, default=16.0)
+    ap.add_argument("--suite", default="v1", choices=["v1", "v2"],
+                    help="task generators: v1 models/tasks/skills.py, v2 models/tasks/suite.py")
+    ap.add_argument("--report-splits", default="",
+                    help="v2: comma-separated evaluation splits whose accuracy is logged at each "
+                         "validation (learning curves; never used to stop)")
     args = ap.parse_args()
+    for name in ("steps", "batch", "per_task", "dim", "layers", "heads", "ffn", "ctx"):
+        if getattr(args, name) <= 0:
+            ap.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
+    if args.lr <= 0:
+        ap.error(f"--lr must be positive, got {args.lr}")
+    global SUITE
+    SUITE = args.suite
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -190,8 +213,19 @@ def main():
         examples = [encode(tok, c) for t in tasks
                     for c in task_cases(t, "train", round(args.per_task * weights[t]), args.seed, False)]
     val = [c for t in tasks for c in task_cases(t, "val", 100, args.seed, False)]
-    opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0 if args.lora_base else 0.01,
-                            betas=(0.9, 0.98))
+    reports = {s: [c for t in tasks if not t.startswith("hard:")
+                   for c in task_cases(t, s, 100, args.seed, False)
+                   if t == "route" or s in suite.splits_of(t)]
+               for s in filter(None, args.report_splits.split(","))}
+    # Weight decay only on matrices that multiply activations: never on norms, biases or the
+    # token embedding (decay would pull rarely seen tokens' rows to zero).
+    decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() == 2
+             and "embed_tokens" not in n]
+    no_decay = [p for n, p in model.named_parameters() if p.requires_grad and
+                not (p.dim() == 2 and "embed_tokens" not in n)]
+    groups = [{"params": decay, "weight_decay": 0.0 if args.lora_base else 0.01},
+              {"params": no_decay, "weight_decay": 0.0}]
+    opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=args.lr, betas=(0.9, 0.98))
     warmup = min(100, args.steps // 10)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     start, log = time.time(), []
@@ -221,6 +255,8 @@ def main():
                         "val_by_set": by_set, "seconds": round(time.time() - start, 1)})
             if request_loss is not None:
                 log[-1]["request_loss"] = round(request_loss.item(), 4)
+            for split, report in reports.items():
+                log[-1][f"{split}_accuracy"] = round(greedy_accuracy(model, tok, report), 3)
             if args.adaptive_floor > 0:
                 def set_name(t):
                     return t[5:] + "-hard" if t.startswith("hard:") else t
