@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -221,6 +222,99 @@ TEST_F(EvalCliTest, WrongAnswersScoreZeroAndAreListed) {
   ASSERT_EQ(own.exit_code, 0) << own.err;
   EXPECT_LT(j["mean_answer_logprob"].get<double>(),
             Parse(own.out)["mean_answer_logprob"].get<double>());
+}
+
+// The total log-probability of `label` after `prompt`, computed here as eval_run.h defines it:
+// the tokens of prompt + label after the longest prefix shared with the prompt's, then EOS.
+double LabelLogprob(const Model& model, const std::string& prompt, const std::string& label) {
+  auto p = model.Tokenize(prompt, true, false);
+  auto whole = model.Tokenize(prompt + label, true, false);
+  EXPECT_TRUE(p.ok() && whole.ok());
+  std::size_t shared = 0;
+  while (shared < p->size() && shared < whole->size() && (*p)[shared] == (*whole)[shared]) {
+    ++shared;
+  }
+  std::vector<std::int32_t> head(whole->begin(), whole->begin() + shared);
+  std::vector<std::int32_t> tail(whole->begin() + shared, whole->end());
+  tail.push_back(model.eos_id());
+  auto session = model.NewSession({});
+  EXPECT_TRUE(session.ok());
+  auto s = (*session)->Score(head, tail);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? s->sum_logprob : 0.0;
+}
+
+TEST_F(EvalCliTest, LabelsAreScoredAndTheMostProbableIsTheAnswer) {
+  const std::vector<std::string> labels = {"yes", "no", "maybe so", "x"};
+  std::vector<Case> cases;
+  std::vector<std::string> best;
+  for (std::size_t i = 0; i < 4; ++i) {
+    const std::string prompt = (*cases_)[i].prompt;
+    std::vector<double> lp;
+    for (const std::string& l : labels) lp.push_back(LabelLogprob(*model_, prompt, l));
+    const auto top = std::max_element(lp.begin(), lp.end()) - lp.begin();
+    const auto low = std::min_element(lp.begin(), lp.end()) - lp.begin();
+    ASSERT_NE(top, low);
+    best.push_back(labels[static_cast<std::size_t>(top)]);
+    // Cases 0 and 1 expect the most probable label, 2 and 3 the least probable one.
+    cases.push_back(Case{std::string("l").append(std::to_string(i)), "route", prompt,
+                         labels[static_cast<std::size_t>(i < 2 ? top : low)], "s"});
+  }
+  const CliRun r = Eval(Set("labels", SetText(cases)),
+                        {"--json", "--labels", "yes,no,maybe so,x", "--show-failures", "9"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = Parse(r.out);
+  EXPECT_EQ(j["labels"], json(labels));
+  EXPECT_EQ(j["exact_match"]["correct"], 2);
+  EXPECT_EQ(j["max_tokens"], 0);
+  ASSERT_EQ(j["failures"].size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    const json& f = j["failures"][k];
+    const std::size_t i = k + 2;
+    EXPECT_EQ(f["id"], std::string("l").append(std::to_string(i)));
+    EXPECT_EQ(f["got"], best[i]);
+    EXPECT_EQ(f["stop_reason"], "end_of_generation");
+    for (const std::string& l : labels) {
+      EXPECT_NEAR(f["label_logprobs"][l].get<double>(), LabelLogprob(*model_, cases[i].prompt, l),
+                  1e-6)
+          << l;
+    }
+  }
+  const CliRun text = Eval(Set("labels2", SetText(cases)), {"--labels", "yes,no,maybe so,x"});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("labels     [\"yes\",\"no\",\"maybe so\",\"x\"]"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("4 labels per case"), std::string::npos) << text.out;
+}
+
+TEST_F(EvalCliTest, BadLabelsAreRefused) {
+  const std::string set = Set("badlabels", SetText({Case{"a", "s", "p q", "yes", ""}}));
+  const std::pair<std::string, std::string> cases[] = {
+      {"no,maybe", "case \"a\" (line 1): the answer \"yes\" is not one of the --labels"},
+      {"yes,no,yes", "\"yes\" is listed twice"},
+      {"yes,,no", "label 2 is empty"},
+  };
+  for (const auto& [labels, message] : cases) {
+    const CliRun r = Eval(set, {"--labels", labels});
+    EXPECT_EQ(r.exit_code, 1) << labels;
+    EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST_F(EvalCliTest, AccuracyHasAWilsonInterval) {
+  std::vector<Case> mixed = *cases_;
+  mixed[5].answer = "not " + mixed[5].answer;  // 5 of 6
+  const CliRun r = Eval(Set("wilson", SetText(mixed)), {"--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json j = Parse(r.out);
+  // 5/6: 95% Wilson interval [0.4365, 0.9699]; 2/2 (split "train"): [0.3424, 1].
+  EXPECT_NEAR(j["exact_match"]["wilson95"][0].get<double>(), 0.43649, 1e-4);
+  EXPECT_NEAR(j["exact_match"]["wilson95"][1].get<double>(), 0.96994, 1e-4);
+  EXPECT_NEAR(j["by_split"]["train"]["wilson95"][0].get<double>(), 0.34238, 1e-4);
+  EXPECT_EQ(j["by_split"]["train"]["wilson95"][1].get<double>(), 1.0);
+  const CliRun text = Eval(Set("wilson2", SetText(mixed)));
+  EXPECT_NE(text.out.find("5/6  83.3%  (95% interval 43.6-97.0%)"), std::string::npos) << text.out;
 }
 
 TEST_F(EvalCliTest, SummaryOnStdoutAndJsonFileWithDashO) {

@@ -1,16 +1,20 @@
 // tessera eval MODEL.gguf --set SET.jsonl [--lora ADAPTER.gguf [--lora-scale S]] [--limit N]
 //              [--json] [-o REPORT.json] [-t THREADS] [--max-tokens N] [--show-failures K]
+//              [--labels A,B,...]
 //
 // Runs an evaluation set (eval_set.h: JSON Lines of {id, skill, prompt, answer, split?}) with
 // greedy generation and exact match, scores each expected answer under teacher forcing
 // (eval_run.h), and reports accuracy overall, per skill and per split, the mean answer
-// log-probability, latency and throughput (eval_report.h). The summary goes to stdout; with
+// log-probability, latency and throughput (eval_report.h). With --labels the model is a
+// classifier: every label is scored and the most probable one is its answer (eval_run.h). The
+// summary goes to stdout; with
 // --json the JSON report instead; -o also writes the JSON report to a file, atomically.
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "command.h"
 #include "eval_report.h"
@@ -33,7 +37,21 @@ struct EvalFlags {
   std::int32_t show_failures = 5;
   std::string output_path;
   bool json = false;
+  std::string labels;  // comma-separated; empty: generation
 };
+
+// "a,b" -> {"a", "b"}; empty items are kept so that RunEval can refuse them by position.
+std::vector<std::string> SplitLabels(const std::string& text) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  std::size_t at = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', at);
+    out.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+    if (comma == std::string::npos) return out;
+    at = comma + 1;
+  }
+}
 
 Status CheckFlags(const EvalFlags& f) {
   if (f.limit < 0) return InvalidArgument("--limit " + std::to_string(f.limit) + " must be >= 1");
@@ -77,12 +95,13 @@ int RunEvalCommand(const EvalFlags& flags) {
   if (!session.ok()) return ReportError(session.status());
 
   std::int32_t max_tokens = flags.max_tokens;
-  if (max_tokens == 0) {
+  if (max_tokens == 0 && flags.labels.empty()) {
     Result<std::int32_t> auto_max = DefaultMaxTokens(m, cases);
     if (!auto_max.ok()) return ReportError(auto_max.status());
     max_tokens = *auto_max;
   }
-  Result<EvalRun> run = RunEval(m, **session, cases, max_tokens);
+  const std::vector<std::string> labels = SplitLabels(flags.labels);
+  Result<EvalRun> run = RunEval(m, **session, cases, max_tokens, labels);
   if (!run.ok()) return ReportError(run.status());
 
   EvalContext context;
@@ -128,6 +147,9 @@ RunFn AddEval(CLI::App& app) {
   sub->add_option("--max-tokens", f->max_tokens,
                   "Generation limit per case (default: 64, or the longest answer + 16)");
   sub->add_option("--show-failures", f->show_failures, "Failed cases to list (default 5)");
+  sub->add_option("--labels", f->labels,
+                  "Score these labels (comma-separated) and answer the most probable one, as "
+                  "the router is used, instead of generating");
   return [f] { return RunEvalCommand(*f); };
 }
 

@@ -19,6 +19,17 @@ using Json = nlohmann::ordered_json;
 
 constexpr const char* kNoSplit = "(none)";
 
+// The 95% Wilson score interval [low, high] of a proportion correct/total (total > 0).
+Json Wilson95(std::int64_t correct, std::int64_t total) {
+  constexpr double z = 1.959963984540054;
+  const double n = static_cast<double>(total);
+  const double p = static_cast<double>(correct) / n;
+  const double denominator = 1.0 + z * z / n;
+  const double center = (p + z * z / (2.0 * n)) / denominator;
+  const double half = z * std::sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n)) / denominator;
+  return Json::array({std::max(0.0, center - half), std::min(1.0, center + half)});
+}
+
 struct Tally {
   std::int64_t correct = 0;
   std::int64_t total = 0;
@@ -38,6 +49,7 @@ struct Tally {
     j["correct"] = correct;
     j["total"] = total;
     j["accuracy"] = total > 0 ? static_cast<double>(correct) / static_cast<double>(total) : 0.0;
+    j["wilson95"] = total > 0 ? Wilson95(correct, total) : Json(nullptr);
     j["mean_answer_logprob"] =
         scored > 0 ? Json(logprob_sum / static_cast<double>(scored)) : Json(nullptr);
     return j;
@@ -54,6 +66,12 @@ double Percentile(const std::vector<double>& sorted, double p) {
 double Rate(double tokens, double seconds) { return seconds > 0.0 ? tokens / seconds : 0.0; }
 
 std::string Str(const Json& j) { return j.is_string() ? j.get<std::string>() : DumpJson(j, -1); }
+
+// An end of a tally's Wilson interval in percent (0 for the low end of an empty tally).
+double Interval(const Json& tally, std::size_t end) {
+  const Json& w = tally["wilson95"];
+  return w.is_array() ? 100.0 * w[end].get<double>() : 100.0 * static_cast<double>(end);
+}
 
 }  // namespace
 
@@ -77,6 +95,7 @@ Json EvalReportJson(const EvalContext& context, const EvalRun& run) {
                 {"evaluated", run.cases.size()}};
   out["max_tokens"] = run.max_tokens;
   out["threads"] = context.threads;
+  out["labels"] = run.labels.empty() ? Json(nullptr) : Json(run.labels);
 
   Tally all;
   std::map<std::string, Tally> by_skill;
@@ -105,11 +124,20 @@ Json EvalReportJson(const EvalContext& context, const EvalRun& run) {
                           {"expected", c.answer},
                           {"got", r.got},
                           {"stop_reason", std::string(StopReasonName(r.stop_reason))}});
+      if (!run.labels.empty()) {
+        Json scores = Json::object();
+        for (std::size_t i = 0; i < run.labels.size(); ++i) {
+          scores[run.labels[i]] = r.label_logprobs[i];
+        }
+        failures.back()["label_logprobs"] = std::move(scores);
+      }
     }
   }
   Json exact = all.ToJson();
-  out["exact_match"] = {
-      {"correct", exact["correct"]}, {"total", exact["total"]}, {"accuracy", exact["accuracy"]}};
+  out["exact_match"] = {{"correct", exact["correct"]},
+                        {"total", exact["total"]},
+                        {"accuracy", exact["accuracy"]},
+                        {"wilson95", exact["wilson95"]}};
   Json skills = Json::object();
   for (const auto& [name, tally] : by_skill) skills[name] = tally.ToJson();
   out["by_skill"] = std::move(skills);
@@ -162,16 +190,21 @@ std::string EvalReportText(const Json& report) {
        set["evaluated"].get<long long>(), set["cases"].get<long long>(),
        Str(set["sha256"]).c_str());
   const Json& em = report["exact_match"];
-  line("\nexact match  %lld/%lld  %.1f%%\n", em["correct"].get<long long>(),
-       em["total"].get<long long>(), 100.0 * em["accuracy"].get<double>());
+  if (!report["labels"].is_null()) {
+    line("labels     %s (scored, the most probable one is the answer)\n",
+         DumpJson(report["labels"], -1).c_str());
+  }
+  line("\nexact match  %lld/%lld  %.1f%%  (95%% interval %.1f-%.1f%%)\n",
+       em["correct"].get<long long>(), em["total"].get<long long>(),
+       100.0 * em["accuracy"].get<double>(), Interval(em, 0), Interval(em, 1));
   const std::pair<const char*, const char*> groups[] = {{"by_skill", "per skill"},
                                                         {"by_split", "per split"}};
   for (const auto& [group, title] : groups) {
     line("  %s\n", title);
     for (const auto& [name, t] : report[group].items()) {
-      line("    %-20s %lld/%lld  %5.1f%%  logprob %s\n", name.c_str(),
+      line("    %-20s %lld/%lld  %5.1f%% (%.1f-%.1f)  logprob %s\n", name.c_str(),
            t["correct"].get<long long>(), t["total"].get<long long>(),
-           100.0 * t["accuracy"].get<double>(),
+           100.0 * t["accuracy"].get<double>(), Interval(t, 0), Interval(t, 1),
            t["mean_answer_logprob"].is_null()
                ? "-"
                : std::to_string(t["mean_answer_logprob"].get<double>()).c_str());
@@ -187,9 +220,15 @@ std::string EvalReportText(const Json& report) {
   line("latency ms           mean %.2f  p50 %.2f  p95 %.2f  max %.2f\n", lat["mean"].get<double>(),
        lat["p50"].get<double>(), lat["p95"].get<double>(), lat["max"].get<double>());
   const Json& tp = report["throughput"];
-  line("tokens/s             prefill %.1f  decode %.1f  (%d threads, max tokens %d)\n",
-       tp["prefill_tokens_per_second"].get<double>(), tp["decode_tokens_per_second"].get<double>(),
-       report["threads"].get<int>(), report["max_tokens"].get<int>());
+  if (report["labels"].is_null()) {
+    line("tokens/s             prefill %.1f  decode %.1f  (%d threads, max tokens %d)\n",
+         tp["prefill_tokens_per_second"].get<double>(),
+         tp["decode_tokens_per_second"].get<double>(), report["threads"].get<int>(),
+         report["max_tokens"].get<int>());
+  } else {
+    line("scoring              %zu labels per case, no generation (%d threads)\n",
+         report["labels"].size(), report["threads"].get<int>());
+  }
   const Json& failures = report["failures"];
   if (!failures.empty()) {
     line("\nfirst %zu failures\n", failures.size());

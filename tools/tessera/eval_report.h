@@ -6,10 +6,12 @@
 //   model                   {path, sha256, description}
 //   adapter                 null, or {path, sha256, scale, description}
 //   set                     {path, sha256, cases (in the file), evaluated (after --limit)}
-//   max_tokens, threads
-//   exact_match             {correct, total, accuracy}            accuracy = correct / total
-//   by_skill, by_split      {name: {correct, total, accuracy, mean_answer_logprob}}; cases
-//                           without a split are grouped under "(none)"
+//   max_tokens, threads     (max_tokens 0 with labels)
+//   labels                  null, or the labels scored (--labels: a classifier, eval_run.h)
+//   exact_match             {correct, total, accuracy, wilson95}  accuracy = correct / total;
+//                           wilson95 = [low, high], the 95% Wilson score interval (z = 1.96)
+//   by_skill, by_split      {name: {correct, total, accuracy, wilson95, mean_answer_logprob}};
+//                           cases without a split are grouped under "(none)"
 //   mean_answer_logprob     mean over the scored cases of each case's answer_logprob
 //                           (eval_run.h: mean natural-log probability of the answer's tokens
 //                           and EOS under teacher forcing); null when no case was scored
@@ -20,7 +22,8 @@
 //                            decode_tokens, decode_seconds, decode_tokens_per_second}: sums over
 //                           the cases, rates = tokens / seconds
 //   failures                the first K failed cases in set order: {id, skill, split, line,
-//                           prompt, expected, got, stop_reason}
+//                           prompt, expected, got, stop_reason}, and with labels
+//                           label_logprobs {label: total log-probability}
 #ifndef TESSERA_TOOLS_TESSERA_EVAL_REPORT_H_
 #define TESSERA_TOOLS_TESSERA_EVAL_REPORT_H_
 

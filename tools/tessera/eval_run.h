@@ -13,8 +13,15 @@
 //      by the model's EOS token (when it has one). answer_logprob is the mean natural-log
 //      probability of those tokens: sum over the answer tokens and the EOS of log p(token |
 //      every token before it), divided by their count.
+// With labels (`tessera eval --labels`, a classifier such as the router), step 2 is replaced:
+//   2'. Every label is scored as the answer is in step 3 (its tokens after the prompt, plus EOS),
+//       as the orchestrator's label router scores them, never generated. `got` is the label with
+//       the largest total log-probability (ties: the first in the list), so a classifier can
+//       only answer a real label; label_logprobs holds each label's total. Latency is the wall
+//       time of scoring every label; decode figures are 0.
 // Errors name the case's id and line: a prompt that yields no tokens, or one that (with its
-// answer) does not fit the context, is refused rather than skipped.
+// answer) does not fit the context, is refused rather than skipped; with labels, so is an
+// expected answer that is not one of them.
 #ifndef TESSERA_TOOLS_TESSERA_EVAL_RUN_H_
 #define TESSERA_TOOLS_TESSERA_EVAL_RUN_H_
 
@@ -41,19 +48,22 @@ struct CaseResult {
   double decode_seconds = 0.0;
   std::int32_t answer_tokens = 0;  // scored tokens: the answer's, plus EOS
   double answer_logprob = 0.0;     // mean natural-log probability per scored token
+  std::vector<double> label_logprobs;  // with labels: each label's total, in label order
 };
 
 struct EvalRun {
-  std::int32_t max_tokens = 0;  // the generation limit used
+  std::int32_t max_tokens = 0;      // the generation limit used (0 with labels)
+  std::vector<std::string> labels;  // empty: generation; else the classifier's labels
   std::vector<CaseResult> cases;
 };
 
 // The default generation limit: 64, or the longest answer's token count + 16 when larger.
 Result<std::int32_t> DefaultMaxTokens(const Model& model, std::span<const EvalCase> cases);
 
-// Runs every case on `session` (reset before each). max_tokens: >= 1.
+// Runs every case on `session` (reset before each). max_tokens: >= 1 (ignored with labels).
+// labels: empty for generation; else distinct, non-empty labels to score (step 2').
 Result<EvalRun> RunEval(const Model& model, Session& session, std::span<const EvalCase> cases,
-                        std::int32_t max_tokens);
+                        std::int32_t max_tokens, std::span<const std::string> labels = {});
 
 }  // namespace tessera::cli
 
