@@ -192,6 +192,21 @@ NOUNS = [
     "landlord", "neighbors", "support", "agent", "refund", "warranty", "manual", "packaging",
     "design", "color", "fabric", "fit", "size", "sound", "picture", "signal", "connection", "wifi",
     "interface", "menu", "portion", "drinks", "atmosphere", "music", "lighting", "location",
+    "headset", "monitor", "speakers", "microwave", "dishwasher", "heater", "fan", "stroller",
+    "backpack", "suitcase", "umbrella", "helmet", "bike", "scooter", "car", "rental", "hostel",
+    "cabin", "campsite", "beach", "resort", "spa", "massage", "yoga class", "pilates class",
+    "cinema", "theater", "play", "musical", "documentary", "podcast", "audiobook", "comic",
+    "magazine", "newspaper", "recipe", "cookbook", "knife", "pan", "pot", "mug", "plate", "bowl",
+    "candle", "perfume", "shampoo", "soap", "lotion", "sunscreen", "toothbrush", "razor", "brush",
+    "puzzle", "board game", "toy", "doll", "drone", "robot vacuum", "smartwatch", "earbuds",
+    "phone case", "screen protector", "power bank", "hard drive", "memory card", "webcam",
+    "microphone", "guitar", "piano", "violin", "drum kit", "amplifier", "paint", "canvas",
+    "notebook", "pen", "pencil", "backpacking tent", "sleeping bag", "hiking boots", "socks",
+    "gloves", "scarf", "hat", "sweater", "coat", "boots", "sandals", "sneakers", "belt",
+    "sunglasses", "necklace", "ring", "earrings", "bracelet", "florist", "bouquet", "plant",
+    "pharmacy", "bank", "insurance", "airline", "airport", "hotel bar", "rooftop", "brunch",
+    "lunch", "dinner", "buffet", "barista", "chef", "bartender", "cocktail", "smoothie",
+    "ice cream", "chocolate", "cookies", "muffin", "croissant", "bagel", "pasta", "pizza crust",
 ]
 NOUNS = sorted(set(NOUNS))
 DETERMINERS = ["the", "the", "the", "this", "my", "our", "their", "that"]

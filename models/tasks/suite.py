@@ -14,7 +14,7 @@ Three things decide a case's side, each by a SHA-256 that no list order can chan
 
 Splits (SPLITS): train and val (early stopping) use training keys, wordings and vocabulary; the
 four evaluation splits use evaluation keys and
-  eval       training wordings and vocabulary (new problems only),
+  keys       training wordings and vocabulary (new problems only),
   templates  held-out wordings, training vocabulary,
   vocab      training wordings, held-out vocabulary (skills with vocabulary only),
   novel      held-out wordings and held-out vocabulary.
@@ -34,10 +34,10 @@ SKILLS = ["arith", "date", "unit", "extract", "sentiment", "reverse"]
 VOCAB_SKILLS = {"extract", "sentiment", "reverse", "ood"}
 # split -> (key part, held-out wordings, held-out vocabulary)
 SPLITS = {
-    "train": ("train", False, False), "val": ("val", False, False), "eval": ("eval", False, False),
+    "train": ("train", False, False), "val": ("val", False, False), "keys": ("eval", False, False),
     "templates": ("eval", True, False), "vocab": ("eval", False, True), "novel": ("eval", True, True),
 }
-EVAL_SPLITS = ["eval", "templates", "vocab", "novel"]
+EVAL_SPLITS = ["keys", "templates", "vocab", "novel"]
 
 
 def bucket(skill, key):

@@ -77,7 +77,7 @@ class Splits(unittest.TestCase):
             for split in ("templates", "novel"):
                 frames = {c["frame"] for c in get(skill, split)}
                 self.assertFalse(trained & frames, f"{skill}/{split}")
-            for split in ("eval", "vocab"):
+            for split in ("keys", "vocab"):
                 if split in suite.splits_of(skill):
                     self.assertTrue({c["frame"] for c in get(skill, split)} <= trained | {
                         f.text for fl in suite.FRAMES.values() for f in fl if not f.heldout}, skill)
@@ -106,7 +106,7 @@ class Splits(unittest.TestCase):
 
     def test_vocabulary_sides(self):
         for skill in sorted(suite.VOCAB_SKILLS):
-            for split, held in (("train", False), ("val", False), ("eval", False), ("templates", False),
+            for split, held in (("train", False), ("val", False), ("keys", False), ("templates", False),
                                 ("vocab", True), ("novel", True)):
                 cases = train(skill) if split == "train" else get(skill, split)
                 for c in cases:

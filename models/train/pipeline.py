@@ -1,7 +1,12 @@
 """Regenerates every shipped model: tokenizers, training, conversion, evaluation, models/README.md.
 
 Usage: pipeline.py --tessera BIN [--work DIR] [--jobs 2] [--only NAME,...] [--skip-train]
+                   [--suite v1|v2]
 Training jobs run in parallel on one thread each (never more jobs than cores).
+
+--suite picks the task generators: v1 (models/tasks/skills.py, what the shipped models were
+trained on) or v2 (models/tasks/suite.py: composed phrasings, generated vocabulary, held-out
+template and vocabulary splits; its models are configured in MODELS_V2).
 """
 import argparse
 import json
@@ -16,7 +21,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
 import skills  # noqa: E402
-import tokenizer_training  # noqa: E402
 
 SPEC = {"dim": 128, "layers": 2, "heads": 4, "ffn": 352}
 BASE = {"dim": 256, "layers": 4, "heads": 4, "ffn": 688}
@@ -55,6 +59,32 @@ ADAPTER = dict(steps=1500, batch=32, lr=3e-3, target=0.99, lora_rank=16, lora_al
 ADAPTER_OVERRIDES = {"arith": dict(steps=3000), "date": dict(target=1.0)}
 
 
+# v2 (suite.py): every request is longer (phrasings with politeness, generated names), so every
+# model sees more tokens per step; the sizes and steps below are the starting point that the
+# probes of ADR 0024 measured, not a tuned result.
+V2_MIX = "arith*3,date*2,unit*2,extract*2,sentiment,reverse*2"
+MODELS_V2 = {
+    "base": ("model", dict(tasks=V2_MIX + ",hard:reverse", tok="spm", steps=4000, batch=32, lr=1e-3,
+                           target=0.97, **BASE), skills.SKILLS),
+    "arith": ("model", dict(tasks="arith", tok="spm", steps=4500, batch=64, lr=1e-3,
+                            **dict(SPEC, layers=4)), ["arith"]),
+    "extract": ("model", dict(tasks="extract", tok="spm", steps=3000, target=0.99, **SPEC), ["extract"]),
+    "date": ("model", dict(tasks="date", tok="spm", steps=2500, **SPEC), ["date"]),
+    "unit": ("model", dict(tasks="unit", tok="spm", steps=3000, **dict(SPEC, layers=4)), ["unit"]),
+    "reverse": ("model", dict(tasks="reverse", tok="spm", steps=2500, **SPEC), ["reverse", "reverse-hard"]),
+    "sentiment": ("model", dict(tasks="sentiment", tok="bpe", arch="qwen2", steps=1500, **SPEC), ["sentiment"]),
+    "router": ("model", dict(tasks="route", tok="spm", steps=2500, per_task=30000, dim=96,
+                             layers=2, heads=4, ffn=256), ["routing"]),
+}
+GENERALIST_V2 = ("generalist", dict(tasks=V2_MIX + ",hard:reverse*2", init="base", steps=2000, batch=32,
+                                    lr=5e-4, target=0.97), skills.SKILLS + ["reverse-hard"])
+
+
+def suite_config(suite_name):
+    """(MODELS, GENERALIST) of a suite."""
+    return (MODELS, GENERALIST) if suite_name == "v1" else (MODELS_V2, GENERALIST_V2)
+
+
 def run(cmd, log):
     with open(log, "w") as f:
         f.write(" ".join(cmd) + "\n")
@@ -62,8 +92,9 @@ def run(cmd, log):
         subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, check=True)
 
 
-def train_job(work, name, args):
-    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--out", os.path.join(work, "ckpt", name)]
+def train_job(work, name, args, suite_name="v1"):
+    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--out", os.path.join(work, "ckpt", name),
+           "--suite", suite_name]
     for k, v in args.items():
         if k == "tok":
             cmd += ["--tokenizer", os.path.join(work, f"tok-{v}")]
@@ -77,22 +108,39 @@ def train_job(work, name, args):
     return name
 
 
-def make_tokenizers(work, seed, retrain):
-    """The shipped tokenizers (models/tokenizers/) are artifacts every model depends on: they are
-    reused unless retrain is set (then every model must be retrained with them)."""
-    shipped = os.path.join(ROOT, "models", "tokenizers")
-    if not retrain and os.path.exists(os.path.join(shipped, "chars", "tokenizer.model")):
-        for src, dst in (("chars", "tok-spm"), ("sentiment-bpe", "tok-bpe")):
-            shutil.rmtree(os.path.join(work, dst), ignore_errors=True)
-            shutil.copytree(os.path.join(shipped, src), os.path.join(work, dst))
-        return
+def tokenizer_texts(suite_name, seed):
+    """(texts for the shared SentencePiece tokenizer, texts for the sentiment BPE)."""
+    if suite_name == "v2":
+        import suite
+        texts = [c["prompt"] + c["answer"] for s in suite.SKILLS
+                 for c in suite.cases(s, "train", 3000, seed, unique=False)]
+        texts += [c["prompt"] for c in suite.routing_cases("train", 10, 500, seed)]
+        texts += [c["prompt"] + c["answer"] for c in suite.cases("reverse", "train", 500, seed, hard=True,
+                                                                 unique=False)]
+        sentiment = [c["prompt"] + c["answer"] for c in suite.cases("sentiment", "train", 5000, seed, unique=False)]
+        return texts, sentiment
     texts = [c["prompt"] + c["answer"] for s in skills.SKILLS
              for c in skills.cases(s, "train", 3000, seed, unique=False)]
     texts += [c["prompt"] for c in skills.routing_cases("train", 10, 500, seed)]
     texts += [c["prompt"] + c["answer"] for s in skills.HARD_SKILLS
               for c in skills.cases(s, "train", 500, seed, hard=True, unique=False)]
-    tokenizer_training.train_spm(texts, os.path.join(work, "tok-spm"))
     sentiment = [c["prompt"] + c["answer"] for c in skills.cases("sentiment", "train", 5000, seed, unique=False)]
+    return texts, sentiment
+
+
+def make_tokenizers(work, seed, retrain, suite_name="v1"):
+    """The shipped tokenizers (models/tokenizers/) are artifacts every model depends on: they are
+    reused unless retrain is set (then every model must be retrained with them). A new suite
+    always trains new ones: its text has characters the old ones never saw."""
+    shipped = os.path.join(ROOT, "models", "tokenizers")
+    if suite_name == "v1" and not retrain and os.path.exists(os.path.join(shipped, "chars", "tokenizer.model")):
+        for src, dst in (("chars", "tok-spm"), ("sentiment-bpe", "tok-bpe")):
+            shutil.rmtree(os.path.join(work, dst), ignore_errors=True)
+            shutil.copytree(os.path.join(shipped, src), os.path.join(work, dst))
+        return
+    import tokenizer_training  # SentencePiece: only where tokenizers are trained
+    texts, sentiment = tokenizer_texts(suite_name, seed)
+    tokenizer_training.train_spm(texts, os.path.join(work, "tok-spm"))
     tokenizer_training.train_bpe(sentiment, os.path.join(work, "tok-bpe"), 300)
 
 
@@ -135,12 +183,13 @@ def schedule(jobs, fn, n):
         raise failed[0]
 
 
-def jobs(seed, wanted):
+def jobs(seed, wanted, suite_name="v1"):
     """Every training job in priority order: the base and the generalist that continues it are the
     longest chain, so they start first; specialists fill the other worker, adapters come last."""
-    out = [("base", dict(seed=seed, **MODELS["base"][1]), [])]
-    out.append(("generalist", dict(tok="spm", seed=seed, **GENERALIST[1]), ["base"]))
-    out += [(n, dict(seed=seed, **spec[1]), []) for n, spec in MODELS.items() if n != "base"]
+    models, generalist = suite_config(suite_name)
+    out = [("base", dict(seed=seed, **models["base"][1]), [])]
+    out.append(("generalist", dict(tok="spm", seed=seed, **generalist[1]), ["base"]))
+    out += [(n, dict(seed=seed, **spec[1]), []) for n, spec in models.items() if n != "base"]
     for s in sorted(skills.SKILLS, key=lambda s: s not in ("extract", "arith")):  # the longest first
         spec = dict(ADAPTER, **ADAPTER_OVERRIDES.get(s, {}))
         out.append((f"{s}-lora", dict(tasks=s, tok="spm", lora_base="base", seed=seed, **spec), ["base"]))
@@ -157,6 +206,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--retrain-tokenizers", action="store_true",
                     help="train new tokenizers instead of reusing models/tokenizers/")
+    ap.add_argument("--suite", default="v1", choices=["v1", "v2"], help="task generators (see above)")
     args = ap.parse_args()
     work, models = args.work, os.path.join(ROOT, "models")
     os.makedirs(os.path.join(work, "logs"), exist_ok=True)
@@ -165,18 +215,19 @@ def main():
     start = time.time()
 
     subprocess.run([sys.executable, os.path.join(ROOT, "models", "tasks", "make_sets.py"),
-                    os.path.join(models, "eval"), "--seed", str(args.seed)], check=True)
+                    os.path.join(models, "eval"), "--seed", str(args.seed), "--suite", args.suite], check=True)
     if not args.skip_train:
-        make_tokenizers(work, args.seed, args.retrain_tokenizers)
-        schedule(jobs(args.seed, wanted), lambda name, a: train_job(work, name, a), args.jobs)
+        make_tokenizers(work, args.seed, args.retrain_tokenizers, args.suite)
+        schedule(jobs(args.seed, wanted, args.suite),
+                 lambda name, a: train_job(work, name, a, args.suite), args.jobs)
     seconds = round(time.time() - start)
     print(f"training: {seconds} s", flush=True)
     with open(os.path.join(work, "runs.jsonl"), "a") as f:  # ship.py reports every run's wall time
         f.write(json.dumps({"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
                             "only": args.only or "all", "jobs": args.jobs, "skip_train": args.skip_train,
-                            "training_seconds": seconds}) + "\n")
+                            "suite": args.suite, "training_seconds": seconds}) + "\n")
     subprocess.run([sys.executable, os.path.join(HERE, "ship.py"), "--tessera", args.tessera,
-                    "--work", work], check=True)
+                    "--work", work, "--suite", args.suite], check=True)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
 """Converts the trained checkpoints with `tessera convert`, evaluates every shipped model with
 `tessera eval`, and writes models/README.md from the reports (nothing in it is typed by hand).
 
-Usage: ship.py --tessera BIN [--work DIR]
+Usage: ship.py --tessera BIN [--work DIR] [--suite v1|v2]
+
+v2: every model is measured on each evaluation split of suite.py (keys, templates, vocab, novel;
+models/eval/<split>/<set>.jsonl), the router as a classifier over its labels (`tessera eval
+--labels`), and the README gives each accuracy with its 95% Wilson interval and the quality bar
+it is held to.
 """
 import argparse
 import hashlib
@@ -32,13 +37,22 @@ def tessera(binary, *args):
     subprocess.run([binary, *args], check=True, stdout=subprocess.DEVNULL)
 
 
-def shipped():
+ROUTER_LABELS = "arith,date,unit,extract,sentiment,reverse,none"
+V2_SPLITS = ["keys", "templates", "vocab", "novel"]
+# Issue 18's bars, exact match on held-out templates and vocabulary (the templates, vocab and
+# novel splits): kind -> minimum accuracy; the generalist has none (reported as measured).
+BARS = {"model": 0.95, "adapter": 0.95}
+ROUTER_BARS = {"in_domain": 0.97, "abstention": 0.90}
+
+
+def shipped(suite_name="v1"):
     """(name, kind, gguf path relative to models/, eval sets, base or None)."""
+    models, generalist = pipeline.suite_config(suite_name)
     out = []
-    for name, (kind, _, sets) in pipeline.MODELS.items():
+    for name, (kind, _, sets) in models.items():
         path = "base.gguf" if name == "base" else "router.gguf" if name == "router" else f"specialists/{name}.gguf"
         out.append((name, kind if name != "base" else "base", path, sets, None))
-    out.append(("generalist", "generalist", "generalist.gguf", pipeline.GENERALIST[2], None))
+    out.append(("generalist", "generalist", "generalist.gguf", generalist[2], None))
     for skill in pipeline.skills.SKILLS:
         out.append((f"{skill}-lora", "adapter", f"adapters/{skill}.lora.gguf", [skill], "base.gguf"))
     return out
@@ -48,6 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "train"))
+    ap.add_argument("--suite", default="v1", choices=["v1", "v2"])
     args = ap.parse_args()
     work = args.work
     for sub in ("specialists", "adapters", "reports", "tokenizers/chars", "tokenizers/sentiment-bpe"):
@@ -60,7 +75,7 @@ def main():
     entries, missing = [], []
     base_weights = os.path.join(work, "ckpt", "base", "model.safetensors")
     base_sha = sha256(base_weights) if os.path.exists(base_weights) else None
-    for entry in shipped():
+    for entry in shipped(args.suite):
         meta = os.path.join(work, "ckpt", entry[0], "training.json")
         if not os.path.exists(meta):
             print(f"ship: {entry[0]} has no checkpoint in {work}/ckpt; not shipped", flush=True)
@@ -73,7 +88,7 @@ def main():
             missing.append(entry[0])
             continue
         entries.append(entry)
-    for name, _, path, sets, _ in shipped():  # nothing stale stays behind a model not shipped now
+    for name, _, path, sets, _ in shipped(args.suite):  # nothing stale stays behind a model not shipped now
         if name in missing:
             for stale in [os.path.join(MODELS, path)] + [os.path.join(MODELS, "reports", f"{name}.{s}.json") for s in sets]:
                 if os.path.exists(stale):
@@ -91,17 +106,26 @@ def main():
             training = json.load(f)
         results = {}
         for s in sets:
-            report = os.path.join(MODELS, "reports", f"{name}.{s}.json")
-            cmd = ["eval", os.path.join(MODELS, base or path), "--set", os.path.join(MODELS, "eval", f"{s}.jsonl"),
-                   "-t", "1", "-o", report]
-            if base:
-                cmd += ["--lora", os.path.join(MODELS, path)]
-            tessera(args.tessera, *cmd)
-            with open(report) as f:
-                results[s] = json.load(f)
+            for split in (V2_SPLITS if args.suite == "v2" else [None]):
+                set_path = os.path.join(MODELS, "eval", *([split] if split else []), f"{s}.jsonl")
+                if not os.path.exists(set_path):
+                    continue  # a skill without vocabulary has no vocab split
+                label = f"{split}/{s}" if split else s
+                report = os.path.join(MODELS, "reports", f"{name}.{label.replace('/', '.')}.json")
+                cmd = ["eval", os.path.join(MODELS, base or path), "--set", set_path, "-t", "1", "-o", report]
+                if base:
+                    cmd += ["--lora", os.path.join(MODELS, path)]
+                if args.suite == "v2" and s == "routing":
+                    cmd += ["--labels", ROUTER_LABELS]
+                tessera(args.tessera, *cmd)
+                with open(report) as f:
+                    results[label] = json.load(f)
         rows.append((name, kind, path, training, results))
         print(f"{name}: " + ", ".join(f"{s} {r['exact_match']['accuracy']:.3f}" for s, r in results.items()), flush=True)
-    write_readme(rows, missing, work, round(time.time() - start))
+    if args.suite == "v2":
+        write_readme_v2(rows, missing, work, round(time.time() - start))
+    else:
+        write_readme(rows, missing, work, round(time.time() - start))
 
 
 def fmt_size(n):
@@ -148,6 +172,102 @@ def runs_section(work, ship_seconds):
     return lines
 
 
+def interval(report):
+    """"97.2% (95.3–98.4)": accuracy and its 95% Wilson interval from a `tessera eval` report."""
+    em = report["exact_match"]
+    low, high = em["wilson95"]
+    return f"{em['accuracy'] * 100:.1f}% ({low * 100:.1f}–{high * 100:.1f})"
+
+
+def router_rates(report):
+    """(in-domain accuracy, out-of-domain abstention) of a routing report, each as
+    (correct, total), from its per-split tallies ("<split>:<label>")."""
+    inside, outside = [0, 0], [0, 0]
+    for name, t in report["by_split"].items():
+        side = outside if name.endswith(":none") else inside
+        side[0] += t["correct"]
+        side[1] += t["total"]
+    return tuple(inside), tuple(outside)
+
+
+def bar_status(kind, name, results):
+    """The quality bar a model is held to and whether every held-out split meets it."""
+    if name == "router":
+        worst = []
+        for split in ("templates", "vocab", "novel"):
+            r = results.get(f"{split}/routing")
+            if r:
+                (ci, ti), (co, to) = router_rates(r)
+                worst.append((ci / ti - ROUTER_BARS["in_domain"], f"{split} in-domain {ci / ti * 100:.1f}%"))
+                worst.append((co / to - ROUTER_BARS["abstention"], f"{split} abstention {co / to * 100:.1f}%"))
+        misses = [w for gap, w in worst if gap < 0]
+        return "met" if not misses else "missed: " + ", ".join(misses)
+    bar = BARS.get(kind if kind != "base" else "")
+    if bar is None:
+        return "none (reported as measured)"
+    misses = [f"{label} {r['exact_match']['accuracy'] * 100:.1f}%" for label, r in results.items()
+              if label.split("/")[0] in ("templates", "vocab", "novel") and not label.endswith("-hard")
+              and r["exact_match"]["accuracy"] < bar]
+    return f"≥ {bar * 100:.0f}%: " + ("met" if not misses else "missed: " + ", ".join(misses))
+
+
+def write_readme_v2(rows, missing, work, ship_seconds):
+    lines = ["# Shipped models", "",
+             "Generated by `scripts/train-models --suite v2` (models/train/ship.py); do not edit by hand.",
+             "Every model was trained here from the seeded task suite (`models/tasks/suite.py`), converted",
+             "by `tessera convert` and measured by `tessera eval` (greedy, exact match, one thread; the",
+             "router as a classifier over its labels) on four evaluation splits, each with new problems:",
+             "`keys` (training wordings and vocabulary), `templates` (held-out wordings), `vocab`",
+             "(held-out names, cities, words and nouns) and `novel` (both held out). Each accuracy is",
+             "followed by its 95% Wilson interval: two figures whose intervals overlap are not a",
+             "measured difference.", ""]
+    lines += ["| file | kind | parameters | size | sha256 | training | quality bar |", "|---|---|---|---|---|---|---|"]
+    for name, kind, path, training, results in rows:
+        full = os.path.join(MODELS, path)
+        lines.append(f"| `{path}` | {kind} | {training['params'] / 1e6:.2f}M | {fmt_size(os.path.getsize(full))} | "
+                     f"`{sha256(full)[:16]}…` | {training['steps']} steps, {training['seconds']:.0f} s | "
+                     f"{bar_status(kind, name, results)} |")
+    lines += ["", "Exact match per evaluation split (500 cases per set; routing: 100 per skill and 100 "
+              "out-of-domain requests per split):", "",
+              "| model | set | " + " | ".join(V2_SPLITS) + " |", "|---|---|" + "---|" * len(V2_SPLITS)]
+    for name, kind, path, training, results in rows:
+        sets = sorted({label.split("/", 1)[1] for label in results})
+        for s in sets:
+            cells = [interval(results[f"{split}/{s}"]) if f"{split}/{s}" in results else "–" for split in V2_SPLITS]
+            lines.append(f"| `{path}` | {s} | " + " | ".join(cells) + " |")
+    router = next((results for name, _, _, _, results in rows if name == "router"), None)
+    if router:
+        lines += ["", "Router, scored over its labels: in-domain accuracy and out-of-domain abstention per split:", "",
+                  "| split | in-domain | abstention |", "|---|---|---|"]
+        for split in V2_SPLITS:
+            r = router.get(f"{split}/routing")
+            if r:
+                (ci, ti), (co, to) = router_rates(r)
+                lines.append(f"| {split} | {ci}/{ti} ({ci / ti * 100:.1f}%) | {co}/{to} ({co / to * 100:.1f}%) |")
+    if missing:
+        lines += ["", "Defined in `models/train/pipeline.py` but not shipped (no trained checkpoint): " +
+                  ", ".join(f"`{m}`" for m in missing) + "."]
+    lines += runs_section(work, ship_seconds)
+    finish_readme(lines)
+
+
+def finish_readme(lines):
+    lines += ["", "Full sha256 of every file: `models/SHA256SUMS`. Eval reports: `models/reports/`.", ""]
+    files = []
+    for dirpath, _, names in os.walk(MODELS):
+        for n in names:
+            p = os.path.relpath(os.path.join(dirpath, n), MODELS)
+            if p not in ("README.md", "SHA256SUMS") and not p.startswith(("tasks/", "train/")) and "__pycache__" not in p:
+                files.append(p)
+    with open(os.path.join(MODELS, "SHA256SUMS"), "w") as f:
+        for p in sorted(files):
+            f.write(f"{sha256(os.path.join(MODELS, p))}  {p}\n")
+    total_all = sum(os.path.getsize(os.path.join(MODELS, p)) for p in files)
+    lines += [f"Total size of models/ (models, tokenizers, eval sets, reports): {fmt_size(total_all)}.", ""]
+    with open(os.path.join(MODELS, "README.md"), "w") as f:
+        f.write("\n".join(lines))
+
+
 def write_readme(rows, missing, work, ship_seconds):
     lines = ["# Shipped models", "",
              "Generated by `scripts/train-models` (models/train/ship.py); do not edit by hand.",
@@ -168,20 +288,7 @@ def write_readme(rows, missing, work, ship_seconds):
         lines += ["", "Defined in `models/train/pipeline.py` but not shipped (no trained checkpoint): " +
                   ", ".join(f"`{m}`" for m in missing) + "."]
     lines += runs_section(work, ship_seconds)
-    lines += ["", "Full sha256 of every file: `models/SHA256SUMS`. Eval reports: `models/reports/`.", ""]
-    files = []
-    for dirpath, _, names in os.walk(MODELS):
-        for n in names:
-            p = os.path.relpath(os.path.join(dirpath, n), MODELS)
-            if p not in ("README.md", "SHA256SUMS") and not p.startswith(("tasks/", "train/")) and "__pycache__" not in p:
-                files.append(p)
-    with open(os.path.join(MODELS, "SHA256SUMS"), "w") as f:
-        for p in sorted(files):
-            f.write(f"{sha256(os.path.join(MODELS, p))}  {p}\n")
-    total_all = sum(os.path.getsize(os.path.join(MODELS, p)) for p in files)
-    lines += [f"Total size of models/ (models, tokenizers, eval sets, reports): {fmt_size(total_all)}.", ""]
-    with open(os.path.join(MODELS, "README.md"), "w") as f:
-        f.write("\n".join(lines))
+    finish_readme(lines)
 
 
 if __name__ == "__main__":
