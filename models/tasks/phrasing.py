@@ -6,17 +6,20 @@ that decides how it can be decorated: "ask" (a question), "do" (an imperative) o
 expression such as "{a}+{b}="). `render` decorates a frame (politeness, casing, punctuation) and
 fills its placeholders; the filled values are never re-cased.
 
-Held-out frames (`Frame.heldout`): a frame is held out when one of its parts is a held-out part,
-or when the frame itself is chosen by its hash. A held-out part appears only in held-out frames,
-so the held-out split holds wordings the model never saw, not only new combinations of seen ones.
-Both choices hash the skill and the text (SHA-256), so they do not depend on list order.
+Held-out frames (`Frame.heldout`): a frame is held out when its stem is a held-out stem, or when
+the frame itself is chosen by its hash. A held-out stem appears only in held-out frames, so the
+held-out split holds wordings the model never saw, not only new combinations of seen ones.
+Bodies carry the meaning (the operation, the sentence's roles, the negation) and are never held
+out as parts: a model cannot learn what a word it never saw means, so every body is trained in
+some frame and held out only in others. Frames marked `core` (given as whole frames) are always
+trained. Both choices hash the skill and the text (SHA-256), so they do not depend on list order.
 """
 import hashlib
 import re
 from dataclasses import dataclass
 
-PART_HELDOUT = 6   # one part in six (stems and bodies) is held out, with every frame using it
-FRAME_HELDOUT = 5  # and one frame in five of the rest
+PART_HELDOUT = 5   # one stem in five is held out, with every frame using it
+FRAME_HELDOUT = 4  # and one frame in four of the rest
 PLACEHOLDER = re.compile(r"\{[a-zA-Z0-9_]+\}")
 
 
@@ -31,30 +34,40 @@ class Frame:
     heldout: bool
 
 
-def compose(skill, stems, bodies, whole=()):
+def compose(skill, stems, bodies, whole=(), core=()):
     """Frames of `skill`: every (stem, kind) in `stems` around every body (its "{e}" replaced),
-    plus `whole` frames given as (text, kind). Duplicates (after composition) are dropped."""
+    `whole` frames given as (text, kind) (held out as stems are), and `core` frames (text, kind)
+    that are always trained. Duplicates (after composition) are dropped."""
     out, seen = [], set()
 
-    def add(text, kind, parts):
+    def add(text, kind, stem, trained=False):
         if text in seen:
             return
         seen.add(text)
-        held = any(chosen(f"part|{skill}", p, PART_HELDOUT) for p in parts) or \
-            chosen(f"frame|{skill}", text, FRAME_HELDOUT)
+        held = not trained and (chosen(f"part|{skill}", stem, PART_HELDOUT) or
+                                chosen(f"frame|{skill}", text, FRAME_HELDOUT))
         out.append(Frame(text, kind, held))
 
     for stem, kind in stems:
         for body in bodies:
-            add(stem.replace("{e}", body), kind, [stem, body])
+            add(stem.replace("{e}", body), kind, stem)
     for text, kind in whole:
-        add(text, kind, [text])
+        add(text, kind, text)
+    for text, kind in core:
+        add(text, kind, text, trained=True)
     return out
+
+
+_SIDES = {}  # id(frames) -> (frames, {heldout: [frames of that side]})
 
 
 def pick(rng, frames, heldout):
     """A frame of the requested side, uniformly."""
-    side = [f for f in frames if f.heldout == heldout]
+    entry = _SIDES.get(id(frames))
+    if entry is None or entry[0] is not frames:
+        entry = (frames, {h: [f for f in frames if f.heldout == h] for h in (False, True)})
+        _SIDES[id(frames)] = entry
+    side = entry[1][heldout]
     if not side:
         raise RuntimeError("phrasing: no frame on the requested side")
     return rng.choice(side)

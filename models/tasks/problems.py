@@ -253,4 +253,4 @@ def reverse(rng, heldout, hard=False):
     w = vocab.draw("word", rng, heldout, lo=lo, hi=hi)
     if rng.random() < 0.2:
         w = w.capitalize()
-    return w, {"w": w}, w[::-1]
+    return w.lower(), {"w": w}, w[::-1]  # "Tes" and "tes" are one problem: one side

@@ -69,7 +69,7 @@ FRAMES = {f"arith{op}": templates.arith_frames(op) for op in problems.ARITH_OPS}
 FRAMES.update({
     "date": templates.whole_frames("date", templates.DATE_FRAMES),
     "unit": templates.whole_frames("unit", templates.UNIT_FRAMES),
-    "extract": templates.stem_frames("extract", templates.EXTRACT_STEMS, templates.EXTRACT_SENTENCES),
+    "extract": templates.stem_frames("extract", templates.EXTRACT_STEMS, templates.extract_sentences()),
     "sentiment": templates.stem_frames("sentiment", _outer(templates.SENTIMENT_FRAMES),
                                        [_more(r) for r in templates.REVIEWS]),
     "sentiment-negated": templates.stem_frames("sentiment", _outer(templates.SENTIMENT_FRAMES),

@@ -85,17 +85,38 @@ EXTRACT_STEMS = [
     ("from the text \"{e}\" extract the name, age and city", "do"),
     ("JSON with name, age, city for: {e}", "bare"), ("extract name/age/city => {e}", "bare"),
 ]
-EXTRACT_SENTENCES = [
-    "{n} is {a} and lives in {c}.", "{n}, aged {a}, lives in {c}.", "Meet {n} ({a}) from {c}.",
-    "Living in {c}, {a}-year-old {n} loves tea.", "{n} moved to {c} at the age of {a}.",
-    "In {c} lives {n}, who is {a} years old.", "{a}-year-old {n} works in {c}.",
-    "{n} is {an} {a}-year-old from {c}.", "My friend {n} is {a} and lives in {c}.", "{n}, {a}, {c}",
-    "{n} turned {a} this year and lives in {c}.", "This is {n}, {a} years old, from {c}.",
-    "{n} ({a}) is based in {c}.", "{n} from {c} just turned {a}.", "At {a}, {n} still lives in {c}.",
-    "name: {n}; age: {a}; city: {c}", "{n} | {a} | {c}", "{c} resident {n}, {a}",
-    "{n}, {an} {a} year old teacher in {c}", "Born {a} years ago, {n} now calls {c} home.",
-    "{n} ({c}, {a})", "{n} is from {c} and is {a} years old.", "Say hi to {n}: {a}, lives in {c}.",
+# Extraction sentences, composed: a structure orders the three roles, and each role has its own
+# ways of being said. {N} is one of PERSON_FORMS, {A} one of AGE_FORMS, {C} one of CITY_FORMS.
+EXTRACT_STRUCTURES = [
+    "{N} {A} and {C}.", "{N}, {A}, {C}.", "{N} {C} and {A}.", "{C}, {N} {A}.", "{A}-year-old {n} {C}.",
+    "{N} ({a}) {C}.", "{N}: {A}, {C}.", "{N} {A}; {C}.", "{N}, who {C}, {A}.", "{C} is home to {n}, {a}.",
+    "name: {n}; age: {a}; city: {c}", "{n} | {a} | {c}", "{n}, {a}, {c}", "{n} ({c}, {a})",
 ]
+PERSON_FORMS = ["{n}", "My friend {n}", "Our new colleague {n}", "My neighbour {n}", "Our client {n}",
+                "The customer {n}"]
+AGE_FORMS = ["is {a}", "is {a} years old", "aged {a}", "turned {a} this year", "who is {a}",
+             "at the age of {a}", "just turned {a}", "is {an} {a}-year-old"]
+CITY_FORMS = ["lives in {c}", "is from {c}", "is based in {c}", "moved to {c}", "works in {c}",
+              "calls {c} home", "grew up in {c}", "lives near {c}", "is a resident of {c}",
+              "comes from {c}", "has settled in {c}", "in {c}"]
+# Structures whose sentence starts with the city read it as a location phrase.
+CITY_FIRST = ["Living in {c}", "In {c}", "From {c}", "Based in {c}"]
+
+
+def extract_sentences():
+    """Every sentence frame: each structure with every way of saying each role it uses."""
+    out = []
+    for structure in EXTRACT_STRUCTURES:
+        persons = PERSON_FORMS if "{N}" in structure else ["{n}"]
+        ages = AGE_FORMS if "{A}" in structure else ["{a}"]
+        cities = (CITY_FIRST if structure.startswith("{C}") else CITY_FORMS) if "{C}" in structure else ["{c}"]
+        for p in persons:
+            for a in ages:
+                for c in cities:
+                    text = structure.replace("{N}", p).replace("{A}", a).replace("{C}", c)
+                    out.append(text[0].upper() + text[1:] if text[0] != "{" else text)
+    return out
+
 
 SENTIMENT_FRAMES = [
     ("review: {t}", "bare"), ("{t}", "bare"), ("sentiment: {t}", "bare"),
@@ -166,7 +187,9 @@ OOD_FRAMES = [
 
 
 def arith_frames(op):
-    return phrasing.compose(f"arith{op}", ARITH_STEMS, ARITH_BODIES[op], ARITH_WHOLE[op])
+    # The whole frames carry their operation in words found nowhere else ("deduct", "boxes of"):
+    # always trained, so a held-out frame never hinges on a word the model never saw.
+    return phrasing.compose(f"arith{op}", ARITH_STEMS, ARITH_BODIES[op], core=ARITH_WHOLE[op])
 
 
 def whole_frames(skill, frames):
