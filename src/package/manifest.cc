@@ -1,5 +1,6 @@
 #include "package/manifest.h"
 
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
@@ -210,6 +211,12 @@ Status CheckDependencies(const Manifest& m) {
   return Status::Ok();
 }
 
+std::string FormatDouble(double v) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%g", v);
+  return text;
+}
+
 Status CheckQualityAndRollback(const Manifest& m) {
   std::set<std::string> eval_sets;
   for (const Artifact& a : m.artifacts) {
@@ -220,6 +227,12 @@ Status CheckQualityAndRollback(const Manifest& m) {
       return Malformed(Prefix() + "/quality/" + std::to_string(k) +
                        "/eval_set_sha256: names no artifact with role \"eval-set\" (evidence "
                        "must ship its eval set)");
+    }
+    const QualityEvidence& q = m.quality[k];
+    if (q.interval95 && !((*q.interval95)[0] <= q.value && q.value <= (*q.interval95)[1])) {
+      return Malformed(Prefix() + "/quality/" + std::to_string(k) + "/interval95: [" +
+                       FormatDouble((*q.interval95)[0]) + ", " + FormatDouble((*q.interval95)[1]) +
+                       "] does not contain the value " + FormatDouble(q.value));
     }
   }
   if (m.rollback_known_good && !(*m.rollback_known_good < m.version)) {

@@ -1,5 +1,5 @@
-// The package manifest, v1 and v2: what a skill package is, which exact bytes it consists of, what it
-// needs and what it may do. Specified in full in docs/formats/package.md; the machine-readable
+// The package manifest, v1 and v2: what a skill package is, which exact bytes it consists of, what
+// it needs and what it may do. Specified in full in docs/formats/package.md; the machine-readable
 // schema is docs/formats/package-manifest.schema.json (compiled in, manifest_schema.h).
 //
 // A manifest is one JSON object of at most 256 KiB; unknown members are refused at every level
@@ -26,7 +26,8 @@
 //   dependencies? {requires?, conflicts?, replaces?: [{id, version: range}]}
 //   capabilities ["emit:text", ...]
 //   resources {weights_bytes, kv_bytes_per_token, scratch_bytes, estimated: true}
-//   quality? [{eval_set_sha256, metric: "exact_match", value, cases, runtime_version}]
+//   quality? [{eval_set_sha256, metric: "exact_match", value, cases, runtime_version, split?,
+//             interval95?}]
 //   rollback? {known_good: version}
 //
 // Optional containers are non-empty when present ("quality": [] is refused: omit it), so that
@@ -40,6 +41,7 @@
 #ifndef TESSERA_PACKAGE_MANIFEST_H_
 #define TESSERA_PACKAGE_MANIFEST_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -199,6 +201,8 @@ struct QualityEvidence {
   double value = 0;  // 0..1
   std::uint64_t cases = 0;
   Version runtime_version;
+  std::string split;  // what the set holds out ("novel", ...); empty: not stated
+  std::optional<std::array<double, 2>> interval95;  // [low, high] around value
   friend bool operator==(const QualityEvidence&, const QualityEvidence&) = default;
 };
 
@@ -216,9 +220,9 @@ struct Manifest {
   RuntimeRequirement runtime;
   std::optional<AdapterBase> base;  // adapters only
   Contract contract;                // models and adapters; default (absent) for policies
-  Dependencies dependencies;  // all empty: absent
+  Dependencies dependencies;        // all empty: absent
   std::vector<std::string> capabilities;
-  Resources resources;  // models and adapters; default (absent) for policies
+  Resources resources;                   // models and adapters; default (absent) for policies
   std::vector<QualityEvidence> quality;  // empty: absent
   std::optional<Version> rollback_known_good;
   friend bool operator==(const Manifest&, const Manifest&) = default;

@@ -259,6 +259,11 @@ Result<Manifest> ManifestFromJson(const Json& doc) {
       TS_ASSIGN_OR_RETURN(
           e.runtime_version,
           VersionAt(q, "runtime_version", "/quality/" + std::to_string(k) + "/runtime_version"));
+      if (OptionalMember(q, "split") != nullptr) e.split = String(q, "split");
+      if (const Json* interval = OptionalMember(q, "interval95")) {
+        e.interval95 =
+            std::array<double, 2>{(*interval)[0].get<double>(), (*interval)[1].get<double>()};
+      }
       m.quality.push_back(std::move(e));
     }
   }
@@ -331,11 +336,14 @@ Result<Json> ManifestToJsonValue(const Manifest& m) {
     Json& quality = j["quality"];
     quality = Json::array();
     for (const QualityEvidence& q : m.quality) {
-      quality.push_back({{"eval_set_sha256", q.eval_set_sha256},
-                         {"metric", std::string(QualityMetricName(q.metric))},
-                         {"value", q.value},
-                         {"cases", q.cases},
-                         {"runtime_version", q.runtime_version.ToString()}});
+      Json entry = {{"eval_set_sha256", q.eval_set_sha256},
+                    {"metric", std::string(QualityMetricName(q.metric))},
+                    {"value", q.value},
+                    {"cases", q.cases},
+                    {"runtime_version", q.runtime_version.ToString()}};
+      if (!q.split.empty()) entry["split"] = q.split;
+      if (q.interval95) entry["interval95"] = {(*q.interval95)[0], (*q.interval95)[1]};
+      quality.push_back(std::move(entry));
     }
   }
   if (m.rollback_known_good) j["rollback"] = {{"known_good", m.rollback_known_good->ToString()}};

@@ -23,6 +23,26 @@ Json Dep(const std::string& id, const std::string& range) {
   return Json{{"id", id}, {"version", range}};
 }
 
+TEST(ManifestSemanticsTest, QualityNamesItsSplitAndInterval) {
+  Json d = fixture::ModelManifestJson();
+  d["quality"][0]["value"] = 0.95;
+  d["quality"][0]["split"] = "novel";
+  d["quality"][0]["interval95"] = {0.9, 0.97};
+  Result<Manifest> m = ParseManifest(d.dump());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_EQ(m->quality[0].split, "novel");
+  ASSERT_TRUE(m->quality[0].interval95.has_value());
+  EXPECT_EQ((*m->quality[0].interval95)[0], 0.9);
+  EXPECT_EQ((*m->quality[0].interval95)[1], 0.97);
+  // Both are optional: evidence without them reads as before.
+  Result<Manifest> plain = ParseManifest(fixture::ModelManifestJson().dump());
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->quality[0].split, "");
+  EXPECT_FALSE(plain->quality[0].interval95.has_value());
+  d["quality"][0]["split"] = "Novel split";
+  EXPECT_EQ(ParseManifest(d.dump()).status().code(), kMalformed);
+}
+
 TEST(ManifestSemanticsTest, VersionsAndRanges) {
   ExpectRefused({
       {"two parts", false, [](Json& d) { d["version"] = "1.2"; }, kMalformed,
@@ -148,6 +168,12 @@ TEST(ManifestSemanticsTest, DependenciesQualityAndRollback) {
       {"evidence without its eval set", false,
        [](Json& d) { d["quality"][0]["eval_set_sha256"] = std::string(64, '0'); }, kMalformed,
        "/quality/0/eval_set_sha256: names no artifact with role \"eval-set\""},
+      {"interval without its value", false,
+       [](Json& d) {
+         d["quality"][0]["value"] = 0.9;
+         d["quality"][0]["interval95"] = {0.91, 0.99};
+       },
+       kMalformed, "/quality/0/interval95: [0.91, 0.99] does not contain the value 0.9"},
       {"evidence naming the weights", false,
        [](Json& d) { d["quality"][0]["eval_set_sha256"] = d["artifacts"][0]["sha256"]; },
        kMalformed, "/quality/0/eval_set_sha256: names no artifact with role \"eval-set\""},
