@@ -86,8 +86,8 @@ TEST(ManifestInvalidTest, UnknownMembersAtEveryLevel) {
        "/base/scale: unknown member"},
       {"dependency", true, [](Json& d) { d["dependencies"]["requires"][0]["optional"] = true; },
        kMalformed, "/dependencies/requires/0/optional: unknown member"},
-      {"quality", false, [](Json& d) { d["quality"][0]["split"] = "eval"; }, kMalformed,
-       "/quality/0/split: unknown member"},
+      {"quality", false, [](Json& d) { d["quality"][0]["subset"] = "eval"; }, kMalformed,
+       "/quality/0/subset: unknown member"},
       {"io type", false, [](Json& d) { d["contract"]["input"]["max_chars"] = 10; }, kMalformed,
        "/contract/input/max_chars: unknown member"},
   });
