@@ -152,14 +152,32 @@ def _with(frames, drawn):
     return key, frames, values, answer
 
 
-def cases(skill, split, n, seed, hard=False, unique=None):
+FILLERS = ["no rush", "thanks in advance", "if you can", "real quick", "for a friend", "just curious",
+           "sorry to bother you", "i was wondering", "btw", "hmm", "well", "so yeah", "one more thing",
+           "asap", "lol", "good morning", "hi there", "hello again", "quick one", "help me out"]
+
+
+def with_filler(rng, request):
+    """`request` after a filler: a stock phrase or one to three generated words (never held-out
+    vocabulary), then a comma or a colon. Teaches a model that words it does not know around a
+    request do not change it, which is what a held-out wording looks like to it."""
+    if rng.random() < 0.5:
+        filler = rng.choice(FILLERS)
+    else:
+        filler = " ".join(vocab.draw("word", rng, False) for _ in range(rng.randint(1, 3)))
+    return f"{filler}{rng.choice([', ', ': ', ' - '])}{request}"
+
+
+def cases(skill, split, n, seed, hard=False, unique=None, noise=0.0):
     """n cases of `skill` ("ood" included) from `split`. unique (default: every split but train):
-    no problem key twice."""
+    no problem key twice. noise: the share of requests that get a filler (with_filler), drawn
+    from a stream of its own, so that the problems and wordings are those without noise."""
     if split not in splits_of(skill):
         raise ValueError(f"{skill} has no {split} split")
     part, held_frames, held_vocab = SPLITS[split]
     unique = split != "train" if unique is None else unique
     rng = random.Random(f"{seed}|{skill}|{split}|{hard}")
+    noise_rng = random.Random(f"{seed}|{skill}|{split}|{hard}|noise")
     seen, out, attempts = set(), [], 0
     name = f"{skill}{'-hard' if hard else ''}"
     while len(out) < n:
@@ -177,6 +195,8 @@ def cases(skill, split, n, seed, hard=False, unique=None):
         if request != request.strip() or "\n" in request:
             raise RuntimeError(f"{name}/{split}: request {request!r} has surrounding space or a newline")
         seen.add(key)
+        if noise and noise_rng.random() < noise:
+            request = with_filler(noise_rng, request)
         out.append({"id": f"{name}-{split}-{len(out):05d}", "skill": skill, "request": request,
                     "prompt": request + "\n", "answer": answer, "split": split, "key": key,
                     "frame": frame.text, "vocab": used})

@@ -155,6 +155,17 @@ class Requests(unittest.TestCase):
             styles = {c["request"][:1].isupper() for c in train(skill)}
             self.assertEqual(styles, {True, False}, f"{skill}: casing never varies")
 
+    def test_noise_adds_fillers_and_keeps_the_problems(self):
+        plain = suite.cases("extract", "train", 200, 3)
+        noisy = suite.cases("extract", "train", 200, 3, noise=0.5)
+        self.assertEqual([c["answer"] for c in plain], [c["answer"] for c in noisy])
+        changed = [(p, q) for p, q in zip(plain, noisy) if p["request"] != q["request"]]
+        self.assertGreater(len(changed), 60)
+        self.assertLess(len(changed), 140)
+        for p, q in changed:
+            self.assertTrue(q["request"].endswith(p["request"]), q["request"])
+            self.assertTrue(q["prompt"].endswith(p["prompt"]))
+
     def test_unknown_split_is_refused(self):
         with self.assertRaises(ValueError):
             suite.cases("arith", "vocab", 1, 1)

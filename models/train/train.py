@@ -40,6 +40,7 @@ def load_tokenizer(tok_dir):
 
 
 SUITE = "v1"  # set by --suite: v1 is skills.py, v2 is suite.py
+NOISE = 0.0  # set by --noise: v2's share of training requests with a filler
 
 
 def task_cases(task, split, n, seed, hard):
@@ -48,9 +49,10 @@ def task_cases(task, split, n, seed, hard):
         if task == "route":
             n_none = max(1, n // 7)
             return suite.routing_cases(split, max(1, (n - n_none) // len(suite.SKILLS)), n_none, seed)
+        noise = NOISE if split == "train" else 0.0
         if task.startswith("hard:"):
-            return suite.cases(task[5:], split, n, seed, hard=True)
-        return suite.cases(task, split, n, seed)
+            return suite.cases(task[5:], split, n, seed, hard=True, noise=noise)
+        return suite.cases(task, split, n, seed, noise=noise)
     if task == "route":
         n_none = max(1, n // 5)
         return skills.routing_cases(split, max(1, (n - n_none) // len(skills.SKILLS)), n_none, seed)
@@ -154,6 +156,8 @@ def main():
     ap.add_argument("--lora-alpha", type=float, default=16.0)
     ap.add_argument("--suite", default="v1", choices=["v1", "v2"],
                     help="task generators: v1 models/tasks/skills.py, v2 models/tasks/suite.py")
+    ap.add_argument("--noise", type=float, default=0.0,
+                    help="v2: share of training requests preceded by a filler (suite.with_filler)")
     ap.add_argument("--report-splits", default="",
                     help="v2: comma-separated evaluation splits whose accuracy is logged at each "
                          "validation (learning curves; never used to stop)")
@@ -163,8 +167,10 @@ def main():
             ap.error(f"--{name.replace('_', '-')} must be positive, got {getattr(args, name)}")
     if args.lr <= 0:
         ap.error(f"--lr must be positive, got {args.lr}")
-    global SUITE
-    SUITE = args.suite
+    if not 0.0 <= args.noise <= 1.0:
+        ap.error(f"--noise must be in [0, 1], got {args.noise}")
+    global SUITE, NOISE
+    SUITE, NOISE = args.suite, args.noise
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
