@@ -80,6 +80,11 @@ GENERALIST_V2 = ("generalist", dict(tasks=V2_MIX + ",hard:reverse*2", init="base
                                     lr=5e-4, target=0.97), skills.SKILLS + ["reverse-hard"])
 
 
+SHARED_BPE_PIECES = 1000
+# Where ship.py puts the shared SentencePiece model under models/tokenizers/.
+SHARED_TOKENIZER = {"v1": "chars", "v2": "shared-bpe"}
+
+
 def suite_config(suite_name):
     """(MODELS, GENERALIST) of a suite."""
     return (MODELS, GENERALIST) if suite_name == "v1" else (MODELS_V2, GENERALIST_V2)
@@ -140,7 +145,10 @@ def make_tokenizers(work, seed, retrain, suite_name="v1"):
         return
     import tokenizer_training  # SentencePiece: only where tokenizers are trained
     texts, sentiment = tokenizer_texts(suite_name, seed)
-    tokenizer_training.train_spm(texts, os.path.join(work, "tok-spm"))
+    if suite_name == "v2":  # ADR 0024: BPE pieces generalise better than characters, at half the cost
+        tokenizer_training.train_spm_bpe(texts, os.path.join(work, "tok-spm"), SHARED_BPE_PIECES)
+    else:
+        tokenizer_training.train_spm(texts, os.path.join(work, "tok-spm"))
     tokenizer_training.train_bpe(sentiment, os.path.join(work, "tok-bpe"), 300)
 
 

@@ -65,9 +65,10 @@ def main():
     ap.add_argument("--suite", default="v1", choices=["v1", "v2"])
     args = ap.parse_args()
     work = args.work
-    for sub in ("specialists", "adapters", "reports", "tokenizers/chars", "tokenizers/sentiment-bpe"):
+    shared = pipeline.SHARED_TOKENIZER[args.suite]
+    for sub in ("specialists", "adapters", "reports", f"tokenizers/{shared}", "tokenizers/sentiment-bpe"):
         os.makedirs(os.path.join(MODELS, sub), exist_ok=True)
-    shutil.copy(os.path.join(work, "tok-spm", "tokenizer.model"), os.path.join(MODELS, "tokenizers", "chars"))
+    shutil.copy(os.path.join(work, "tok-spm", "tokenizer.model"), os.path.join(MODELS, "tokenizers", shared))
     for name in ("tokenizer.json", "tokenizer_config.json"):
         shutil.copy(os.path.join(work, "tok-bpe", name), os.path.join(MODELS, "tokenizers", "sentiment-bpe"))
 
