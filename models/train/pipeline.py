@@ -215,6 +215,7 @@ def main():
     ap.add_argument("--retrain-tokenizers", action="store_true",
                     help="train new tokenizers instead of reusing models/tokenizers/")
     ap.add_argument("--suite", default="v1", choices=["v1", "v2"], help="task generators (see above)")
+    ap.add_argument("--eval-limit", type=int, default=0, help="ship.py --eval-limit (a quick check)")
     args = ap.parse_args()
     work, models = args.work, os.path.join(ROOT, "models")
     os.makedirs(os.path.join(work, "logs"), exist_ok=True)
@@ -235,7 +236,7 @@ def main():
                             "only": args.only or "all", "jobs": args.jobs, "skip_train": args.skip_train,
                             "suite": args.suite, "training_seconds": seconds}) + "\n")
     subprocess.run([sys.executable, os.path.join(HERE, "ship.py"), "--tessera", args.tessera,
-                    "--work", work, "--suite", args.suite], check=True)
+                    "--work", work, "--suite", args.suite, "--eval-limit", str(args.eval_limit)], check=True)
 
 
 if __name__ == "__main__":
