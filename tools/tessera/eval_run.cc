@@ -133,28 +133,19 @@ Result<EvalRun> RunEval(const Model& model, Session& session, std::span<const Ev
       return InvalidArgument("eval: --labels: \"" + labels[i] + "\" is listed twice");
     }
   }
-  if (!labels.empty()) {
-    EvalRun run;
-    run.labels.assign(labels.begin(), labels.end());
-    run.cases.resize(cases.size());
-    for (std::size_t i = 0; i < cases.size(); ++i) {
-      if (Status st = RunLabelCase(model, session, cases[i], labels, run.cases[i]); !st.ok()) {
-        return st.WithContext(CaseName(cases[i]));
-      }
-    }
-    session.Reset();
-    return run;
-  }
-  if (max_tokens < 1) {
-    return InvalidArgument("eval: max tokens " + std::to_string(max_tokens) + " must be >= 1");
-  }
   EvalRun run;
-  run.max_tokens = max_tokens;
+  run.labels.assign(labels.begin(), labels.end());
+  if (labels.empty()) {
+    if (max_tokens < 1) {
+      return InvalidArgument("eval: max tokens " + std::to_string(max_tokens) + " must be >= 1");
+    }
+    run.max_tokens = max_tokens;
+  }
   run.cases.resize(cases.size());
   for (std::size_t i = 0; i < cases.size(); ++i) {
-    if (Status st = RunCase(model, session, cases[i], max_tokens, run.cases[i]); !st.ok()) {
-      return st.WithContext(CaseName(cases[i]));
-    }
+    const Status st = labels.empty() ? RunCase(model, session, cases[i], max_tokens, run.cases[i])
+                                     : RunLabelCase(model, session, cases[i], labels, run.cases[i]);
+    if (!st.ok()) return st.WithContext(CaseName(cases[i]));
   }
   session.Reset();
   return run;
