@@ -20,7 +20,8 @@
 //                           percentiles by nearest rank over the sorted latencies
 //   throughput              {prompt_tokens, prefill_seconds, prefill_tokens_per_second,
 //                            decode_tokens, decode_seconds, decode_tokens_per_second}: sums over
-//                           the cases, rates = tokens / seconds
+//                           the cases, rates = tokens / seconds (with labels: prompt_tokens
+//                           only; prefill and decode are not timed apart, so those are 0)
 //   failures                the first K failed cases in set order: {id, skill, split, line,
 //                           prompt, expected, got, stop_reason}, and with labels
 //                           label_logprobs {label: total log-probability}
