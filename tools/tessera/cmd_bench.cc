@@ -70,18 +70,6 @@ struct ModelFacts {
   std::int64_t n_embd_k_plus_v = 0;  // K row + V row width of one layer, elements; 0 if unknown
 };
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> items;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    std::size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    items.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return items;
-}
-
 // "64,512" -> {64, 512}; every item an integer in [min, max].
 Result<std::vector<std::int32_t>> ParseCounts(const std::string& flag, const std::string& text,
                                               std::int32_t min, std::int32_t max) {

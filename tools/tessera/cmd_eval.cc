@@ -40,19 +40,6 @@ struct EvalFlags {
   std::string labels;  // comma-separated; empty: generation
 };
 
-// "a,b" -> {"a", "b"}; empty items are kept so that RunEval can refuse them by position.
-std::vector<std::string> SplitLabels(const std::string& text) {
-  std::vector<std::string> out;
-  if (text.empty()) return out;
-  std::size_t at = 0;
-  while (true) {
-    const std::size_t comma = text.find(',', at);
-    out.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-    if (comma == std::string::npos) return out;
-    at = comma + 1;
-  }
-}
-
 Status CheckFlags(const EvalFlags& f) {
   if (f.limit < 0) return InvalidArgument("--limit " + std::to_string(f.limit) + " must be >= 1");
   if (f.max_tokens < 0) {
@@ -100,7 +87,9 @@ int RunEvalCommand(const EvalFlags& flags) {
     if (!auto_max.ok()) return ReportError(auto_max.status());
     max_tokens = *auto_max;
   }
-  const std::vector<std::string> labels = SplitLabels(flags.labels);
+  // No --labels: generation. Empty items stay, for RunEval to refuse by position.
+  const std::vector<std::string> labels =
+      flags.labels.empty() ? std::vector<std::string>() : SplitCommas(flags.labels);
   Result<EvalRun> run = RunEval(m, **session, cases, max_tokens, labels);
   if (!run.ok()) return ReportError(run.status());
 

@@ -9,6 +9,18 @@
 
 namespace tessera::cli {
 
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> items;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    items.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
 Result<std::vector<std::int32_t>> ParseIdList(std::string_view flag, std::string_view text) {
   std::vector<std::int32_t> ids;
   std::size_t start = 0;

@@ -1,19 +1,22 @@
-// Helpers shared by the subcommands: id-list parsing, thread-count checks, JSON output that
-// never throws on bytes that are not UTF-8.
+// Helpers shared by the subcommands: comma lists, id-list parsing, thread-count checks, JSON output
+// that never throws on bytes that are not UTF-8.
 #ifndef TESSERA_TOOLS_TESSERA_OPTIONS_H_
 #define TESSERA_TOOLS_TESSERA_OPTIONS_H_
 
 #include <cstdint>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "tessera/status.h"
 
 namespace tessera::cli {
+
+// "a,,b" -> {"a", "", "b"}: every item, empty ones kept for the caller to refuse by position;
+// "" -> {""}.
+std::vector<std::string> SplitCommas(const std::string& text);
 
 // "1,2,3" -> {1, 2, 3}. kInvalidArgument naming the flag and the bad item.
 Result<std::vector<std::int32_t>> ParseIdList(std::string_view flag, std::string_view text);
