@@ -53,16 +53,10 @@ def v2_files(seed):
         for skill in suite.SKILLS + ["ood"]:
             if split in suite.splits_of(skill):
                 sets[skill] = suite.cases(skill, split, EVAL_CASES, seed)
+        # The router's set: the first 100 requests of each skill's set and of ood.jsonl.
+        sets["routing"] = suite.routed({skill: sets[skill][:100] for skill in list(sets)}, split,
+                                       f"{seed}|routing|{split}")
         sets["reverse-hard"] = suite.cases("reverse", split, EVAL_CASES, seed, hard=True)
-        routing = []
-        for skill in suite.SKILLS + ["ood"]:
-            for c in sets.get(skill, [])[:100]:
-                label = "none" if skill == "ood" else skill
-                routing.append({"skill": "route", "request": c["request"], "prompt": "route: " + c["prompt"],
-                                "answer": label, "split": f"{split}:{label}", "key": c["key"],
-                                "frame": c["frame"], "vocab": c["vocab"]})
-        random.Random(f"{seed}|routing|{split}").shuffle(routing)
-        sets["routing"] = [{"id": f"route-{split}-{i:05d}", **c} for i, c in enumerate(routing)]
         for name, cases in sets.items():
             files[os.path.join(split, f"{name}.jsonl")] = text_of(cases)
     return files

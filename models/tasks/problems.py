@@ -2,7 +2,8 @@
 with, and the exact answer. Wordings are not chosen here (see suite.py and templates.py).
 
 Every function takes the caller's seeded random.Random and, where the skill has vocabulary, a
-`heldout` flag that picks the side of the generated vocabulary (vocab.py).
+`heldout` flag that picks the side of the generated vocabulary (vocab.py); its values then hold
+"vocab", the generated values the request carries (the tests check their side).
 """
 import datetime
 from fractions import Fraction
@@ -170,7 +171,7 @@ def extract(rng, heldout):
     n, c = vocab.draw("person", rng, heldout), vocab.draw("city", rng, heldout)
     a = rng.randint(1, 99)
     an = "an" if str(a).startswith("8") or a in (11, 18) else "a"
-    return f"{n}|{a}|{c}", {"n": n, "a": a, "c": c, "an": an}, \
+    return f"{n}|{a}|{c}", {"n": n, "a": a, "c": c, "an": an, "vocab": [n, c]}, \
         '{"name":"%s","age":%d,"city":"%s"}' % (n, a, c)
 
 
@@ -253,4 +254,4 @@ def reverse(rng, heldout, hard=False):
     w = vocab.draw("word", rng, heldout, lo=lo, hi=hi)
     if rng.random() < 0.2:
         w = w.capitalize()
-    return w.lower(), {"w": w}, w[::-1]  # "Tes" and "tes" are one problem: one side
+    return w.lower(), {"w": w, "vocab": [w]}, w[::-1]  # "Tes" and "tes" are one problem: one side

@@ -99,8 +99,8 @@ FOODS = ["pancakes", "lasagna", "tomato soup", "banana bread", "fried rice", "gu
 def ood_values(rng, heldout):
     city, city2 = vocab.draw("city", rng, heldout), vocab.draw("city", rng, heldout)
     name = vocab.draw("person", rng, heldout)
-    return {"vocab": [name, city, city2],"country": rng.choice(COUNTRIES), "thing": rng.choice(THINGS),
-            "word": rng.choice(WORDS), "name": name,
+    return {"vocab": [name, city, city2], "country": rng.choice(COUNTRIES),
+            "thing": rng.choice(THINGS), "word": rng.choice(WORDS), "name": name,
             "city": city, "city2": city2, "h": rng.randint(1, 12), "animal": rng.choice(ANIMALS),
             "app": rng.choice(APPS), "room": rng.choice(ROOMS), "food": rng.choice(FOODS),
             "minutes": rng.randint(1, 90), "n": rng.randint(2, 400), "a": rng.randint(2, 99),
@@ -128,28 +128,17 @@ def problem(skill, rng, heldout_vocab, hard):
         op = rng.choice(problems.ARITH_OPS)
         key, values, answer = problems.arith(rng, op)
         return key, f"arith{op}", values, answer
-    if skill == "date":
-        return _with("date", problems.date(rng))
-    if skill == "unit":
-        return _with("unit", problems.unit(rng))
-    if skill == "extract":
-        return _with("extract", problems.extract(rng, heldout_vocab))
     if skill == "sentiment":
         return sentiment_values(rng, heldout_vocab)
-    if skill == "reverse":
-        return _with("reverse", problems.reverse(rng, heldout_vocab, hard))
     if skill == "ood":
         return None, "ood", ood_values(rng, heldout_vocab), "none"
-    raise ValueError(f"unknown skill {skill!r}")
-
-
-def _with(frames, drawn):
-    key, values, answer = drawn
-    if frames == "extract":
-        values["vocab"] = [values["n"], values["c"]]
-    elif frames == "reverse":
-        values["vocab"] = [values["w"]]
-    return key, frames, values, answer
+    draws = {"date": lambda: problems.date(rng), "unit": lambda: problems.unit(rng),
+             "extract": lambda: problems.extract(rng, heldout_vocab),
+             "reverse": lambda: problems.reverse(rng, heldout_vocab, hard)}
+    if skill not in draws:
+        raise ValueError(f"unknown skill {skill!r}")
+    key, values, answer = draws[skill]()
+    return key, skill, values, answer
 
 
 FILLERS = ["no rush", "thanks in advance", "if you can", "real quick", "for a friend", "just curious",
@@ -203,17 +192,21 @@ def cases(skill, split, n, seed, hard=False, unique=None, noise=0.0):
     return out
 
 
-def routing_cases(split, n_per_skill, n_none, seed):
-    """Requests of every skill labelled with the skill, and out-of-domain ones labelled none,
-    shuffled (seeded) so that any prefix mixes every source."""
+def routed(by_skill, split, shuffle_seed):
+    """Router cases from skill cases ({skill or "ood": cases}): "route: " + prompt, labelled with
+    the skill or none, shuffled (seeded) so that any prefix mixes every source."""
     out = []
-    for skill in SKILLS + ["ood"]:
-        if split == "vocab" and skill not in VOCAB_SKILLS:
-            continue
+    for skill, skill_cases in by_skill.items():
         label = "none" if skill == "ood" else skill
-        for c in cases(skill, split, n_none if skill == "ood" else n_per_skill, seed + 1):
-            out.append({"skill": "route", "request": c["request"], "prompt": "route: " + c["prompt"],
-                        "answer": label, "split": f"{split}:{label}", "key": c["key"],
-                        "frame": c["frame"], "vocab": c["vocab"]})
-    random.Random(f"{seed}|shuffle|{split}").shuffle(out)
+        out += [{"skill": "route", "request": c["request"], "prompt": "route: " + c["prompt"],
+                 "answer": label, "split": f"{split}:{label}", "key": c["key"], "frame": c["frame"],
+                 "vocab": c["vocab"]} for c in skill_cases]
+    random.Random(shuffle_seed).shuffle(out)
     return [{"id": f"route-{split}-{i:05d}", **c} for i, c in enumerate(out)]
+
+
+def routing_cases(split, n_per_skill, n_none, seed):
+    """Requests of every skill labelled with the skill, and out-of-domain ones labelled none."""
+    by_skill = {skill: cases(skill, split, n_none if skill == "ood" else n_per_skill, seed + 1)
+                for skill in SKILLS + ["ood"] if split in splits_of(skill)}
+    return routed(by_skill, split, f"{seed}|shuffle|{split}")
