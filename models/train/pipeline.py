@@ -116,20 +116,16 @@ def train_job(work, name, args, suite_name="v1"):
 def tokenizer_texts(suite_name, seed):
     """(texts for the shared SentencePiece tokenizer, texts for the sentiment BPE)."""
     if suite_name == "v2":
-        import suite
-        texts = [c["prompt"] + c["answer"] for s in suite.SKILLS
-                 for c in suite.cases(s, "train", 3000, seed, unique=False)]
-        texts += [c["prompt"] for c in suite.routing_cases("train", 10, 500, seed)]
-        texts += [c["prompt"] + c["answer"] for c in suite.cases("reverse", "train", 500, seed, hard=True,
-                                                                 unique=False)]
-        sentiment = [c["prompt"] + c["answer"] for c in suite.cases("sentiment", "train", 5000, seed, unique=False)]
-        return texts, sentiment
-    texts = [c["prompt"] + c["answer"] for s in skills.SKILLS
-             for c in skills.cases(s, "train", 3000, seed, unique=False)]
-    texts += [c["prompt"] for c in skills.routing_cases("train", 10, 500, seed)]
-    texts += [c["prompt"] + c["answer"] for s in skills.HARD_SKILLS
-              for c in skills.cases(s, "train", 500, seed, hard=True, unique=False)]
-    sentiment = [c["prompt"] + c["answer"] for c in skills.cases("sentiment", "train", 5000, seed, unique=False)]
+        import suite as gen
+        hard_skills = ["reverse"]
+    else:
+        gen, hard_skills = skills, skills.HARD_SKILLS
+    texts = [c["prompt"] + c["answer"] for s in gen.SKILLS
+             for c in gen.cases(s, "train", 3000, seed, unique=False)]
+    texts += [c["prompt"] for c in gen.routing_cases("train", 10, 500, seed)]
+    texts += [c["prompt"] + c["answer"] for s in hard_skills
+              for c in gen.cases(s, "train", 500, seed, hard=True, unique=False)]
+    sentiment = [c["prompt"] + c["answer"] for c in gen.cases("sentiment", "train", 5000, seed, unique=False)]
     return texts, sentiment
 
 

@@ -208,7 +208,7 @@ def bar_status(kind, name, results):
                 worst.append((co / to - ROUTER_BARS["abstention"], f"{split} abstention {co / to * 100:.1f}%"))
         misses = [w for gap, w in worst if gap < 0]
         return "met" if not misses else "missed: " + ", ".join(misses)
-    bar = BARS.get(kind if kind != "base" else "")
+    bar = BARS.get(kind)
     if bar is None:
         return "none (reported as measured)"
     misses = [f"{label} {r['exact_match']['accuracy'] * 100:.1f}%" for label, r in results.items()

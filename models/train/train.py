@@ -45,20 +45,13 @@ NOISE = 0.0  # set by --noise: v2's share of training requests with a filler
 
 def task_cases(task, split, n, seed, hard):
     """Cases of one task: a skill name, "route", or "hard:<skill>"."""
-    if SUITE == "v2":
-        if task == "route":
-            n_none = max(1, n // 7)
-            return suite.routing_cases(split, max(1, (n - n_none) // len(suite.SKILLS)), n_none, seed)
-        noise = NOISE if split == "train" else 0.0
-        if task.startswith("hard:"):
-            return suite.cases(task[5:], split, n, seed, hard=True, noise=noise)
-        return suite.cases(task, split, n, seed, noise=noise)
-    if task == "route":
-        n_none = max(1, n // 5)
-        return skills.routing_cases(split, max(1, (n - n_none) // len(skills.SKILLS)), n_none, seed)
-    if task.startswith("hard:"):
-        return skills.cases(task[5:], split, n, seed, hard=True, unique=split != "train")
-    return skills.cases(task, split, n, seed, unique=split != "train")
+    gen = suite if SUITE == "v2" else skills
+    if task == "route":  # out-of-domain requests: a seventh of v2's router cases, a fifth of v1's
+        n_none = max(1, n // (7 if SUITE == "v2" else 5))
+        return gen.routing_cases(split, max(1, (n - n_none) // len(gen.SKILLS)), n_none, seed)
+    extra = {"noise": NOISE if split == "train" else 0.0} if SUITE == "v2" else {}
+    name, is_hard = (task[5:], True) if task.startswith("hard:") else (task, False)
+    return gen.cases(name, split, n, seed, hard=is_hard, unique=split != "train", **extra)
 
 
 def encode(tok, case):
