@@ -58,21 +58,6 @@ def compose(skill, stems, bodies, whole=(), core=()):
     return out
 
 
-_SIDES = {}  # id(frames) -> (frames, {heldout: [frames of that side]})
-
-
-def pick(rng, frames, heldout):
-    """A frame of the requested side, uniformly."""
-    entry = _SIDES.get(id(frames))
-    if entry is None or entry[0] is not frames:
-        entry = (frames, {h: [f for f in frames if f.heldout == h] for h in (False, True)})
-        _SIDES[id(frames)] = entry
-    side = entry[1][heldout]
-    if not side:
-        raise RuntimeError("phrasing: no frame on the requested side")
-    return rng.choice(side)
-
-
 # --- decoration -----------------------------------------------------------------------------------
 
 PREFIXES = {

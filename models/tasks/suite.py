@@ -77,6 +77,9 @@ FRAMES.update({
     "reverse": templates.whole_frames("reverse", templates.REVERSE_FRAMES),
     "ood": templates.whole_frames("ood", templates.OOD_FRAMES),
 })
+# Each frame list split once by side: {name: {heldout: frames}}.
+FRAME_SIDES = {name: {held: [f for f in frames if f.heldout == held] for held in (False, True)}
+               for name, frames in FRAMES.items()}
 
 
 # --- problems with their wording -----------------------------------------------------------------
@@ -174,7 +177,7 @@ def cases(skill, split, n, seed, hard=False, unique=None, noise=0.0):
         if attempts > 200 * n + 100000:
             raise RuntimeError(f"{name}/{split}: key space too small for {n} cases")
         key, frames, values, answer = problem(skill, rng, held_vocab, hard)
-        frame = phrasing.pick(rng, FRAMES[frames], held_frames)
+        frame = rng.choice(FRAME_SIDES[frames][held_frames])
         used = values.pop("vocab", [])
         request = phrasing.render(rng, frame, **values)
         if key is None:  # out of domain: the request is the problem
