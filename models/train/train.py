@@ -212,9 +212,10 @@ def main():
         examples = [encode(tok, c) for t in tasks
                     for c in task_cases(t, "train", round(args.per_task * weights[t]), args.seed, False)]
     val = [c for t in tasks for c in task_cases(t, "val", 100, args.seed, False)]
-    reports = {s: [c for t in tasks if not t.startswith("hard:")
-                   for c in task_cases(t, s, 100, args.seed, False)
-                   if t == "route" or s in suite.splits_of(t)]
+    # A task without the split (arith has no vocab split) is left out of that split's report.
+    reports = {s: [c for t in tasks
+                   if not t.startswith("hard:") and (t == "route" or s in suite.splits_of(t))
+                   for c in task_cases(t, s, 100, args.seed, False)]
                for s in filter(None, args.report_splits.split(","))}
     # Weight decay only on matrices that multiply activations: never on norms, biases or the
     # token embedding (decay would pull rarely seen tokens' rows to zero).
