@@ -74,7 +74,7 @@ FRAMES.update({
                                        [_more(r) for r in templates.REVIEWS]),
     "sentiment-negated": templates.stem_frames("sentiment", _outer(templates.SENTIMENT_FRAMES),
                                                [_more(r) for r in templates.REVIEWS_NEGATED]),
-    "reverse": templates.whole_frames("reverse", templates.REVERSE_FRAMES),
+    "reverse": templates.stem_frames("reverse", templates.REVERSE_STEMS, templates.REVERSE_BODIES),
     "ood": templates.whole_frames("ood", templates.OOD_FRAMES),
 })
 # Each frame list split once by side: {name: {heldout: frames}}.

@@ -138,16 +138,24 @@ REVIEWS_NEGATED = ["{s} was not {w}", "{s} is not {w} at all", "{s} wasn't {w}",
                    "i would not call {s} {w}", "{s} isn't {w}", "{s} was hardly {w}",
                    "nobody would say {s} was {w}", "{s} was far from {w}"]
 
-REVERSE_FRAMES = [
-    ("reverse: {w}", "bare"), ("reverse the word {w}", "do"), ("spell {w} backwards", "do"),
-    ("write {w} in reverse", "do"), ("what is {w} backwards?", "ask"), ("reverse {w}", "do"),
-    ("flip the letters of {w}", "do"), ("can you reverse the letters in {w}?", "ask"),
-    ("{w} backwards", "bare"), ("write the word {w} backwards", "do"), ("reverse the string {w}", "do"),
-    ("what's {w} spelled backwards?", "ask"), ("mirror {w}", "do"), ("{w} reversed", "bare"),
-    ("reverse the letters: {w}", "bare"), ("spell \"{w}\" backwards", "do"), ("give me {w} backwards", "do"),
-    ("invert the letters of {w}", "do"), ("read {w} from right to left", "do"),
-    ("how do you spell {w} backwards?", "ask"), ("{w} -> reversed", "bare"),
+# Reversal: a stem (what to do, "{e}" the word) around a way of naming the word. A body that
+# names the word ("the word {w}", quoted) is never held out; every stem meets every body.
+REVERSE_STEMS = [
+    ("reverse {e}", "do"), ("spell {e} backwards", "do"), ("write {e} backwards", "do"),
+    ("write {e} in reverse", "do"), ("give me {e} backwards", "do"), ("read {e} from right to left", "do"),
+    ("flip {e}", "do"), ("mirror {e}", "do"), ("turn {e} around", "do"), ("spell {e} in reverse", "do"),
+    ("write out {e} back to front", "do"), ("print {e} reversed", "do"), ("invert {e}", "do"),
+    ("reverse the letters of {e}", "do"), ("flip the letters of {e}", "do"),
+    ("put the letters of {e} in reverse order", "do"),
+    ("what is {e} backwards?", "ask"), ("what's {e} spelled backwards?", "ask"),
+    ("how do you spell {e} backwards?", "ask"), ("what do you get if you reverse {e}?", "ask"),
+    ("can you reverse {e}?", "ask"), ("what does {e} look like reversed?", "ask"),
+    ("how is {e} written backwards?", "ask"),
+    ("reverse: {e}", "bare"), ("{e} backwards", "bare"), ("{e} reversed", "bare"),
+    ("{e} -> reversed", "bare"), ("backwards: {e}", "bare"), ("{e} spelled backwards", "bare"),
+    ("reversed({e})", "bare"),
 ]
+REVERSE_BODIES = ["{w}", "the word {w}", "\"{w}\"", "'{w}'", "the string {w}", "the name {w}"]
 
 # Out-of-domain requests: nothing the six skills answer. Some sit next to a skill's domain
 # (division, percentages, temperatures, weekdays, currency) without being in it.
