@@ -217,6 +217,7 @@ def main():
                    if not t.startswith("hard:") and (t == "route" or s in suite.splits_of(t))
                    for c in task_cases(t, s, 100, args.seed, False)]
                for s in filter(None, args.report_splits.split(","))}
+    reports = {s: cases for s, cases in reports.items() if cases}  # arith alone has no vocab split
     # Weight decay only on matrices that multiply activations: never on norms, biases or the
     # token embedding (decay would pull rarely seen tokens' rows to zero).
     decay = [p for n, p in model.named_parameters() if p.requires_grad and p.dim() == 2
