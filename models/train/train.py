@@ -227,7 +227,7 @@ def main():
     groups = [{"params": decay, "weight_decay": 0.0 if args.lora_base else 0.01},
               {"params": no_decay, "weight_decay": 0.0}]
     opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=args.lr, betas=(0.9, 0.98))
-    warmup = min(100, args.steps // 10)
+    warmup = max(1, min(100, args.steps // 10))  # at least one step: --steps below 10 is allowed
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(s, args.steps) / args.steps)))
     start, log = time.time(), []
     accuracy, step = 0.0, 0
