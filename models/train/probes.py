@@ -1,10 +1,10 @@
-"""Learning-curve probes for the v2 task suite (ADR 0024): trains named configurations with
-train.py --suite v2 --report-splits, one thread per job, and prints each probe's curve on the
+"""Learning-curve probes for the task suite (ADR 0024): trains named configurations with
+train.py --report-splits, one thread per job, and prints each probe's curve on the
 validation split and the held-out splits. Nothing is shipped; checkpoints stay in --work.
 
 Usage: probes.py [--work DIR] [--jobs 2] [--seed 1] NAME... | --list
 Probe names are in PROBES. The tokenizers are trained first (DIR/tok-chars, DIR/tok-bpe1000,
-DIR/tok-sentiment) from the suite's training texts, as pipeline.py --suite v2 would. A probe whose
+DIR/tok-sentiment) from the suite's training texts, as pipeline.py does. A probe whose
 log ends at its last step is not run again (delete DIR/NAME.log to rerun it).
 Needs Debian's PyTorch and SentencePiece (/usr/bin/python3, scripts/bootstrap-train).
 """
@@ -42,7 +42,7 @@ PROBES = {
 
 def make_tokenizers(work, seed):
     import tokenizer_training
-    texts, sentiment = pipeline.tokenizer_texts("v2", seed)
+    texts, sentiment = pipeline.tokenizer_texts(seed)
     made = {"chars": os.path.join(work, "tok-chars"), "bpe1000": os.path.join(work, "tok-bpe1000"),
             "sentiment": os.path.join(work, "tok-sentiment")}
     if not os.path.exists(os.path.join(made["chars"], "tokenizer.model")):
@@ -70,7 +70,7 @@ def run_probe(work, tokenizers, name, seed):
     splits = "templates,vocab,novel" if args["tasks"] in ("extract", "reverse", "sentiment", "route") \
         else "templates,novel"
     # --target above 1: a probe runs its whole schedule (a curve, not a model to ship).
-    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--suite", "v2", "--out",
+    cmd = [sys.executable, os.path.join(HERE, "train.py"), "--out",
            os.path.join(work, "ckpt", name), "--tokenizer", tokenizers[tok], "--seed", str(seed),
            "--report-splits", splits, "--target", "1.01"]
     for k, v in args.items():

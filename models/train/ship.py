@@ -1,12 +1,12 @@
 """Converts the trained checkpoints with `tessera convert`, evaluates every shipped model with
 `tessera eval`, and writes models/README.md from the reports (nothing in it is typed by hand).
 
-Usage: ship.py --tessera BIN [--work DIR] [--suite v1|v2]
+Usage: ship.py --tessera BIN [--work DIR] [--eval-limit N]
 
-v2: every model is measured on each evaluation split of suite.py (keys, templates, vocab, novel;
+Every model is measured on each evaluation split of the task suite (keys, templates, vocab, novel;
 models/eval/<split>/<set>.jsonl), the router as a classifier over its labels (`tessera eval
---labels`), and the README gives each accuracy with its 95% Wilson interval and the quality bar
-it is held to.
+--labels`), and the README gives each accuracy with its 95% Wilson interval, the quality bar it
+is held to, and each model's learning curve from its training log.
 """
 import argparse
 import hashlib
@@ -38,22 +38,21 @@ def tessera(binary, *args):
 
 
 ROUTER_LABELS = "arith,date,unit,extract,sentiment,reverse,none"
-V2_SPLITS = ["keys", "templates", "vocab", "novel"]
+SPLITS = ["keys", "templates", "vocab", "novel"]
 # Issue 18's bars, exact match on held-out templates and vocabulary (the templates, vocab and
 # novel splits): kind -> minimum accuracy; the generalist has none (reported as measured).
 BARS = {"model": 0.95, "adapter": 0.95}
 ROUTER_BARS = {"in_domain": 0.97, "abstention": 0.90}
 
 
-def shipped(suite_name="v1"):
+def shipped():
     """(name, kind, gguf path relative to models/, eval sets, base or None)."""
-    models, generalist = pipeline.suite_config(suite_name)
     out = []
-    for name, (kind, _, sets) in models.items():
+    for name, (kind, _, sets) in pipeline.MODELS.items():
         path = "base.gguf" if name == "base" else "router.gguf" if name == "router" else f"specialists/{name}.gguf"
         out.append((name, kind if name != "base" else "base", path, sets, None))
-    out.append(("generalist", "generalist", "generalist.gguf", generalist[2], None))
-    for skill in pipeline.skills.SKILLS:
+    out.append(("generalist", "generalist", "generalist.gguf", pipeline.GENERALIST[2], None))
+    for skill in pipeline.suite.SKILLS:
         out.append((f"{skill}-lora", "adapter", f"adapters/{skill}.lora.gguf", [skill], "base.gguf"))
     return out
 
@@ -62,13 +61,17 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--tessera", required=True)
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "train"))
-    ap.add_argument("--suite", default="v1", choices=["v1", "v2"])
     ap.add_argument("--eval-limit", type=int, default=0,
                     help="evaluate the first N cases of each set only (a quick check of the pipeline; "
                          "the README then says so)")
+    ap.add_argument("--readme-only", action="store_true",
+                    help="rewrite models/README.md and SHA256SUMS from the reports and training logs "
+                         "already there (no conversion, no evaluation)")
     args = ap.parse_args()
     work = args.work
-    shared = pipeline.SHARED_TOKENIZER[args.suite]
+    if args.readme_only:
+        return readme_only(work)
+    shared = pipeline.SHARED_TOKENIZER
     for sub in ("specialists", "adapters", "reports", f"tokenizers/{shared}", "tokenizers/sentiment-bpe"):
         os.makedirs(os.path.join(MODELS, sub), exist_ok=True)
     shutil.copy(os.path.join(work, "tok-spm", "tokenizer.model"), os.path.join(MODELS, "tokenizers", shared))
@@ -79,7 +82,7 @@ def main():
     entries, missing = [], []
     base_weights = os.path.join(work, "ckpt", "base", "model.safetensors")
     base_sha = sha256(base_weights) if os.path.exists(base_weights) else None
-    for entry in shipped(args.suite):
+    for entry in shipped():
         meta = os.path.join(work, "ckpt", entry[0], "training.json")
         if not os.path.exists(meta):
             print(f"ship: {entry[0]} has no checkpoint in {work}/ckpt; not shipped", flush=True)
@@ -92,9 +95,10 @@ def main():
             missing.append(entry[0])
             continue
         entries.append(entry)
-    for name, _, path, sets, _ in shipped(args.suite):  # nothing stale stays behind a model not shipped now
+    for name, _, path, sets, _ in shipped():  # nothing stale stays behind a model not shipped now
         if name in missing:
-            for stale in [os.path.join(MODELS, path)] + [os.path.join(MODELS, "reports", f"{name}.{s}.json") for s in sets]:
+            for stale in [os.path.join(MODELS, path)] + [os.path.join(MODELS, "reports", f"{name}.{split}.{s}.json")
+                                                         for s in sets for split in SPLITS]:
                 if os.path.exists(stale):
                     os.remove(stale)
     for name, kind, path, _, base in entries:
@@ -110,46 +114,56 @@ def main():
             training = json.load(f)
         results = {}
         for s in sets:
-            for split in (V2_SPLITS if args.suite == "v2" else [None]):
-                set_path = os.path.join(MODELS, "eval", *([split] if split else []), f"{s}.jsonl")
+            for split in SPLITS:
+                set_path = os.path.join(MODELS, "eval", split, f"{s}.jsonl")
                 if not os.path.exists(set_path):
                     continue  # a skill without vocabulary has no vocab split
-                label = f"{split}/{s}" if split else s
-                report = os.path.join(MODELS, "reports", f"{name}.{label.replace('/', '.')}.json")
+                label = f"{split}/{s}"
+                report = os.path.join(MODELS, "reports", f"{name}.{split}.{s}.json")
                 cmd = ["eval", os.path.join(MODELS, base or path), "--set", set_path, "-t", "1", "-o", report]
                 if args.eval_limit > 0:
                     cmd += ["--limit", str(args.eval_limit)]
                 if base:
                     cmd += ["--lora", os.path.join(MODELS, path)]
-                if args.suite == "v2" and s == "routing":
+                if s == "routing":
                     cmd += ["--labels", ROUTER_LABELS]
                 tessera(args.tessera, *cmd)
                 with open(report) as f:
                     results[label] = json.load(f)
         rows.append((name, kind, path, training, results))
         print(f"{name}: " + ", ".join(f"{s} {r['exact_match']['accuracy']:.3f}" for s, r in results.items()), flush=True)
-    if args.suite == "v2":
-        write_readme_v2(rows, missing, work, round(time.time() - start), args.eval_limit)
-    else:
-        write_readme(rows, missing, work, round(time.time() - start))
+    seconds = round(time.time() - start)
+    with open(os.path.join(work, "ship.json"), "w") as f:  # for --readme-only
+        json.dump({"seconds": seconds, "eval_limit": args.eval_limit}, f)
+    write_readme(rows, missing, work, seconds, args.eval_limit)
+
+
+def readme_only(work):
+    """models/README.md and SHA256SUMS again, from the checkpoints' training logs and the reports
+    of the last run (ship.json: its wall time and --eval-limit)."""
+    with open(os.path.join(work, "ship.json")) as f:
+        last = json.load(f)
+    rows, missing = [], []
+    for name, kind, path, sets, _ in shipped():
+        meta = os.path.join(work, "ckpt", name, "training.json")
+        if not os.path.exists(meta) or not os.path.exists(os.path.join(MODELS, path)):
+            missing.append(name)
+            continue
+        with open(meta) as f:
+            training = json.load(f)
+        results = {}
+        for s in sets:
+            for split in SPLITS:
+                report = os.path.join(MODELS, "reports", f"{name}.{split}.{s}.json")
+                if os.path.exists(report):
+                    with open(report) as f:
+                        results[f"{split}/{s}"] = json.load(f)
+        rows.append((name, kind, path, training, results))
+    write_readme(rows, missing, work, last["seconds"], last["eval_limit"])
 
 
 def fmt_size(n):
     return f"{n / 1e6:.2f} MB" if n >= 1e5 else f"{n / 1e3:.0f} kB"
-
-
-def score(report):
-    return f"{report['exact_match']['accuracy'] * 100:.1f}% ({report['exact_match']['total']})"
-
-
-def scores(name, kind, results, base_results):
-    text = "; ".join(f"{s}: {score(r)}" for s, r in results.items())
-    if kind == "adapter" and base_results:
-        text += "; base alone: " + "; ".join(score(base_results[s]) for s in results if s in base_results)
-    if kind == "generalist":  # issue 4: averaged over all skills, hard splits included
-        mean = sum(r["exact_match"]["accuracy"] for r in results.values()) / len(results)
-        text += f"; **mean over sets: {mean * 100:.1f}%**"
-    return text
 
 
 def runs_section(work, ship_seconds):
@@ -217,9 +231,21 @@ def bar_status(kind, name, results):
     return f"≥ {bar * 100:.0f}%: " + ("met" if not misses else "missed: " + ", ".join(misses))
 
 
-def write_readme_v2(rows, missing, work, ship_seconds, eval_limit=0):
+def curve(training):
+    """A model's learning curve from its training log (train.py): validation and held-out
+    accuracy every 1000 steps and at the last step, "step: val / templates / vocab / novel"."""
+    points = [p for p in training.get("log", []) if p["step"] % 1000 == 0 or p is training["log"][-1]]
+
+    def pct(p, key):
+        return f"{p[key] * 100:.0f}" if key in p else "–"
+    return "; ".join(f"{p['step']}: " + " / ".join(pct(p, k) for k in ("val_accuracy", "templates_accuracy",
+                                                                       "vocab_accuracy", "novel_accuracy"))
+                     for p in points)
+
+
+def write_readme(rows, missing, work, ship_seconds, eval_limit=0):
     lines = ["# Shipped models", "",
-             "Generated by `scripts/train-models --suite v2` (models/train/ship.py); do not edit by hand.",
+             "Generated by `scripts/train-models` (models/train/ship.py); do not edit by hand.",
              "Every model was trained here from the seeded task suite (`models/tasks/suite.py`), converted",
              "by `tessera convert` and measured by `tessera eval` (greedy, exact match, one thread; the",
              "router as a classifier over its labels) on four evaluation splits, each with new problems:",
@@ -238,21 +264,26 @@ def write_readme_v2(rows, missing, work, ship_seconds, eval_limit=0):
                      f"{bar_status(kind, name, results)} |")
     lines += ["", "Exact match per evaluation split (500 cases per set; routing: 100 per skill and 100 "
               "out-of-domain requests per split):", "",
-              "| model | set | " + " | ".join(V2_SPLITS) + " |", "|---|---|" + "---|" * len(V2_SPLITS)]
+              "| model | set | " + " | ".join(SPLITS) + " |", "|---|---|" + "---|" * len(SPLITS)]
     for name, kind, path, training, results in rows:
         sets = sorted({label.split("/", 1)[1] for label in results})
         for s in sets:
-            cells = [interval(results[f"{split}/{s}"]) if f"{split}/{s}" in results else "–" for split in V2_SPLITS]
+            cells = [interval(results[f"{split}/{s}"]) if f"{split}/{s}" in results else "–" for split in SPLITS]
             lines.append(f"| `{path}` | {s} | " + " | ".join(cells) + " |")
     router = next((results for name, _, _, _, results in rows if name == "router"), None)
     if router:
         lines += ["", "Router, scored over its labels: in-domain accuracy and out-of-domain abstention per split:", "",
                   "| split | in-domain | abstention |", "|---|---|---|"]
-        for split in V2_SPLITS:
+        for split in SPLITS:
             r = router.get(f"{split}/routing")
             if r:
                 (ci, ti), (co, to) = router_rates(r)
                 lines.append(f"| {split} | {ci}/{ti} ({ci / ti * 100:.1f}%) | {co}/{to} ({co / to * 100:.1f}%) |")
+    lines += ["", "Learning curves from the training logs: accuracy (%) at each step shown, validation / "
+              "templates / vocab / novel, on 100 cases per skill (about ±9 points), greedy by "
+              "teacher forcing:", "", "| model | curve |", "|---|---|"]
+    for name, kind, path, training, results in rows:
+        lines.append(f"| `{path}` | {curve(training)} |")
     if missing:
         lines += ["", "Defined in `models/train/pipeline.py` but not shipped (no trained checkpoint): " +
                   ", ".join(f"`{m}`" for m in missing) + "."]
@@ -276,28 +307,6 @@ def finish_readme(lines):
     with open(os.path.join(MODELS, "README.md"), "w") as f:
         f.write("\n".join(lines))
 
-
-def write_readme(rows, missing, work, ship_seconds):
-    lines = ["# Shipped models", "",
-             "Generated by `scripts/train-models` (models/train/ship.py); do not edit by hand.",
-             "Every model was trained here from seeded task generators (`models/tasks/`), converted by",
-             "`tessera convert` and measured by `tessera eval` (greedy, exact match, one thread) on",
-             "held-out sets that are disjoint from training by construction. Training: optimizer steps",
-             "and wall-clock seconds of one single-threaded job (two jobs ran at once on 2 cores).", "",
-             "| file | kind | parameters | size | sha256 | training | eval set: exact match (cases) |",
-             "|---|---|---|---|---|---|---|"]
-    base_results = next((results for name, _, _, _, results in rows if name == "base"), None)
-    for name, kind, path, training, results in rows:
-        full = os.path.join(MODELS, path)
-        size = os.path.getsize(full)
-        lines.append(f"| `{path}` | {kind} | {training['params'] / 1e6:.2f}M | {fmt_size(size)} | "
-                     f"`{sha256(full)[:16]}…` | {training['steps']} steps, {training['seconds']:.0f} s | "
-                     f"{scores(name, kind, results, base_results)} |")
-    if missing:
-        lines += ["", "Defined in `models/train/pipeline.py` but not shipped (no trained checkpoint): " +
-                  ", ".join(f"`{m}`" for m in missing) + "."]
-    lines += runs_section(work, ship_seconds)
-    finish_readme(lines)
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """Trains the tokenizers of the shipped models.
 
-- A SentencePiece model (character pieces with byte fallback, no normalisation, no dummy prefix)
-  shared by the llama-architecture models: tokenizer.model.
+- A SentencePiece model (character pieces with byte fallback, no normalisation, no dummy prefix):
+  tokenizer.model (probes compare with it).
 - The same with BPE pieces (train_spm_bpe: a vocabulary of a given size, every digit its own
-  piece), which ADR 0024 measured for the v2 suite: half the tokens of characters, and better
-  accuracy on held-out wordings at equal steps.
+  piece), which ADR 0024 measured: half the tokens of characters, and better accuracy on held-out
+  wordings at equal steps. The shipped models share this one.
 - A GPT-2-style byte-level BPE, trained here from scratch, for the qwen2-architecture specialist:
   tokenizer.json in Hugging Face's format (so that the specialists cross a tokenizer boundary).
 """
 import collections
+import contextlib
 import json
 import os
 import re
@@ -18,27 +19,40 @@ import sentencepiece as spm
 SPECIALS = ["<unk>", "<s>", "</s>"]
 
 
-def train_spm(texts, out_dir):
+@contextlib.contextmanager
+def inside(out_dir):
+    """Runs the trainer in out_dir with a relative model prefix: the model records its prefix, so
+    an absolute one would make the bytes depend on where the pipeline's work folder is."""
     os.makedirs(out_dir, exist_ok=True)
+    here = os.getcwd()
+    os.chdir(out_dir)
+    try:
+        yield
+    finally:
+        os.chdir(here)
+
+
+def train_spm(texts, out_dir):
     chars = sorted({ch for t in texts for ch in t if ch != "\n"})
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter([t.replace("\n", " ") for t in texts]), model_prefix=os.path.join(out_dir, "tokenizer"),
-        model_type="char", vocab_size=len(chars) + len(SPECIALS) + 256, byte_fallback=True,
-        normalization_rule_name="identity", add_dummy_prefix=False, remove_extra_whitespaces=False,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, num_threads=1,
-        minloglevel=2, hard_vocab_limit=False)
+    with inside(out_dir):
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter([t.replace("\n", " ") for t in texts]), model_prefix="tokenizer",
+            model_type="char", vocab_size=len(chars) + len(SPECIALS) + 256, byte_fallback=True,
+            normalization_rule_name="identity", add_dummy_prefix=False, remove_extra_whitespaces=False,
+            unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, num_threads=1,
+            minloglevel=2, hard_vocab_limit=False)
     os.remove(os.path.join(out_dir, "tokenizer.vocab"))
     return SpmTokenizer(os.path.join(out_dir, "tokenizer.model"))
 
 
 def train_spm_bpe(texts, out_dir, vocab_size):
-    os.makedirs(out_dir, exist_ok=True)
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter([t.replace("\n", " ") for t in texts]), model_prefix=os.path.join(out_dir, "tokenizer"),
-        model_type="bpe", vocab_size=vocab_size, byte_fallback=True, split_digits=True,
-        normalization_rule_name="identity", add_dummy_prefix=False, remove_extra_whitespaces=False,
-        unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, num_threads=1,
-        minloglevel=2, hard_vocab_limit=False)
+    with inside(out_dir):
+        spm.SentencePieceTrainer.train(
+            sentence_iterator=iter([t.replace("\n", " ") for t in texts]), model_prefix="tokenizer",
+            model_type="bpe", vocab_size=vocab_size, byte_fallback=True, split_digits=True,
+            normalization_rule_name="identity", add_dummy_prefix=False, remove_extra_whitespaces=False,
+            unk_id=0, bos_id=1, eos_id=2, pad_id=-1, character_coverage=1.0, num_threads=1,
+            minloglevel=2, hard_vocab_limit=False)
     os.remove(os.path.join(out_dir, "tokenizer.vocab"))
     return SpmTokenizer(os.path.join(out_dir, "tokenizer.model"))
 

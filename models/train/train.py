@@ -27,7 +27,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path[:0] = [HERE, os.path.join(HERE, "..", "tasks")]
 import lora  # noqa: E402
 import safetensors_io  # noqa: E402
-import skills  # noqa: E402
 import suite  # noqa: E402
 import tokenizer_training  # noqa: E402
 from model import CausalLM, count_params, hf_config  # noqa: E402
@@ -39,19 +38,17 @@ def load_tokenizer(tok_dir):
     return tokenizer_training.BpeTokenizer(os.path.join(tok_dir, "tokenizer.json"))
 
 
-SUITE = "v1"  # set by --suite: v1 is skills.py, v2 is suite.py
-NOISE = 0.0  # set by --noise: v2's share of training requests with a filler
+NOISE = 0.0  # set by --noise: the share of training requests with a filler
 
 
 def task_cases(task, split, n, seed, hard):
-    """Cases of one task: a skill name, "route", or "hard:<skill>"."""
-    gen = suite if SUITE == "v2" else skills
-    if task == "route":  # out-of-domain requests: a seventh of v2's router cases, a fifth of v1's
-        n_none = max(1, n // (7 if SUITE == "v2" else 5))
-        return gen.routing_cases(split, max(1, (n - n_none) // len(gen.SKILLS)), n_none, seed)
-    extra = {"noise": NOISE if split == "train" else 0.0} if SUITE == "v2" else {}
+    """Cases of one task (models/tasks/suite.py): a skill name, "route", or "hard:<skill>"."""
+    if task == "route":  # out-of-domain requests: a seventh of the router's cases
+        n_none = max(1, n // 7)
+        return suite.routing_cases(split, max(1, (n - n_none) // len(suite.SKILLS)), n_none, seed)
+    noise = NOISE if split == "train" else 0.0
     name, is_hard = (task[5:], True) if task.startswith("hard:") else (task, False)
-    return gen.cases(name, split, n, seed, hard=is_hard, unique=split != "train", **extra)
+    return suite.cases(name, split, n, seed, hard=is_hard, unique=split != "train", noise=noise)
 
 
 def encode(tok, case):
@@ -147,12 +144,10 @@ def main():
     ap.add_argument("--lora-base", help="train a LoRA adapter on this frozen base checkpoint")
     ap.add_argument("--lora-rank", type=int, default=8)
     ap.add_argument("--lora-alpha", type=float, default=16.0)
-    ap.add_argument("--suite", default="v1", choices=["v1", "v2"],
-                    help="task generators: v1 models/tasks/skills.py, v2 models/tasks/suite.py")
     ap.add_argument("--noise", type=float, default=0.0,
-                    help="v2: share of training requests preceded by a filler (suite.with_filler)")
+                    help="share of training requests preceded by a filler (suite.with_filler)")
     ap.add_argument("--report-splits", default="",
-                    help="v2: comma-separated evaluation splits whose accuracy is logged at each "
+                    help="comma-separated evaluation splits whose accuracy is logged at each "
                          "validation (learning curves; never used to stop)")
     args = ap.parse_args()
     for name in ("steps", "batch", "per_task", "dim", "layers", "heads", "ffn", "ctx"):
@@ -162,8 +157,8 @@ def main():
         ap.error(f"--lr must be positive, got {args.lr}")
     if not 0.0 <= args.noise <= 1.0:
         ap.error(f"--noise must be in [0, 1], got {args.noise}")
-    global SUITE, NOISE
-    SUITE, NOISE = args.suite, args.noise
+    global NOISE
+    NOISE = args.noise
 
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
