@@ -153,6 +153,7 @@ class Orchestrator {
 struct CalibrateOptions {
   double target_accuracy = 0.95;  // in (0, 1]
   std::size_t limit = 0;          // cases per eval set; 0: all
+  std::vector<std::string> sets;  // names of the eval-set artifacts to use; empty: every one
   std::string key;                // signing key name in <home>/keys; empty: unsigned (ignored
                                   // by cascades, shown by `evidence show`)
   bool record = true;             // append the calibration to the ledger
@@ -175,6 +176,7 @@ struct CalibrateResult {
   double accuracy = 0;      // of the accepted answers
   double accuracy_all = 0;  // of every answer
   std::uint64_t cases = 0;
+  std::vector<std::string> eval_sets;  // the names of the eval-set artifacts it ran on
   std::vector<CalibrationPoint> curve;
   std::int64_t evidence = 0;
   std::string signer;  // key id, "" when unsigned

@@ -1,5 +1,6 @@
 // tessera::Calibrate (include/tessera/orchestrator.h): a module's eval sets answered under its
 // contract, its confidence threshold chosen, the result signed and recorded as evidence.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -76,10 +77,22 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   {
     std::lock_guard<std::mutex> lock(rt.registry_mu);
     home = rt.registry->home();
+    std::string available;
     for (const package::Artifact& a : m.artifacts) {
       if (a.role != package::ArtifactRole::kEvalSet) continue;
+      available += (available.empty() ? "" : ", ") + a.name;
+      if (!options.sets.empty() &&
+          std::find(options.sets.begin(), options.sets.end(), a.name) == options.sets.end()) {
+        continue;
+      }
       sets.push_back({a.name, rt.registry->BlobPath(a.sha256), a.sha256});
       set_shas.push_back(a.sha256);
+    }
+    for (const std::string& wanted : options.sets) {
+      if (std::none_of(sets.begin(), sets.end(), [&](const Set& s) { return s.name == wanted; })) {
+        return NotFound("calibrate: " + package.spec.key + " has no eval set named \"" + wanted +
+                        "\" (its eval sets: " + (available.empty() ? "none" : available) + ")");
+      }
     }
   }
   if (sets.empty()) {
@@ -147,6 +160,7 @@ Result<CalibrateResult> Calibrate(Runtime& runtime, std::string_view ref,
   out.accuracy = c.accuracy;
   out.accuracy_all = c.accuracy_all;
   out.cases = c.cases;
+  for (const Set& set : sets) out.eval_sets.push_back(set.name);
   Json curve = Json::array();
   for (const orchestrator::CurvePoint& p : c.curve) {
     out.curve.push_back({p.threshold, p.coverage, p.accuracy});

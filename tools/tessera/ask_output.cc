@@ -154,7 +154,8 @@ Json CalibrateJson(const CalibrateResult& r) {
   return {{"module", r.module},     {"sha256", r.sha256},        {"measure", r.measure},
           {"target", r.target},     {"threshold", r.threshold},  {"reached", r.reached},
           {"coverage", r.coverage}, {"accuracy", r.accuracy},    {"accuracy_all", r.accuracy_all},
-          {"cases", r.cases},       {"curve", curve},            {"evidence", r.evidence},
+          {"cases", r.cases},       {"eval_sets", r.eval_sets},  {"curve", curve},
+          {"evidence", r.evidence},
           {"signer", OrNull(r.signer)}, {"seconds", r.seconds}};
 }
 
@@ -162,6 +163,9 @@ std::string CalibrateText(const CalibrateResult& r) {
   std::ostringstream out;
   out << r.module << " (" << r.sha256.substr(0, 12) << "…): " << r.cases << " cases, "
       << r.measure << "\n";
+  out << "  eval sets:";
+  for (const std::string& name : r.eval_sets) out << " " << name;
+  out << "\n";
   out << "  threshold " << Fixed(r.threshold) << (r.reached ? "" : " (the target is NOT reached)")
       << ": accepts " << Fixed(100 * r.coverage) << "% of the cases, " << Fixed(100 * r.accuracy)
       << "% of them right (target " << Fixed(100 * r.target) << "%; every answer: "

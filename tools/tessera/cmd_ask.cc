@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "ask_output.h"
 #include "base/printable.h"
@@ -37,6 +38,7 @@ struct AskFlags {
   std::string package;
   double target = 0.95;
   std::size_t limit = 0;
+  std::vector<std::string> sets;
   std::string key;
   bool no_record = false;
 };
@@ -159,6 +161,7 @@ int RunCalibrate(const AskFlags& f) {
   CalibrateOptions o;
   o.target_accuracy = f.target;
   o.limit = f.limit;
+  o.sets = f.sets;
   o.key = f.key;
   o.record = !f.no_record;
   Result<CalibrateResult> r = Calibrate(**rt, f.package, o);
@@ -205,6 +208,8 @@ RunFn AddAsk(CLI::App& app) {
   calibrate->add_option("--target", f->target,
                         "accuracy the accepted answers must reach (default 0.95)");
   calibrate->add_option("--limit", f->limit, "cases per eval set (default: all)");
+  calibrate->add_option("--set", f->sets,
+                        "calibrate on this eval-set artifact only (repeatable; default: all)");
   calibrate->add_option("--key", f->key, "sign with <home>/keys/NAME.key (cascades ignore unsigned)");
   calibrate->add_flag("--no-record", f->no_record, "print only; append nothing to the ledger");
   calibrate->add_flag("--json", f->json, "machine-readable output");
