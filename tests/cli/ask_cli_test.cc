@@ -64,13 +64,13 @@ TEST_F(AskCommand, AnswersExplainsAndReplays) {
   CliRun r = Run({"ask", "what is 12 plus 7"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "12+7=19\n");
-  EXPECT_NE(r.err.find("[dev.tessera.skills.arith@1.0.0 "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("[dev.tessera.skills.arith@2.0.0 "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("[evidence #1]"), std::string::npos) << r.err;
 
   CliRun explained = Run({"ask", "date: 5th of March, 2021", "--explain"});
   ASSERT_EQ(explained.exit_code, 0) << explained.err;
   for (const char* part : {"Request: \"date: 5th of March, 2021\"",
-                           "Policy: dev.tessera.policy.skills@1.0.0", "Routing:", "Candidates:",
+                           "Policy: dev.tessera.policy.skills@2.0.0", "Routing:", "Candidates:",
                            "Cascade:", "Outcome: answered \"2021-03-05\"", "Evidence: #2"}) {
     EXPECT_NE(explained.out.find(part), std::string::npos) << part << "\n" << explained.out;
   }
@@ -112,13 +112,13 @@ TEST_F(AskCommand, AbstainsWithItsOwnExitStatusAndDryRunsTouchNothing) {
   const std::size_t before = EvidenceCount();
   CliRun dry = Run({"ask", "convert 3 km to m", "--dry-run"});
   ASSERT_EQ(dry.exit_code, 0) << dry.err;
-  EXPECT_NE(dry.out.find("Plan: would run dev.tessera.skills.unit@1.0.0"), std::string::npos)
+  EXPECT_NE(dry.out.find("Plan: would run dev.tessera.skills.unit@2.0.0"), std::string::npos)
       << dry.out;
   EXPECT_NE(dry.out.find("would load"), std::string::npos);
   EXPECT_EQ(EvidenceCount(), before);
   // A skill asked directly outside its contract's domain answers nothing with exit 0: a
-  // three-digit sum is outside the arith specialist's declared input pattern.
-  CliRun outside = Run({"run", "dev.tessera.skills.arith", "123+456="});
+  // five-digit operand is outside the arith specialist's declared input pattern.
+  CliRun outside = Run({"run", "dev.tessera.skills.arith", "12345+6="});
   EXPECT_EQ(outside.exit_code, 1);
   EXPECT_NE(outside.err.find("out_of_range: runtime: the input is outside the domain"),
             std::string::npos)
@@ -128,16 +128,16 @@ TEST_F(AskCommand, AbstainsWithItsOwnExitStatusAndDryRunsTouchNothing) {
 // Issue 17: an adapter whose base is retired cannot load, so the cascade does not offer it;
 // resuming the base makes it a candidate again.
 TEST_F(AskCommand, AnAdapterOfARetiredBaseIsNoCandidate) {
-  const std::string adapter = "dev.tessera.adapters.unit@1.0.0  ";
-  ASSERT_EQ(Run({"retire", "dev.tessera.base@1.0.0"}).exit_code, 0);
+  const std::string adapter = "dev.tessera.adapters.unit@2.0.0  ";
+  ASSERT_EQ(Run({"retire", "dev.tessera.base@2.0.0"}).exit_code, 0);
   CliRun retired = Run({"ask", "convert 3 km to m", "--dry-run", "--explain"});
   ASSERT_EQ(retired.exit_code, 0) << retired.err;
-  EXPECT_NE(retired.out.find(adapter + "excluded: adapter dev.tessera.adapters.unit@1.0.0 "
-                                       "cannot be loaded: its base dev.tessera.base@1.0.0 is "
+  EXPECT_NE(retired.out.find(adapter + "excluded: adapter dev.tessera.adapters.unit@2.0.0 "
+                                       "cannot be loaded: its base dev.tessera.base@2.0.0 is "
                                        "retired"),
             std::string::npos)
       << retired.out;
-  ASSERT_EQ(Run({"resume", "dev.tessera.base@1.0.0"}).exit_code, 0);
+  ASSERT_EQ(Run({"resume", "dev.tessera.base@2.0.0"}).exit_code, 0);
   CliRun resumed = Run({"ask", "convert 3 km to m", "--dry-run", "--explain"});
   ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
   EXPECT_NE(resumed.out.find(adapter + "eligible"), std::string::npos) << resumed.out;
@@ -205,7 +205,8 @@ TEST_F(AskCommand, ATamperedLedgerFailsVerification) {
 }
 
 TEST_F(AskCommand, CalibrationIsSignedEvidenceTheCascadeUses) {
-  CliRun cal = Run({"calibrate", "dev.tessera.skills.date", "--limit", "50", "--key", "local"});
+  CliRun cal = Run({"calibrate", "dev.tessera.skills.date", "--set", "keys.date.jsonl", "--limit",
+                    "50", "--key", "local"});
   ASSERT_EQ(cal.exit_code, 0) << cal.err;
   EXPECT_NE(cal.out.find("50 cases, mean-token-logprob"), std::string::npos) << cal.out;
   const std::size_t at = cal.out.find("recorded as evidence #");
@@ -219,9 +220,18 @@ TEST_F(AskCommand, CalibrationIsSignedEvidenceTheCascadeUses) {
   ASSERT_EQ(json.exit_code, 0) << json.err;
   nlohmann::json j = nlohmann::json::parse(json.out);
   EXPECT_EQ(j["measure"], "label-probability");
-  EXPECT_EQ(j["cases"], 30);
+  EXPECT_EQ(j["cases"], 30 * j["eval_sets"].size());  // 30 of each split's routing set
+  EXPECT_GE(j["eval_sets"].size(), 3u);
   EXPECT_EQ(j["evidence"], 0);
   EXPECT_EQ(Run({"calibrate", "dev.tessera.policy.skills"}).exit_code, 1);
+  // --set names eval-set artifacts; one the package does not ship is an error that lists them.
+  CliRun missing =
+      Run({"calibrate", "dev.tessera.router", "--set", "keys.date.jsonl", "--no-record"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("has no eval set named \"keys.date.jsonl\" (its eval sets: "
+                             "keys.routing.jsonl, "),
+            std::string::npos)
+      << missing.err;
 }
 
 TEST_F(AskCommand, BatchRunsRouteAutoRequests) {

@@ -59,7 +59,7 @@ class EvidenceCli : public ::testing::Test {
         evidence::Ledger::Open(evidence::LedgerPath(home_), options);
     ASSERT_TRUE(ledger.ok()) << ledger.status().ToString();
     const char* kinds[] = {"decision", "decision", "calibration", "decision", "decision"};
-    const char* subjects[] = {"req-1", "req-2", "dev.tessera.skills.date@1.0.0", "req-3", "req-4"};
+    const char* subjects[] = {"req-1", "req-2", "dev.tessera.skills.date@2.0.0", "req-3", "req-4"};
     for (int i = 0; i < 5; ++i) {
       Result<evidence::Record> r = (*ledger)->Append(
           kinds[i], subjects[i], "{\"n\":" + std::to_string(i + 1) + ",\"z\":[1,2],\"a\":\"x\"}");
@@ -88,7 +88,7 @@ TEST_F(EvidenceCli, ListsNewestFirstWithFilters) {
   ASSERT_EQ(lines.size(), 5u) << list.out;
   EXPECT_EQ(lines[0],
             "5  2001-09-09T01:46:44Z  decision  req-4  " + records_[4].hash.substr(0, 12));
-  EXPECT_EQ(lines[2], "3  2001-09-09T01:46:42Z  calibration  dev.tessera.skills.date@1.0.0  " +
+  EXPECT_EQ(lines[2], "3  2001-09-09T01:46:42Z  calibration  dev.tessera.skills.date@2.0.0  " +
                           records_[2].hash.substr(0, 12));
   EXPECT_EQ(Lines(Run({"list", "--limit", "2"}).out).size(), 2u);
   EXPECT_EQ(Lines(Run({"list", "--after", "3"}).out).size(), 2u);
@@ -117,7 +117,7 @@ TEST_F(EvidenceCli, ShowsOneRecord) {
   std::string expected = R"(record 3
   time:      2001-09-09T01:46:42Z (at_ms 1000000002000)
   kind:      calibration
-  subject:   dev.tessera.skills.date@1.0.0
+  subject:   dev.tessera.skills.date@2.0.0
   prev_hash: PREV
   hash:      HASH
   body:

@@ -118,7 +118,7 @@ TEST_F(LiveStatesCli, ListAndShowPrintTheLiveStateApartFromTheLifecycle) {
   CliRun show_text = Run({"show", kSkill});
   ASSERT_EQ(show_text.exit_code, 0) << show_text.err;
   EXPECT_EQ(show_text.out.rfind(
-                std::string(kSkill) + "@1.0.0  model  installed, active in pid " + pid + "\n", 0),
+                std::string(kSkill) + "@2.0.0  model  installed, active in pid " + pid + "\n", 0),
             0u)
       << show_text.out;
 

@@ -1,8 +1,8 @@
 // `tessera quantize` against llama.cpp's llama-quantize, byte for byte, and the engine against
 // llama.cpp on what it wrote:
 //   * the eight files of ../shared/testdata/quant-goldens (llama-quantize's Q8_0 ... Q5_K_M of
-//     models/generalist.gguf): every tensor `tessera quantize` gives the same type must have the
-//     same bytes;
+//     tests/data/quant-source/generalist.gguf): every tensor `tessera quantize` gives the same
+//     type must have the same bytes;
 //   * Q2_K, Q3_K, IQ4_NL and IQ4_XS (tests/data/quant-lowbit/: llama-quantize --pure with
 //     ffn_down kept F16): the sha256 of every tensor llama-quantize wrote must be the sha256 of
 //     ours, and on our file (therefore llama.cpp's tensors) greedy generation must give
@@ -31,7 +31,8 @@ namespace {
 using testing::CliRun;
 using testing::RunCli;
 
-const std::string kSource = std::string(TESSERA_SOURCE_DIR) + "/models/generalist.gguf";
+const std::string kSource =
+    std::string(TESSERA_SOURCE_DIR) + "/tests/data/quant-source/generalist.gguf";
 // The shared test data (../shared/testdata beside the checkout, as CI has it), or
 // $TESSERA_SHARED_DIR/testdata when that is set.
 std::string SharedTestData() {

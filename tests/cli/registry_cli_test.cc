@@ -90,7 +90,7 @@ TEST_F(RegistryCli, BundledSkillsGoThroughTheWholeLifecycle) {
   CliRun show = Run({"show", "dev.tessera.adapters.date", "--json"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   nlohmann::json s = nlohmann::json::parse(show.out);
-  EXPECT_EQ(s["base"], "dev.tessera.base@1.0.0");
+  EXPECT_EQ(s["base"], "dev.tessera.base@2.0.0");
   EXPECT_EQ(s["history"].size(), 2u);
   EXPECT_EQ(s["manifest"]["quality"][0]["cases"], 500);
   for (const auto& [name, path] : s["paths"].items()) {
@@ -100,7 +100,7 @@ TEST_F(RegistryCli, BundledSkillsGoThroughTheWholeLifecycle) {
   EXPECT_EQ(nlohmann::json::parse(router.out)["granted"], nlohmann::json({"route:skills"}));
 
   CliRun graph = Run({"graph", "dev.tessera.adapters.date"});
-  EXPECT_NE(graph.out.find("-> dev.tessera.base@1.0.0"), std::string::npos) << graph.out;
+  EXPECT_NE(graph.out.find("-> dev.tessera.base@2.0.0"), std::string::npos) << graph.out;
   CliRun remove = Run({"remove", "dev.tessera.base"});
   EXPECT_EQ(remove.exit_code, 1);
   EXPECT_NE(remove.err.find("is bound to"), std::string::npos) << remove.err;
@@ -152,24 +152,24 @@ class StoreDefencesCli : public ::testing::Test {
 };
 
 TEST_F(StoreDefencesCli, AnAdapterOfARetiredBaseIsRefusedAtLoadAndDoctorReportsIt) {
-  const std::vector<std::string> ask = {"run", "dev.tessera.adapters.arith@1.0.0",
+  const std::vector<std::string> ask = {"run", "dev.tessera.adapters.arith@2.0.0",
                                         "what is 58 plus 16?\n", "-t", "1"};
   CliRun retired = Run({"retire", "dev.tessera.base"});
   ASSERT_EQ(retired.exit_code, 0) << retired.err;
-  EXPECT_NE(retired.out.find("note: registry: adapter dev.tessera.adapters.arith@1.0.0 cannot be "
-                             "loaded: its base dev.tessera.base@1.0.0 is retired"),
+  EXPECT_NE(retired.out.find("note: registry: adapter dev.tessera.adapters.arith@2.0.0 cannot be "
+                             "loaded: its base dev.tessera.base@2.0.0 is retired"),
             std::string::npos)
       << retired.out;
   CliRun refused = Run(ask);
   EXPECT_EQ(refused.exit_code, 1) << refused.out;
-  EXPECT_NE(refused.err.find("adapter dev.tessera.adapters.arith@1.0.0 cannot be loaded: its base "
-                             "dev.tessera.base@1.0.0 is retired"),
+  EXPECT_NE(refused.err.find("adapter dev.tessera.adapters.arith@2.0.0 cannot be loaded: its base "
+                             "dev.tessera.base@2.0.0 is retired"),
             std::string::npos)
       << refused.err;
   CliRun doctor = Run({"doctor"});
   EXPECT_EQ(doctor.exit_code, 1);
-  EXPECT_NE(doctor.out.find("found: dev.tessera.adapters.arith@1.0.0: its base "
-                            "dev.tessera.base@1.0.0 is retired"),
+  EXPECT_NE(doctor.out.find("found: dev.tessera.adapters.arith@2.0.0: its base "
+                            "dev.tessera.base@2.0.0 is retired"),
             std::string::npos)
       << doctor.out;
   ASSERT_EQ(Run({"resume", "dev.tessera.base"}).exit_code, 0);

@@ -53,18 +53,18 @@ TEST_F(RunCommand, GeneratesWithAnInstalledPackage) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["text"], "1994-02-13");
-  EXPECT_EQ(j["module"], "dev.tessera.skills.date@1.0.0");
+  EXPECT_EQ(j["module"], "dev.tessera.skills.date@2.0.0");
   EXPECT_EQ(j["sha256"].get<std::string>().size(), 64u);
-  CliRun plain =
-      Run({"run", "dev.tessera.adapters.arith@1.0.0", "what is 58 plus 16?\n", "-t", "1"});
+  CliRun plain = Run({"run", "dev.tessera.adapters.date@2.0.0",
+                      "convert 13th of February, 1994 to YYYY-MM-DD\n", "-t", "1"});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_EQ(plain.out, "58+16=74\n");
-  EXPECT_NE(plain.err.find("dev.tessera.adapters.arith@1.0.0"), std::string::npos);
+  EXPECT_EQ(plain.out, "1994-02-13\n");
+  EXPECT_NE(plain.err.find("dev.tessera.adapters.date@2.0.0"), std::string::npos);
 }
 
 TEST_F(RunCommand, BatchStaysWithinTheHostBudget) {
   CliRun r = Run({"run", "--batch", TESSERA_SOURCE_DIR "/examples/batch.jsonl", "--budget-host",
-                  "12MB", "-t", "1", "--json"});
+                  "16MB", "-t", "1", "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::vector<nlohmann::json> records;
@@ -81,8 +81,8 @@ TEST_F(RunCommand, BatchStaysWithinTheHostBudget) {
   EXPECT_EQ(summary["requests"], 24);
   EXPECT_EQ(summary["errors"], 0);
   const nlohmann::json& report = summary["report"];
-  EXPECT_EQ(report["budgets"]["host_bytes"], 12'000'000);
-  EXPECT_LE(report["in_use"]["host_bytes"].get<std::uint64_t>(), 12'000'000u);
+  EXPECT_EQ(report["budgets"]["host_bytes"], 16'000'000);
+  EXPECT_LE(report["in_use"]["host_bytes"].get<std::uint64_t>(), 16'000'000u);
   EXPECT_EQ(report["counts"]["n_total"], 16);
   EXPECT_EQ(report["counters"]["evictions"].get<std::size_t>(), evicted);
   // The same stream with room for everything: later requests for a module are hits.
@@ -97,7 +97,7 @@ TEST_F(RunCommand, BatchStaysWithinTheHostBudget) {
 TEST_F(RunCommand, ClientsWaitForRoomInsteadOfFailing) {
   for (const char* overlap : {"", "--budget-overlap"}) {
     const std::string batch = TESSERA_SOURCE_DIR "/examples/batch.jsonl";
-    std::vector<std::string> args = {"run", "--batch", batch, "--budget-host", "12MB", "--clients",
+    std::vector<std::string> args = {"run", "--batch", batch, "--budget-host", "16MB", "--clients",
                                      "2",   "-t",      "1",   "--json"};
     if (*overlap != '\0') args.push_back(overlap);
     CliRun r = Run(args);

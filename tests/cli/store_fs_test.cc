@@ -96,7 +96,7 @@ TEST_F(StoreFs, ReadingCommandsWorkOnAReadOnlyMount) {
     EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
   }
   EXPECT_NE(Result("list").out.find("dev.tessera.skills.arith"), std::string::npos);
-  EXPECT_NE(Result("verify").out.find("dev.tessera.skills.unit@1.0.0: ok"), std::string::npos);
+  EXPECT_NE(Result("verify").out.find("dev.tessera.skills.unit@2.0.0: ok"), std::string::npos);
   EXPECT_EQ(Result("run").out, "2021-03-05\n");
   const CliRun ask = Result("ask_no_evidence");
   EXPECT_TRUE(ask.exit_code == 0 || ask.exit_code == 3) << ask.err;

@@ -1,5 +1,6 @@
-// Independent quantized goldens: ../shared/testdata/quant-goldens/ holds the project's
-// generalist (models/generalist.gguf, F16) quantized by llama.cpp's own llama-quantize into
+// Independent quantized goldens: ../shared/testdata/quant-goldens/ holds the project's first
+// generalist (kept as tests/data/quant-source/generalist.gguf, F16) quantized by llama.cpp's own
+// llama-quantize into
 // Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K_M, Q5_K_M and Q6_K, and what llama.cpp computed on 24
 // prompts for each file and for the F16 original: greedy ids and, per step, the top-5
 // log-probabilities (reference settings: F32 KV cache, flash attention off, no repacking; its
@@ -77,7 +78,7 @@ const GoldenFile kFiles[] = {
 
 std::string PathOf(const GoldenFile& f) {
   if (std::string(f.path) == "F16")
-    return std::string(TESSERA_SOURCE_DIR) + "/models/generalist.gguf";
+    return std::string(TESSERA_SOURCE_DIR) + "/tests/data/quant-source/generalist.gguf";
   return kGoldenDir + f.path;
 }
 

@@ -35,10 +35,11 @@ namespace {
 namespace keys = gguf::keys;
 using namespace gguf_fixture;  // NOLINT: test fixtures
 
-constexpr const char* kCharVocabSha =
-    "2f80d73d8122927a12ac09561b90cb7be6e4a6071427f2ef38c7ca8150989ef1";
+// As tests/registry/data/vocab_sha.py prints for the shipped files (an independent reading).
+constexpr const char* kSharedVocabSha =
+    "72ba373772b4bc474593d964d261a1f042bc6f84099221a40161e9dab86dc1bb";
 constexpr const char* kSentimentVocabSha =
-    "01739c81067d12174a0bfbc0e91e8414df2a0442d8e844f5b5d245c77fef541a";
+    "6132709e181842037e7fdd846c1d931b4d08107dbef995f30175f8afbac515ae";
 
 // Little-endian builders for the expected canonical bytes.
 void PutU32(std::string& s, std::uint32_t v) {
@@ -55,24 +56,24 @@ using GgufFactsTest = TempDirTest;
 // ---------------------------------------------------------------------------------------------
 // Facts of models
 
-TEST_F(GgufFactsTest, CharLevelSpecialist) {
+TEST_F(GgufFactsTest, SharedBpeSpecialist) {
   Result<package::GgufFacts> facts = ReadModelFacts(kDate);
   ASSERT_TRUE(facts.ok()) << facts.status().ToString();
   gguf::File file = OpenOrDie(kDate);
   EXPECT_EQ(facts->architecture, "llama");
   EXPECT_EQ(facts->version, 3u);
   EXPECT_EQ(facts->file_type, "F16");
-  EXPECT_EQ(facts->parameters, 488064u);  // 487424 F16 + 640 F32 elements
+  EXPECT_EQ(facts->parameters, 658048u);  // 657408 F16 + 640 F32 elements
   EXPECT_EQ(facts->parameters, SumOfElements(file));
   EXPECT_EQ(facts->context_length, file.GetU64("llama.context_length").value());
   EXPECT_EQ(facts->context_length, 256u);
   ASSERT_TRUE(facts->tokenizer.has_value());
   EXPECT_EQ(facts->tokenizer->model, "llama");
   EXPECT_EQ(facts->tokenizer->pre, "default");
-  EXPECT_EQ(facts->tokenizer->vocab_size, 336u);
+  EXPECT_EQ(facts->tokenizer->vocab_size, 1000u);  // SentencePiece BPE, 1000 pieces
   EXPECT_EQ(facts->tokenizer->vocab_size,
             file.GetArray(keys::kTokenizerTokens).value()->items.size());
-  EXPECT_EQ(facts->tokenizer->sha256, kCharVocabSha);
+  EXPECT_EQ(facts->tokenizer->sha256, kSharedVocabSha);
 }
 
 TEST_F(GgufFactsTest, Qwen2SentimentHasBpeTokenizerWithMerges) {
@@ -85,9 +86,9 @@ TEST_F(GgufFactsTest, Qwen2SentimentHasBpeTokenizerWithMerges) {
   ASSERT_TRUE(facts->tokenizer.has_value());
   EXPECT_EQ(facts->tokenizer->model, "gpt2");
   EXPECT_EQ(facts->tokenizer->pre, "gpt-2");
-  EXPECT_EQ(facts->tokenizer->vocab_size, 507u);
+  EXPECT_EQ(facts->tokenizer->vocab_size, 557u);
   ASSERT_NE(file.Find(keys::kTokenizerMerges), nullptr);
-  EXPECT_EQ(file.GetArray(keys::kTokenizerMerges).value()->items.size(), 250u);
+  EXPECT_EQ(file.GetArray(keys::kTokenizerMerges).value()->items.size(), 300u);
   EXPECT_EQ(facts->tokenizer->sha256, kSentimentVocabSha);
 }
 
@@ -115,16 +116,16 @@ TEST_F(GgufFactsTest, VocabShaSharedByModelsOfOneTokenizer) {
     gguf::File file = OpenOrDie(kModels + name);
     Result<std::string> sha = CanonicalVocabSha256(file);
     ASSERT_TRUE(sha.ok()) << sha.status().ToString();
-    EXPECT_EQ(*sha, name == "specialists/sentiment.gguf" ? kSentimentVocabSha : kCharVocabSha);
+    EXPECT_EQ(*sha, name == "specialists/sentiment.gguf" ? kSentimentVocabSha : kSharedVocabSha);
   }
-  EXPECT_NE(std::string(kCharVocabSha), std::string(kSentimentVocabSha));
+  EXPECT_NE(std::string(kSharedVocabSha), std::string(kSentimentVocabSha));
 }
 
 TEST_F(GgufFactsTest, CanonicalVocabBytesOfShippedModels) {
   gguf::File date = OpenOrDie(kDate);
   Result<std::string> bytes = CanonicalVocabBytes(date);
   ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
-  EXPECT_EQ(bytes->size(), 5722u);  // as tests/registry/data/vocab_sha.py prints
+  EXPECT_EQ(bytes->size(), 16571u);  // as tests/registry/data/vocab_sha.py prints
   EXPECT_TRUE(bytes->starts_with(std::string("tessera-vocab-v1\n") + '\x05' + '\0' + '\0' + '\0' +
                                  "llama"));
   // bos 1, eos 2, unk 0 stored; pad absent (-1); add_bos true (stored), add_eos false (default).
@@ -140,7 +141,7 @@ TEST_F(GgufFactsTest, CanonicalVocabBytesOfShippedModels) {
   gguf::File sentiment = OpenOrDie(kSentiment);
   Result<std::string> bpe = CanonicalVocabBytes(sentiment);
   ASSERT_TRUE(bpe.ok()) << bpe.status().ToString();
-  EXPECT_EQ(bpe->size(), 10309u);
+  EXPECT_EQ(bpe->size(), 11193u);
 }
 
 // A small vocabulary written with the writer; the expected bytes are spelled out by hand.
@@ -199,9 +200,9 @@ TEST_F(GgufFactsTest, CanonicalVocabBytesLayoutAndDefaults) {
 TEST_F(GgufFactsTest, EveryVocabFieldChangesTheHash) {
   const std::vector<std::pair<std::string, Edit>> edits = {
       {"score", Edit{.set_keys = {{std::string(keys::kTokenizerScores),
-                                   gguf::Value::F32Array(std::vector<float>(336, 0.5f))}}}},
+                                   gguf::Value::F32Array(std::vector<float>(1000, 0.5f))}}}},
       {"type", Edit{.set_keys = {{std::string(keys::kTokenizerTokenType),
-                                  gguf::Value::I32Array(std::vector<std::int32_t>(336, 1))}}}},
+                                  gguf::Value::I32Array(std::vector<std::int32_t>(1000, 1))}}}},
       {"pre", Edit{.drop_keys = {std::string(keys::kTokenizerPre)}}},  // "default" either way
       {"bos", Edit{.drop_keys = {std::string(keys::kTokenizerBosId)}}},
       {"pad", Edit{.set_keys = {{std::string(keys::kTokenizerPaddingId), gguf::Value::U32(0)}}}},
@@ -221,9 +222,9 @@ TEST_F(GgufFactsTest, EveryVocabFieldChangesTheHash) {
     // tokenizer.ggml.pre is "default" in the file, so dropping it changes nothing; nor does the
     // model name, which section 5 does not cover.
     if (what == "pre" || what == "name") {
-      EXPECT_EQ(*sha, kCharVocabSha);
+      EXPECT_EQ(*sha, kSharedVocabSha);
     } else {
-      EXPECT_NE(*sha, kCharVocabSha);
+      EXPECT_NE(*sha, kSharedVocabSha);
     }
   }
 }

@@ -131,7 +131,7 @@ TEST_F(Lifecycle, RemoveRefusesWhileRequiredAndCollectsBlobs) {
   Spec user;
   user.id = "dev.test.user";
   user.weights = "specialists/unit.gguf";
-  user.eval_set = "eval/unit.jsonl";
+  user.eval_set = "eval/keys/unit.jsonl";
   user.patch = {
       {"dependencies", {{"requires", {{{"id", "dev.test.skill"}, {"version", "^1.0.0"}}}}}}};
   Install(user);

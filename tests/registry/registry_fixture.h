@@ -39,7 +39,7 @@ struct Spec {
   bool adapter = false;
   std::string weights = "specialists/date.gguf";  // under models/ (adapters: the .lora.gguf),
                                                   // or an absolute path
-  std::string eval_set = "eval/date.jsonl";
+  std::string eval_set = "eval/keys/date.jsonl";
   std::string base_version = "1.0.0";               // adapters: dev.test.base@this
   nlohmann::json patch = nlohmann::json::object();  // RFC 7386 merge patch on manifest.json
 };

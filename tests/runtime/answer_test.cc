@@ -56,14 +56,14 @@ TEST_F(AnswerTest, AppliesTheTemplateAndChecksTheType) {
 }
 
 TEST_F(AnswerTest, RefusesInputsTheContractDoesNotAdmit) {
-  ASSERT_TRUE(InstallModel("dev.test.short.date", "specialists/date.gguf", "eval/date.jsonl",
+  ASSERT_TRUE(InstallModel("dev.test.short.date", "specialists/date.gguf", "eval/keys/date.jsonl",
                            {{"schema", "tessera.package/v2"},
                             {"contract",
-                             {{"max_input_tokens", 18},
+                             {{"max_input_tokens", 14},
                               {"prompt", "{input}\n"},
                               {"domain", "short dates"},
                               {"input", {{"type", "text"}, {"pattern", "^date: "}}},
-                              {"examples", {{{"input", "date: 1/2/2003"}, {"output", "2003-01-02"}}}}}}})
+                              {"examples", {{{"input", "date: 2003-1-2"}, {"output", "2003-01-02"}}}}}}})
                   .ok());
   std::unique_ptr<Runtime> rt = Open();
   SessionHandle s = Session(*rt, "dev.test.short.date");
@@ -71,7 +71,7 @@ TEST_F(AnswerTest, RefusesInputsTheContractDoesNotAdmit) {
   ASSERT_FALSE(a.ok());
   EXPECT_EQ(a.status().code(), StatusCode::kOutOfRange);
   EXPECT_NE(a.status().message().find("tokens with its prompt template; the contract of "
-                                      "dev.test.short.date@1.0.0 allows 18 (max_input_tokens)"),
+                                      "dev.test.short.date@1.0.0 allows 14 (max_input_tokens)"),
             std::string::npos)
       << a.status().message();
   a = rt->Answer(s, "1/2/2003");
@@ -79,23 +79,23 @@ TEST_F(AnswerTest, RefusesInputsTheContractDoesNotAdmit) {
   EXPECT_NE(a.status().message().find("does not match the contract's input pattern ^date: "),
             std::string::npos)
       << a.status().message();
-  EXPECT_TRUE(rt->Answer(s, "date: 1/2/2003").ok());
+  EXPECT_TRUE(rt->Answer(s, "date: 2003-1-2").ok());  // 14 tokens with BOS and newline
   EXPECT_EQ(rt->Answer(s, "   \n").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(rt->Answer(s, "date: caf\xc3").status().code(), StatusCode::kInvalidUtf8);
   EXPECT_TRUE(rt->CloseSession(s).ok());
 }
 
 TEST_F(AnswerTest, AMaxTokensStopOnATypedOutputIsAFailedAnswer) {
-  ASSERT_TRUE(InstallModel("dev.test.terse.date", "specialists/date.gguf", "eval/date.jsonl",
+  ASSERT_TRUE(InstallModel("dev.test.terse.date", "specialists/date.gguf", "eval/keys/date.jsonl",
                            {{"schema", "tessera.package/v2"},
                             {"contract",
                              {{"max_output_tokens", 4},
                               {"prompt", "{input}\n"},
                               {"domain", "dates"},
                               {"output", {{"type", "text"}, {"pattern", "^\\d{4}-\\d{2}-\\d{2}$"}}},
-                              {"examples", {{{"input", "date: 1/2/2003"}, {"output", "2003-01-02"}}}}}}})
+                              {"examples", {{{"input", "date: 2003-1-2"}, {"output", "2003-01-02"}}}}}}})
                   .ok());
-  ASSERT_TRUE(InstallModel("dev.test.odd.date", "specialists/date.gguf", "eval/date.jsonl",
+  ASSERT_TRUE(InstallModel("dev.test.odd.date", "specialists/date.gguf", "eval/keys/date.jsonl",
                            {{"schema", "tessera.package/v2"},
                             {"contract",
                              {{"prompt", "{input}\n"},
@@ -164,10 +164,10 @@ TEST_F(AnswerTest, TheRouterCanOnlyNameItsLabels) {
 TEST_F(AnswerTest, EmbeddingsAreDeterministicMeanHiddenStates) {
   std::unique_ptr<Runtime> rt = Open();
   SessionHandle s = Session(*rt, "dev.test.router");
-  Result<std::vector<float>> a = rt->Embed(s, "convert 5 km to m");
+  Result<std::vector<float>> a = rt->Embed(s, "convert 12 km to m");
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   EXPECT_FALSE(a->empty());
-  Result<std::vector<float>> b = rt->Embed(s, "convert 5 km to m");
+  Result<std::vector<float>> b = rt->Embed(s, "convert 12 km to m");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(*a, *b);
   Result<std::vector<float>> c = rt->Embed(s, "write a poem about the sea");

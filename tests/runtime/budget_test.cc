@@ -57,7 +57,7 @@ TEST_F(RuntimeTest, ASecondClientWaitsForRoomInsteadOfFailing) {
       return;
     }
     Result<SessionHandle> s = rt->OpenSession(*m);
-    second = s.ok() ? Generate(*rt, *s, "convert 5 km to m\n") : s.status().ToString();
+    second = s.ok() ? Generate(*rt, *s, "convert 12 km to m\n") : s.status().ToString();
     if (s.ok()) (void)rt->CloseSession(*s);
     (void)rt->Release(*m);
   });
@@ -67,7 +67,7 @@ TEST_F(RuntimeTest, ASecondClientWaitsForRoomInsteadOfFailing) {
   ASSERT_TRUE(rt->CloseSession(*session).ok());
   ASSERT_TRUE(rt->Release(*held).ok());
   client.join();
-  EXPECT_EQ(second, "5000");
+  EXPECT_EQ(second, "12000");
   const RuntimeReport r = rt->Report();
   EXPECT_EQ(r.admission_waits, 1u);
   EXPECT_EQ(r.refusals, 0u);

@@ -23,10 +23,10 @@ int OrchestratorExample(const std::string& home, std::string* said) {
   tessera::OrchestratorOptions o;  // o.policy empty: the one installed
   auto orchestrator = tessera::Orchestrator::Open(**runtime, o);  // routers loaded, pinned
   if (!orchestrator.ok()) return Fail(orchestrator.status());
-  auto answer = (*orchestrator)->Ask("convert 250 g to kg");
+  auto answer = (*orchestrator)->Ask("convert 7250 g to kg");
   if (!answer.ok()) return Fail(answer.status());  // a bad request: empty, too long
   if (answer->outcome == "answered" && answer->accepted) {
-    std::printf("%s by %s\n", answer->answer.c_str(), answer->module.c_str());  // "0.25 by ..."
+    std::printf("%s by %s\n", answer->answer.c_str(), answer->module.c_str());  // "7.25 by ..."
   } else {
     std::printf("no answer: %s\n", answer->reason.c_str());  // abstained, and why
   }
@@ -42,7 +42,7 @@ int OrchestratorExample(const std::string& home, std::string* said) {
 TEST_F(SkillsTest, TheOrchestratorHeaderExampleRuns) {
   std::string said;
   ASSERT_EQ(OrchestratorExample(home_, &said), 0);
-  EXPECT_EQ(said, "0.25 by dev.test.skills.unit@1.0.0");
+  EXPECT_EQ(said, "7.25 by dev.test.skills.unit@1.0.0");
 }
 
 }  // namespace

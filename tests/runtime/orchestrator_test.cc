@@ -36,10 +36,10 @@ TEST_F(OrchestratorTest, RoutesAnswersAndRecordsEvidence) {
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
   ASSERT_NE(o, nullptr);
   EXPECT_EQ(o->policy(), "dev.test.policy.skills@1.0.0");
-  AskResult r = Ask(*o, "convert 250 g to kg");
+  AskResult r = Ask(*o, "convert 7250 g to kg");
   EXPECT_EQ(r.outcome, "answered");
   EXPECT_TRUE(r.accepted);
-  EXPECT_EQ(r.answer, "0.25");
+  EXPECT_EQ(r.answer, "7.25");
   EXPECT_EQ(r.route, "unit");
   EXPECT_EQ(r.router, "classifier");
   EXPECT_GT(r.router_confidence, 0.5);
@@ -49,7 +49,7 @@ TEST_F(OrchestratorTest, RoutesAnswersAndRecordsEvidence) {
   Json body = Json::parse(r.decision_json);
   EXPECT_EQ(body["policy"]["id"], "dev.test.policy.skills");
   EXPECT_EQ(body["policy"]["manifest_sha256"], o->policy_sha256());
-  EXPECT_EQ(body["request"]["text"], "convert 250 g to kg");
+  EXPECT_EQ(body["request"]["text"], "convert 7250 g to kg");
   EXPECT_EQ(body["steps"][0]["sha256"], r.sha256);
   EXPECT_EQ(body["routing"]["routers"][0]["verdict"], "abstain");  // the rules know no units
   EXPECT_EQ(body["routing"]["routers"][1]["scores"].size(), 7u);
@@ -59,7 +59,7 @@ TEST_F(OrchestratorTest, RoutesAnswersAndRecordsEvidence) {
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(rec->kind, "decision");
   EXPECT_TRUE(ledger->Verify()->ok);
-  EXPECT_NE(r.explanation.find("Outcome: answered \"0.25\" by dev.test.skills.unit@1.0.0"),
+  EXPECT_NE(r.explanation.find("Outcome: answered \"7.25\" by dev.test.skills.unit@1.0.0"),
             std::string::npos)
       << r.explanation;
   // The router's module is pinned: routing never evicts the candidates.
@@ -75,7 +75,7 @@ TEST_F(OrchestratorTest, EvictionsAreEvidence) {
   budgets.max_active = 2;  // the pinned router and one skill
   std::unique_ptr<Runtime> rt = Open(budgets);
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
-  ASSERT_EQ(Ask(*o, "convert 250 g to kg").module, "dev.test.skills.unit@1.0.0");
+  ASSERT_EQ(Ask(*o, "convert 7250 g to kg").module, "dev.test.skills.unit@1.0.0");
   AskResult r = Ask(*o, "review: the staff were friendly");
   EXPECT_EQ(r.module, "dev.test.skills.sentiment@1.0.0");
   Json step = Json::parse(r.decision_json)["observed"]["steps"][0];
@@ -186,9 +186,9 @@ TEST_F(OrchestratorTest, AdaptersAnswerPerRequestOnOneBase) {
   AskResult date = Ask(*o, "normalize the date: March 3, 2021");
   EXPECT_EQ(date.module, "dev.test.date-lora@1.0.0");
   EXPECT_EQ(date.answer, "2021-03-03");
-  AskResult unit = Ask(*o, "convert 250 g to kg");
+  AskResult unit = Ask(*o, "convert 12 km to m");
   EXPECT_EQ(unit.module, "dev.test.unit-lora@1.0.0");
-  EXPECT_EQ(unit.answer, "0.25");
+  EXPECT_EQ(unit.answer, "12000");
   // The second adapter loaded only its own bytes: the base was mapped once for both.
   Json body = Json::parse(unit.decision_json);
   const std::uint64_t loaded = body["observed"]["steps"][0]["loaded_bytes"].get<std::uint64_t>();
@@ -205,7 +205,7 @@ TEST_F(OrchestratorTest, DryRunLoadsEvictsAndRecordsNothing) {
   std::unique_ptr<Runtime> rt = Open();
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
   const std::size_t resident = rt->Report().modules.size();  // the pinned router
-  AskResult r = Ask(*o, "convert 250 g to kg", {.dry_run = true});
+  AskResult r = Ask(*o, "convert 7250 g to kg", {.dry_run = true});
   EXPECT_EQ(r.evidence, 0);
   EXPECT_TRUE(r.steps.empty());
   EXPECT_EQ(rt->Report().modules.size(), resident);
@@ -255,7 +255,7 @@ TEST_F(OrchestratorTest, ReplayReproducesTheDecision) {
 TEST_F(OrchestratorTest, BadRequestsAreClearErrorsAndNothingIsLost) {
   std::unique_ptr<Runtime> rt = Open();
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
-  AskResult good = Ask(*o, "convert 250 g to kg");
+  AskResult good = Ask(*o, "convert 7250 g to kg");
   Result<AskResult> r = o->Ask("");
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().message(), "request: is empty");
@@ -264,12 +264,12 @@ TEST_F(OrchestratorTest, BadRequestsAreClearErrorsAndNothingIsLost) {
   EXPECT_EQ(r.status().message(), "request: 1048576 bytes, more than the 65536-byte limit");
   r = o->Ask("convert 250 g to \xff\xfe kg");
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidUtf8);
-  r = o->Ask("convert 250 g to kg", {.request_id = "two\nlines"});  // refused before it runs
+  r = o->Ask("convert 7250 g to kg", {.request_id = "two\nlines"});  // refused before it runs
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("request id has the control character U+000A"),
             std::string::npos)
       << r.status().message();
-  r = o->Ask("convert 250 g to kg", {.request_id = "c1\xc2\x85"});  // U+0085, a C1 control
+  r = o->Ask("convert 7250 g to kg", {.request_id = "c1\xc2\x85"});  // U+0085, a C1 control
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   // Each refusal is on the record, and the chain still verifies.
   std::unique_ptr<evidence::Ledger> ledger = Ledger();
@@ -283,7 +283,7 @@ TEST_F(OrchestratorTest, BadRequestsAreClearErrorsAndNothingIsLost) {
 TEST_F(OrchestratorTest, ATamperedLedgerIsDetected) {
   std::unique_ptr<Runtime> rt = Open();
   std::unique_ptr<Orchestrator> o = OpenOrchestrator(*rt);
-  AskResult a = Ask(*o, "convert 250 g to kg");
+  AskResult a = Ask(*o, "convert 7250 g to kg");
   Ask(*o, "review: the staff were friendly");
   o.reset();
   Result<std::unique_ptr<sqlite::Db>> db =
@@ -291,7 +291,7 @@ TEST_F(OrchestratorTest, ATamperedLedgerIsDetected) {
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ASSERT_TRUE((*db)->Exec("DROP TRIGGER IF EXISTS records_no_update").ok());
   ASSERT_TRUE((*db)
-                  ->Exec("UPDATE records SET body = replace(body, '0.25', '0.5') WHERE seq = " +
+                  ->Exec("UPDATE records SET body = replace(body, '7.25', '7.5') WHERE seq = " +
                          std::to_string(a.evidence))
                   .ok());
   db->reset();

@@ -28,10 +28,10 @@ void BuildStore(const std::string& work, const std::string& home, const package:
   ASSERT_NE(store, nullptr);
   for (const Spec& s :
        {registry::fixture::BaseSpec(),
-        LoraSpec("dev.test.date-lora", "adapters/date.lora.gguf", "eval/date.jsonl"),
-        LoraSpec("dev.test.unit-lora", "adapters/unit.lora.gguf", "eval/unit.jsonl"),
-        Model("dev.test.skills.date", "specialists/date.gguf", "eval/date.jsonl"),
-        Model("dev.test.skills.unit", "specialists/unit.gguf", "eval/unit.jsonl")}) {
+        LoraSpec("dev.test.date-lora", "adapters/date.lora.gguf", "eval/keys/date.jsonl"),
+        LoraSpec("dev.test.unit-lora", "adapters/unit.lora.gguf", "eval/keys/unit.jsonl"),
+        Model("dev.test.skills.date", "specialists/date.gguf", "eval/keys/date.jsonl"),
+        Model("dev.test.skills.unit", "specialists/unit.gguf", "eval/keys/unit.jsonl")}) {
     Result<registry::InstallResult> r = store->Install(registry::fixture::Pack(work, s, &key));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
   }

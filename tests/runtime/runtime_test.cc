@@ -67,7 +67,7 @@ TEST_F(RuntimeTest, AdaptersShareOneMappingOfTheirBase) {
   EXPECT_EQ(r.host_bytes, a.artifact_bytes + a.private_bytes + b.private_bytes);
   Result<SessionHandle> s = rt->OpenSession(*unit);
   ASSERT_TRUE(s.ok());
-  EXPECT_FALSE(Generate(*rt, *s, "convert 5 km to m\n").empty());
+  EXPECT_FALSE(Generate(*rt, *s, "convert 12 km to m\n").empty());
 }
 
 TEST_F(RuntimeTest, StaleHandlesAreRefusedNotFollowed) {
@@ -81,10 +81,10 @@ TEST_F(RuntimeTest, StaleHandlesAreRefusedNotFollowed) {
   EXPECT_EQ(rt->Describe(*m).status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(rt->OpenSession(*m).status().code(), StatusCode::kFailedPrecondition);
   // The session has its own lease: it still generates after the module handle is gone.
-  EXPECT_EQ(Generate(*rt, *s, "convert 5 km to m\n"), "5000");
+  EXPECT_EQ(Generate(*rt, *s, "convert 12 km to m\n"), "12000");
   ASSERT_TRUE(rt->CloseSession(*s).ok());
   GenerateOptions g;
-  Result<GenerateResult> after = rt->Generate(*s, "convert 5 km to m\n", g);
+  Result<GenerateResult> after = rt->Generate(*s, "convert 12 km to m\n", g);
   ASSERT_FALSE(after.ok());
   EXPECT_EQ(after.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(after.status().message().find("stale"), std::string::npos);
@@ -106,13 +106,13 @@ TEST_F(RuntimeTest, PlanesResetSeparately) {
   ASSERT_TRUE(m.ok());
   Result<SessionHandle> s = rt->OpenSession(*m);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ(Generate(*rt, *s, "convert 5 km to m\n"), "5000");
+  EXPECT_EQ(Generate(*rt, *s, "convert 12 km to m\n"), "12000");
   ASSERT_TRUE(rt->ResetContext(*s).ok());  // tokens and KV go, the transcript stays
-  EXPECT_EQ(Generate(*rt, *s, "convert 7 kg to g\n"), "7000");
+  EXPECT_EQ(Generate(*rt, *s, "convert 48 kg to g\n"), "48000");
   Result<std::vector<Turn>> t = rt->Transcript(*s);
   ASSERT_TRUE(t.ok());
   ASSERT_EQ(t->size(), 2u);
-  EXPECT_EQ((*t)[1].response, "7000");
+  EXPECT_EQ((*t)[1].response, "48000");
   ASSERT_TRUE(rt->ClearTranscript(*s).ok());
   EXPECT_TRUE(rt->Transcript(*s)->empty());
   EXPECT_EQ(rt->Report().k_active, 1);  // residency untouched

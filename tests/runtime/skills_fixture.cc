@@ -37,7 +37,7 @@ Json DateContract() {
             Examples({{"date: March 3, 2021", "2021-03-03"}}));
 }
 Json UnitContract() {
-  return V2("unit-convert", {{"type", "number"}}, Examples({{"convert 3 km to m", "3000"}}));
+  return V2("unit-convert", {{"type", "number"}}, Examples({{"convert 12 km to m", "12000"}}));
 }
 
 Spec SkillSpec(const std::string& id, const std::string& weights, const std::string& eval,
@@ -95,19 +95,19 @@ void BuildSkillsStore(const std::string& work, const std::string& home, const pa
   base.patch = V2("base", {{"type", "text"}}, Examples({{"date: March 3, 2021", "2021-03-03"}}));
   for (const Spec& s : {
            base,
-           SkillSpec("dev.test.router", "router.gguf", "eval/routing.jsonl",
+           SkillSpec("dev.test.router", "router.gguf", "eval/keys/routing.jsonl",
                 V2("route", router_out, Examples({{"what is 2+2", "arith"}}), "route: {input}\n")),
-           SkillSpec("dev.test.skills.date", "specialists/date.gguf", "eval/date.jsonl", DateContract()),
-           SkillSpec("dev.test.date-lora", "adapters/date.lora.gguf", "eval/date.jsonl", DateContract(),
+           SkillSpec("dev.test.skills.date", "specialists/date.gguf", "eval/keys/date.jsonl", DateContract()),
+           SkillSpec("dev.test.date-lora", "adapters/date.lora.gguf", "eval/keys/date.jsonl", DateContract(),
                 true),
-           SkillSpec("dev.test.skills.unit", "specialists/unit.gguf", "eval/unit.jsonl", UnitContract()),
-           SkillSpec("dev.test.unit-lora", "adapters/unit.lora.gguf", "eval/unit.jsonl", UnitContract(),
+           SkillSpec("dev.test.skills.unit", "specialists/unit.gguf", "eval/keys/unit.jsonl", UnitContract()),
+           SkillSpec("dev.test.unit-lora", "adapters/unit.lora.gguf", "eval/keys/unit.jsonl", UnitContract(),
                 true),
-           SkillSpec("dev.test.skills.sentiment", "specialists/sentiment.gguf", "eval/sentiment.jsonl",
+           SkillSpec("dev.test.skills.sentiment", "specialists/sentiment.gguf", "eval/keys/sentiment.jsonl",
                 V2("sentiment", {{"type", "enum"}, {"labels", {"negative", "positive"}}},
                    Examples({{"review: the food was great", "positive"}}))),
-           SkillSpec("dev.test.generalist", "generalist.gguf", "eval/date.jsonl",
-                V2("general", {{"type", "text"}}, Examples({{"convert 3 km to m", "3000"}}))),
+           SkillSpec("dev.test.generalist", "generalist.gguf", "eval/keys/date.jsonl",
+                V2("general", {{"type", "text"}}, Examples({{"convert 12 km to m", "12000"}}))),
        }) {
     Result<registry::InstallResult> r = store->Install(registry::fixture::Pack(work, s, &key));
     ASSERT_TRUE(r.ok()) << s.id << ": " << r.status().ToString();
@@ -123,7 +123,7 @@ void BuildSkillsStore(const std::string& work, const std::string& home, const pa
 const char* const kSkillsExemplars =
     "{\"label\":\"date\",\"text\":\"normalize the date: June 9, 1987\"}\n"
     "{\"label\":\"date\",\"text\":\"7/4/1999 in ISO format\"}\n"
-    "{\"label\":\"unit\",\"text\":\"convert 5 km to m\"}\n"
+    "{\"label\":\"unit\",\"text\":\"convert 12 km to m\"}\n"
     "{\"label\":\"unit\",\"text\":\"250 g in kg\"}\n"
     "{\"label\":\"sentiment\",\"text\":\"review: the hotel was lovely\"}\n"
     "{\"label\":\"none\",\"text\":\"what is the capital of Peru?\"}\n"

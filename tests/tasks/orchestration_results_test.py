@@ -28,28 +28,32 @@ def load_script(source_dir):
 def make_tree(orr, root):
     """Three cases per file; with --limit 2 the third must never be asked."""
     ev = os.path.join(root, "models", "eval")
-    os.makedirs(os.path.join(ev, "heldout"))
+    for split in orr.SPLITS:
+        os.makedirs(os.path.join(ev, split))
     open(os.path.join(root, "models", "generalist.gguf"), "w").close()
     for skill in orr.SKILLS:
-        orr.write_jsonl(os.path.join(ev, f"{skill}.jsonl"),
-                        [{"id": f"{skill}-{i}", "skill": skill, "prompt": f"{skill} q{i}\n",
+        orr.write_jsonl(os.path.join(ev, "keys", f"{skill}.jsonl"),
+                        [{"id": f"{skill}-{i}", "skill": skill, "request": f"{skill} q{i}",
                           "answer": "ok"} for i in range(3)])
-        orr.write_jsonl(os.path.join(ev, "heldout", f"{skill}.jsonl"),
+        orr.write_jsonl(os.path.join(ev, "novel", f"{skill}.jsonl"),
                         [{"id": f"{skill}-h{i}", "request": f"{skill} h{i}", "answer": a}
                          for i, a in enumerate(["ok", "no", "ok"])])
     # Routing cases: with --limit 2 the first two in-domain and the first two "none" lines of
     # each file (the last line of each is never asked).
     routing = [("arith q0", "arith"), ("weather?", "none"), ("tell me the date", "date"),
                ("joke about arith", "none"), ("poem", "none"), ("unit x", "unit")]
-    orr.write_jsonl(os.path.join(ev, "routing.jsonl"),
+    orr.write_jsonl(os.path.join(ev, "keys", "ood.jsonl"),
+                    [{"id": f"r{i}", "request": t, "answer": "none"}
+                     for i, (t, a) in enumerate(routing) if a == "none"])
+    orr.write_jsonl(os.path.join(ev, "keys", "routing.jsonl"),
                     [{"id": f"r{i}", "prompt": f"route: {t}\n", "answer": a}
                      for i, (t, a) in enumerate(routing)])
     routing = [("please arith this", "arith"), ("ood h0", "none"), ("is sentiment good?",
                "sentiment"), ("ood h1", "none"), ("reverse z", "reverse"), ("ood h2", "none")]
-    orr.write_jsonl(os.path.join(ev, "heldout", "routing.jsonl"),
+    orr.write_jsonl(os.path.join(ev, "novel", "routing.jsonl"),
                     [{"id": f"route-h{i}", "prompt": f"route: {t}\n", "answer": a}
                      for i, (t, a) in enumerate(routing)])
-    orr.write_jsonl(os.path.join(ev, "heldout", "ood.jsonl"),
+    orr.write_jsonl(os.path.join(ev, "novel", "ood.jsonl"),
                     [{"id": f"o{i}", "request": f"ood h{i}", "answer": "none"} for i in range(3)])
     policy_dir = os.path.join(root, "models", "policies", "skills")
     os.makedirs(policy_dir)
@@ -82,29 +86,29 @@ def make_tree(orr, root):
     return fakes[0][0], home, benches
 
 
-# Rows worked out by hand from fake_tessera.py's rules. Shipped: ask right on every in-domain
-# case, the generalist on q0 only; held-out: the expected answer of h1 is "no", so both get h0
+# Rows worked out by hand from fake_tessera.py's rules. Keys: ask right on every in-domain
+# case, the generalist on q0 only; novel: the expected answer of h1 is "no", so both get h0
 # only. Compute per request: ask 10*5 + 100*4 = 450 (400 when abstaining), generalist 1000*8.
 EXPECTED_ROWS = [
-    "| shipped | arith | 2 | 100.0% | 100.0% | 100.0% | 100.0% | 0.0% | 50.0% | 1 | 0 |",
-    "| heldout | arith | 2 | 100.0% | 50.0% | 100.0% | 50.0% | 0.0% | 50.0% | 0 | 0 |",
-    "| shipped | **in-domain** | 12 | 100.0% | 100.0% | 100.0% | 100.0% | 0.0% | 50.0% | 6 | 0 |",
-    "| shipped | 2 | 100.0% | 100.0% | 0.0% | 0.0% | 0.0% | 100.0% |",
-    "| heldout | 2 | 100.0% | 100.0% | 0.0% | 0.0% | 0.0% | 50.0% |",
-    "| shipped | arith | 2 | 0.00M | 0.01M | 0.06× | 1.0 | 1.0 | 2.0 | 3.0 |",
-    "| heldout | **all** | 14 | 0.00M | 0.01M | 0.06× | 1.0 | 1.0 | – | – |",
-    "| shipped | `arith@1.0.0` | 2 | 14.3% |",
-    "| shipped | (abstained) | 2 | 14.3% |",
+    "| keys | arith | 2 | 100.0% | 100.0% | 100.0% | 100.0% | 0.0% | 50.0% | 1 | 0 |",
+    "| novel | arith | 2 | 100.0% | 50.0% | 100.0% | 50.0% | 0.0% | 50.0% | 0 | 0 |",
+    "| keys | **in-domain** | 12 | 100.0% | 100.0% | 100.0% | 100.0% | 0.0% | 50.0% | 6 | 0 |",
+    "| keys | 2 | 100.0% | 100.0% | 0.0% | 0.0% | 0.0% | 100.0% |",
+    "| novel | 2 | 100.0% | 100.0% | 0.0% | 0.0% | 0.0% | 50.0% |",
+    "| keys | arith | 2 | 0.00M | 0.01M | 0.06× | 1.0 | 1.0 | 2.0 | 3.0 |",
+    "| novel | **all** | 14 | 0.00M | 0.01M | 0.06× | 1.0 | 1.0 | – | – |",
+    "| keys | `arith@1.0.0` | 2 | 14.3% |",
+    "| keys | (abstained) | 2 | 14.3% |",
     "| tessera | tessera 0.0.0-fake",
     "1,000 parameters",
     "| command | `scripts/orchestration-results --limit 2` |",
 ]
 # The router ablations, worked out by hand from fake_tessera.py's dry-run rules on the routing
-# cases of make_tree: shipped "arith q0", "tell me the date"; held-out "please arith this",
+# cases of make_tree: keys "arith q0", "tell me the date"; novel "please arith this",
 # "is sentiment good?"; out-of-domain "weather?", "joke about arith", "ood h0", "ood h1".
 ABLATION_ROWS = [
-    "| routers, in order (variant) | shipped in-domain (2): routed right | abstained | misrouted "
-    "| held-out in-domain (2): routed right | abstained | misrouted | out-of-domain (4): "
+    "| routers, in order (variant) | keys in-domain (2): routed right | abstained | misrouted "
+    "| novel in-domain (2): routed right | abstained | misrouted | out-of-domain (4): "
     "abstained | routed to a skill |",
     "| rules → classifier (`dev.tessera.router`) → embedding (`dev.tessera.router`, cosine ≥ 0.8, "
     "margin ≥ 0.05) (`chain`) | 100.0% | 0.0% | 0.0% | 50.0% | 50.0% | 0.0% | 75.0% | 25.0% |",
@@ -124,8 +128,8 @@ ABLATION_ROWS = [
     "**Embedding module:** the router model (`dev.tessera.router`) separates better: at "
     "threshold and margin 0 (only the nearest exemplars decide), 87.5% of all 8 routing "
     "decisions are right with `dev.tessera.router`'s embeddings (in-domain routed right 100.0%: "
-    "shipped 100.0%, held-out 100.0%; out-of-domain abstained 75.0%) against 37.5% with "
-    "`dev.tessera.base`'s (in-domain routed right 0.0%: shipped 0.0%, held-out 0.0%; "
+    "keys 100.0%, novel 100.0%; out-of-domain abstained 75.0%) against 37.5% with "
+    "`dev.tessera.base`'s (in-domain routed right 0.0%: keys 0.0%, novel 0.0%; "
     "out-of-domain abstained 75.0%); at the bundled threshold and margin, 87.5% against 50.0%.",
 ]
 # The overheads from fake_bench.py's medians (engine_session_bench is not in the folder).
@@ -182,7 +186,7 @@ def main():
                                 EXPECTED_ROWS + ABLATION_ROWS + OVERHEAD_ROWS, "full run"))
         if listing(home) != before:
             problems.append(f"the store was written: {before} became {listing(home)}")
-        for name in ["ask-batch.jsonl", "ask-output.jsonl", "eval-heldout-ood.report.json",
+        for name in ["ask-batch.jsonl", "ask-output.jsonl", "eval-novel-ood.report.json",
                      "ablation-chain-batch.jsonl", "ablation-embedding-base-t0-output.jsonl",
                      "orchestration_bench.json", "evidence_bench.json"]:
             if not os.path.exists(os.path.join(raw, name)):
