@@ -55,6 +55,10 @@ std::string NameOf(const Case& c) {
 
 std::ostream& operator<<(std::ostream& os, const Case& c) { return os << NameOf(c); }
 
+std::string ParamName(const ::testing::TestParamInfo<Case>& param_info) {
+  return NameOf(param_info.param);
+}
+
 // The sha256 models/SHA256SUMS records for `file` (relative to models/).
 std::string RecordedSha256(const std::string& file) {
   std::ifstream in(kModels + "SHA256SUMS");
@@ -69,6 +73,11 @@ json ReadJson(const std::string& path) {
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+// The committed report of `c`: models/reports/<model>.<split>.<set>.json.
+json Recorded(const Case& c) {
+  return ReadJson(kModels + "reports/" + c.model + "." + c.split + "." + c.set + ".json");
 }
 
 json Eval(const Case& c, bool with_adapter, std::int64_t limit) {
@@ -94,8 +103,7 @@ class ShippedModelTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ShippedModelTest, ReproducesItsReport) {
   const Case& c = GetParam();
-  const json recorded =
-      ReadJson(kModels + "reports/" + c.model + "." + c.split + "." + c.set + ".json");
+  const json recorded = Recorded(c);
   ASSERT_FALSE(recorded.is_discarded()) << "no report for " << NameOf(c);
   const bool limited = kSanitized;
   const json report = Eval(c, *c.adapter != '\0', limited ? 100 : 0);
@@ -137,7 +145,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"reverse", "specialists/reverse.gguf", "", "novel", "reverse"},
                       Case{"router", "router.gguf", "", "keys", "routing"},
                       Case{"router", "router.gguf", "", "novel", "routing"}),
-    [](const ::testing::TestParamInfo<Case>& param_info) { return NameOf(param_info.param); });
+    ParamName);
 
 INSTANTIATE_TEST_SUITE_P(
     Large, ShippedModelTest,
@@ -147,7 +155,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"generalist", "generalist.gguf", "", "novel", "extract"},
                       Case{"generalist", "generalist.gguf", "", "novel", "sentiment"},
                       Case{"generalist", "generalist.gguf", "", "novel", "reverse"}),
-    [](const ::testing::TestParamInfo<Case>& param_info) { return NameOf(param_info.param); });
+    ParamName);
 
 // Each LoRA adapter on the shared base reproduces its report and does better than the base alone
 // on the same cases: the adapter, not the base, does the work.
@@ -155,8 +163,7 @@ class ShippedAdapterTest : public ::testing::TestWithParam<Case> {};
 
 TEST_P(ShippedAdapterTest, ReproducesItsReportAndBeatsTheBase) {
   const Case& c = GetParam();
-  const json recorded =
-      ReadJson(kModels + "reports/" + c.model + "." + c.split + "." + c.set + ".json");
+  const json recorded = Recorded(c);
   ASSERT_FALSE(recorded.is_discarded()) << "no report for " << NameOf(c);
   const std::int64_t limit = kSanitized ? 100 : 0;
   const json with = Eval(c, true, limit);
@@ -185,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"extract-lora", "base.gguf", "adapters/extract.lora.gguf", "novel", "extract"},
         Case{"sentiment-lora", "base.gguf", "adapters/sentiment.lora.gguf", "novel", "sentiment"},
         Case{"reverse-lora", "base.gguf", "adapters/reverse.lora.gguf", "novel", "reverse"}),
-    [](const ::testing::TestParamInfo<Case>& param_info) { return NameOf(param_info.param); });
+    ParamName);
 
 }  // namespace
 }  // namespace tessera
