@@ -215,6 +215,9 @@ struct RuntimeReport {
   std::vector<std::string> known_good;  // "id@version sha256"
   std::uint64_t hits = 0, loads = 0, coalesced = 0, evictions = 0, refusals = 0, load_failures = 0,
                 queue_timeouts = 0;
+  // Loads undone because they measured more than their plan assumed, whose requests then
+  // planned again with the measurements (counted in load_failures too).
+  std::uint64_t replans = 0;
   // Requests that waited for memory, how many of them gave up at their deadline, and the
   // waits' total.
   std::uint64_t admission_waits = 0, admission_timeouts = 0;

@@ -120,6 +120,7 @@ struct Counters {
   std::uint64_t evictions = 0;
   std::uint64_t refusals = 0;
   std::uint64_t load_failures = 0;
+  std::uint64_t replans = 0;  // of those, re-checks over budget that planned again (measured)
   std::uint64_t queue_timeouts = 0;        // K_parallel slot waits that passed their deadline
   std::uint64_t admission_waits = 0;       // requests that waited for memory
   std::uint64_t admission_timeouts = 0;    // of those, how many gave up at their deadline
@@ -266,12 +267,14 @@ class ResidentSet {
   // to its entry while it loads. When it did not (no session of the module was measured
   // before), the lease is granted only if one session, measured by the load, fits beside
   // everything else; otherwise `*granted` is false and the module stays resident, idle: the
-  // caller waits for room as for any first lease of an idle module.
+  // caller waits for room as for any first lease of an idle module. `*underestimated`: the
+  // re-check with the measured footprints failed (the set is restored; the caller may plan
+  // again with the measurements).
   Status LoadAndCommit(std::unique_lock<std::mutex>& lock,
                        const std::vector<const ModuleSpec*>& to_load, bool rooms,
                        const std::vector<std::string>& victims, Lease* lease,
                        const std::string& lease_key, const std::string& what,
-                       std::vector<Event> events, bool* granted);
+                       std::vector<Event> events, bool* granted, bool* underestimated);
   // Whether a first lease of resident `key` leaves room for one session of it beside
   // everything else (evicting idle modules if need be); true too when no session of it was
   // measured, or when it and a session could never fit (ChargeSession refuses that). When it

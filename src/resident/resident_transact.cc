@@ -14,6 +14,9 @@ namespace {
 // How often a request waiting for memory looks at the clock (the clock may be a test's fake,
 // which advances without notifying anyone).
 constexpr auto kAdmissionPoll = std::chrono::milliseconds(2);
+// How many times a transaction plans again when its loads measured more than the plan assumed.
+// One is enough unless other transactions changed the set meanwhile.
+constexpr int kMaxReplans = 2;
 
 bool SharesAnArtifact(const Footprint& a, const Footprint& b) {
   for (const ArtifactCharge& x : a.artifacts) {
@@ -67,6 +70,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
     return status;
   };
   bool loaded_for_it = false;  // by a load it shared or made itself: its lease is no hit
+  int replans = 0;
   for (;;) {
     // Wait for the transactions that hold a target: a load in progress is shared (its module or
     // its error), a victim in waiting comes back or goes.
@@ -153,10 +157,19 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
         if (to_load.empty() && victims.empty()) return finish(Status::Ok());
         if (MayGoAhead(me.queued ? &me : nullptr, /*in_progress=*/false)) {
           Dequeue(me);
-          bool granted = false;
+          bool granted = false, underestimated = false;
           Status loaded = LoadAndCommit(lock, to_load, rooms, victims, lease,
                                         specs.empty() ? std::string() : specs[0].key, what,
-                                        std::move(events), &granted);
+                                        std::move(events), &granted, &underestimated);
+          if (underestimated && replans < kMaxReplans) {
+            // The set is as it was; the measurements replace the estimates: plan again, which
+            // may evict more, wait for room, or refuse a module too big for the budget.
+            ++replans;
+            events.clear();
+            lock.lock();
+            ++counters_.replans;
+            continue;
+          }
           if (!loaded.ok() || lease == nullptr || granted) return loaded;
           // Loaded, but its session (measured only now) has no room beside the other leases:
           // wait for one, holding nothing, as the first lease of an idle module does.
@@ -190,7 +203,8 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
                                   const std::vector<const ModuleSpec*>& to_load, bool rooms,
                                   const std::vector<std::string>& victims, Lease* lease,
                                   const std::string& lease_key, const std::string& what,
-                                  std::vector<Event> events, bool* granted) {
+                                  std::vector<Event> events, bool* granted,
+                                  bool* underestimated) {
   // Reserve: the new modules are "loading" (their bytes count in every other plan), the victims
   // are held (not leasable, not victims of anyone else, their bytes still counted).
   const std::uint64_t txn = ++next_txn_;
@@ -276,6 +290,7 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
                            "the plan no longer fits (" + Excess(budgets_, after) +
                            "); the measurements are kept for the next plan");
       failed_key = to_load.front()->key;
+      *underestimated = true;
     }
   }
   if (!failure.ok()) {

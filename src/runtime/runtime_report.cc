@@ -57,6 +57,7 @@ RuntimeReport Runtime::Report() const {
   out.evictions = r.counters.evictions;
   out.refusals = r.counters.refusals;
   out.load_failures = r.counters.load_failures;
+  out.replans = r.counters.replans;
   out.queue_timeouts = r.counters.queue_timeouts;
   out.admission_waits = r.counters.admission_waits;
   out.admission_timeouts = r.counters.admission_timeouts;

@@ -210,7 +210,7 @@ TEST_F(ResidentSetTest, MeasuredFootprintsReplaceEstimates) {
   EXPECT_EQ(Resident(), Keys{"b@1"});
 }
 
-TEST_F(ResidentSetTest, AMeasurementOverTheBudgetFailsTheTransaction) {
+TEST_F(ResidentSetTest, AMeasurementOverTheEstimatePlansAgain) {
   Make(10);
   Touch(Spec("a@1", 4));
   Behavior heavy;
@@ -218,15 +218,36 @@ TEST_F(ResidentSetTest, AMeasurementOverTheBudgetFailsTheTransaction) {
   heavy.measured.measured = true;
   loader_.Set("b@1", heavy);
   clock_.AdvanceSeconds(1);
-  Status s = set_->Activate(std::vector<ModuleSpec>{Spec("b@1", 3)});  // fits as estimated
-  ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
-  EXPECT_NE(s.message().find("measured footprints exceed"), std::string::npos) << s.message();
-  EXPECT_EQ(Resident(), Keys{"a@1"});
-  EXPECT_EQ(FakeLoader::alive(), 1);
-  // The next plan knows b's real size and evicts a first.
+  // b fits beside a as estimated (3 MB); its load measures 8: the load is undone and the plan
+  // made again with the measurement, which evicts a.
   ASSERT_TRUE(set_->Activate(std::vector<ModuleSpec>{Spec("b@1", 3)}).ok());
   EXPECT_EQ(Resident(), Keys{"b@1"});
+  EXPECT_EQ(FakeLoader::alive(), 1);
+  const Counters c = set_->Report().counters;
+  EXPECT_EQ(c.replans, 1u);
+  EXPECT_EQ(c.load_failures, 1u);
+  EXPECT_EQ(c.evictions, 1u);
+  EXPECT_EQ(c.loads, 2u);
+}
+
+TEST_F(ResidentSetTest, AMeasurementOverTheBudgetIsRefused) {
+  Make(10);
+  Touch(Spec("a@1", 4));
+  Behavior huge;
+  huge.measured = Spec("b@1", 12).estimate;
+  huge.measured.measured = true;
+  loader_.Set("b@1", huge);
+  clock_.AdvanceSeconds(1);
+  // Estimated 3 MB, measured 12: the second plan refuses it, and a stays.
+  Status s = set_->Activate(std::vector<ModuleSpec>{Spec("b@1", 3)});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("b@1"), std::string::npos) << s.message();
+  EXPECT_EQ(Resident(), Keys{"a@1"});
+  EXPECT_EQ(FakeLoader::alive(), 1);
+  const Counters c = set_->Report().counters;
+  EXPECT_EQ(c.replans, 1u);
+  EXPECT_EQ(c.refusals, 1u);
 }
 
 TEST_F(ResidentSetTest, SharedArtifactsAreChargedOnce) {

@@ -265,6 +265,7 @@ nlohmann::ordered_json ReportJson(const RuntimeReport& r) {
                    {"evictions", r.evictions},
                    {"refusals", r.refusals},
                    {"load_failures", r.load_failures},
+                   {"replans", r.replans},
                    {"queue_timeouts", r.queue_timeouts},
                    {"admission_waits", r.admission_waits},
                    {"admission_timeouts", r.admission_timeouts},
