@@ -123,19 +123,26 @@ TEST_F(RuntimeTest, RefusesWhatCannotFitBeforeLoading) {
   b.host_bytes = 3 * kMB;  // the base alone is 6.7 MB
   std::unique_ptr<Runtime> rt = Open(b);
   Result<ModuleHandle> m = rt->Acquire("dev.test.date-lora");
-  // The estimate (1000 B) fits: the load runs, measures 8 MB and the commit is refused.
+  // The estimate (1000 B) fits: the load runs and measures 8 MB; the transaction is undone and
+  // planned again with the measurement, which refuses it.
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(m.status().message().find("cannot fit load dev.test.date-lora@1.0.0"),
+            std::string::npos)
+      << m.status().message();
   EXPECT_EQ(rt->Report().k_active, 0);
+  EXPECT_EQ(rt->Report().replans, 1u);
+  EXPECT_EQ(Events(RuntimeEventKind::kLoadFailed).size(), 1u);
+  EXPECT_EQ(Events(RuntimeEventKind::kRefused).size(), 1u);
   // The second attempt plans with the measurement and is refused before loading.
-  const std::size_t failures = Events(RuntimeEventKind::kLoadFailed).size();
   Result<ModuleHandle> again = rt->Acquire("dev.test.date-lora");
   ASSERT_FALSE(again.ok());
   EXPECT_NE(again.status().message().find("cannot fit load dev.test.date-lora@1.0.0"),
             std::string::npos)
       << again.status().message();
-  EXPECT_EQ(Events(RuntimeEventKind::kLoadFailed).size(), failures);
-  EXPECT_EQ(Events(RuntimeEventKind::kRefused).size(), 1u);
+  EXPECT_EQ(Events(RuntimeEventKind::kLoadFailed).size(), 1u);
+  EXPECT_EQ(Events(RuntimeEventKind::kRefused).size(), 2u);
+  EXPECT_EQ(rt->Report().replans, 1u);
 }
 
 TEST_F(RuntimeTest, MeasurementsOutliveTheRuntime) {
