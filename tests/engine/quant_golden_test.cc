@@ -30,14 +30,16 @@ namespace {
 // Tolerances. Tessera converts activations to the weight type's vec-dot type and takes integer
 // block dot products as ggml does (ADR 0005); its SIMD kernels agree with its scalar reference
 // to float rounding. Measured against these goldens (the test prints the maxima; the same with
-// TESSERA_KERNELS=reference): the chosen token's log-probability (close to 0) within 1.3e-4 on
-// F16 and 2.5e-3 on the quantized files; the other four of the top five within 4e-3 on F16 and
-// 8.3e-2 on the quantized files (up to 6.5% of a small log-probability). That last gap is a
-// logit difference of the quantized files that ADR 0005 records as not yet explained. The bounds
-// are about twice the worst measured value and far below what a defect moves: the smallest
-// top-1/top-2 gap is 0.76 nats, and a mis-packed block or a wrong scale shifts log-probabilities
-// by whole nats and changes greedy ids.
-constexpr double kChosenTolerance = 5e-3;
+// TESSERA_KERNELS=reference or avx2): the chosen token's log-probability (close to 0) within
+// 1.3e-4 on F16 and 2.5e-3 on the quantized files with the AVX2 kernels, 5.0e-3 (Q8_0) with the
+// AVX-512 VNNI tiles, whose fused multiply-adds round differently (a Zen 5 with AVX512-VNNI,
+// 2026-12-08); the other four of the top five within 4e-3 on F16 and 9.0e-2 on the quantized
+// files (up to 6.5% of a small log-probability). That last gap is a logit difference of the
+// quantized files that ADR 0005 records as not yet explained. The bounds are about twice the
+// worst measured value and far below what a defect moves: the smallest top-1/top-2 gap is 0.76
+// nats, and a mis-packed block or a wrong scale shifts log-probabilities by whole nats and
+// changes greedy ids.
+constexpr double kChosenTolerance = 1e-2;
 constexpr double kTopFiveTolerance = 0.15;
 
 // The shared test data (../shared/testdata beside the checkout, as CI has it), or
