@@ -13,6 +13,9 @@ namespace tessera::resident {
 struct ResidentSet::Ticket {
   bool done = false;
   Status status;
+  // The load measured more than its plan assumed and was undone: a request that shared it
+  // plans again (with the measurement) instead of failing.
+  bool underestimated = false;
 };
 
 // One module of the set: resident, being loaded by a transaction, or a victim a transaction

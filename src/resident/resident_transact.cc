@@ -97,7 +97,7 @@ Status ResidentSet::Transact(std::span<const ModuleSpec> specs, bool evict_other
       if (loading) {
         ++counters_.coalesced;
         loaded_for_it = true;
-        if (!busy->status.ok()) return finish(busy->status);
+        if (!busy->status.ok() && !busy->underestimated) return finish(busy->status);
       }
     }
 
@@ -310,6 +310,7 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
     failure = Status(failure.code(), failure.message() + outcome);
     events.push_back({EventKind::kLoadFailed, failed_key, Now(), 0, {}, failure.message()});
     ticket->status = failure;
+    ticket->underestimated = *underestimated;
     ticket->done = true;
     cv_.notify_all();
     lock.unlock();

@@ -63,6 +63,38 @@ TEST_F(ResidentConcurrencyTest, ConcurrentRequestsShareALoadError) {
   EXPECT_EQ(set_->Report().counters.coalesced, 1u);
 }
 
+TEST_F(ResidentConcurrencyTest, RequestsSharingAnUnderestimatedLoadPlanAgainWithIt) {
+  Budgets b;
+  b.host_bytes = 10 * kMB;
+  Make(b);
+  ASSERT_TRUE(set_->Acquire(Spec("a@1", 4)).ok());  // resident, idle
+  clock_.AdvanceSeconds(1);
+  fake::Behavior heavy{.stall = true};
+  heavy.measured = Spec("b@1", 8).estimate;  // estimated 3 MB below
+  heavy.measured.measured = true;
+  loader_.Set("b@1", heavy);
+  auto first = std::async(std::launch::async, [&] { return set_->Acquire(Spec("b@1", 3)); });
+  loader_.AwaitStalled("b@1");
+  auto second = std::async(std::launch::async, [&] { return set_->Acquire(Spec("b@1", 3)); });
+  while (set_->Report().waiting == 0) std::this_thread::yield();
+  loader_.Release("b@1");
+  // 4 + 8 > 10: the load is undone; both requests plan again with the 8 MB measurement, one
+  // of them evicts a and loads b, the other shares that load.
+  while (loader_.loads("b@1") < 2) std::this_thread::yield();  // the first stall has ended
+  loader_.AwaitStalled("b@1");
+  loader_.Release("b@1");
+  Result<ResidentSet::Lease> b1 = first.get();
+  Result<ResidentSet::Lease> b2 = second.get();
+  ASSERT_TRUE(b1.ok()) << b1.status().ToString();
+  ASSERT_TRUE(b2.ok()) << b2.status().ToString();
+  EXPECT_EQ(b1->module(), b2->module());
+  EXPECT_EQ(loader_.loads("b@1"), 2);
+  const ResidentReport r = set_->Report();
+  ASSERT_EQ(r.modules.size(), 1u);
+  EXPECT_EQ(r.modules.at(0).key, "b@1");
+  EXPECT_EQ(r.counters.replans, 1u);
+}
+
 TEST_F(ResidentConcurrencyTest, ALoadDoesNotBlockRequestsForResidentModules) {
   Make({});
   const ModuleSpec a_spec = Spec("a@1", 1);
