@@ -203,8 +203,7 @@ Status ResidentSet::LoadAndCommit(std::unique_lock<std::mutex>& lock,
                                   const std::vector<const ModuleSpec*>& to_load, bool rooms,
                                   const std::vector<std::string>& victims, Lease* lease,
                                   const std::string& lease_key, const std::string& what,
-                                  std::vector<Event> events, bool* granted,
-                                  bool* underestimated) {
+                                  std::vector<Event> events, bool* granted, bool* underestimated) {
   // Reserve: the new modules are "loading" (their bytes count in every other plan), the victims
   // are held (not leasable, not victims of anyone else, their bytes still counted).
   const std::uint64_t txn = ++next_txn_;

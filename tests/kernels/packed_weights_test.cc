@@ -215,8 +215,7 @@ TEST(PackedWeightsTest, AnyPoolSizeGivesTheSameBits) {
         for (std::int64_t n_tokens : {1, 9, 40}) {
           SCOPED_TRACE(std::string(tensor::TypeName(type)) + " " + k->variant + " " +
                        std::to_string(n) + " threads, tokens " + std::to_string(n_tokens));
-          const std::vector<float> x =
-              RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 9);
+          const std::vector<float> x = RandomFloats(static_cast<std::size_t>(n_tokens * n_cols), 9);
           ExpectPackedProduct(*k, *w, x, n_tokens, pool->get());
         }
       }
