@@ -345,6 +345,10 @@ const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16) {
     case DType::kQ4_0:
     case DType::kQ5_0:
       return use_vnni ? Avx512VnniKernels(type) : Avx2Kernels(type);
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K:
+      return Avx512KQuantKernels(type);
     default:
       return Avx2Kernels(type);
   }

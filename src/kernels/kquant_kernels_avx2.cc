@@ -52,32 +52,6 @@ inline __m256i Load32(const std::uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-// The 8 six-bit scales and 8 mins of a Q4_K / Q5_K super-block (12 packed bytes) as int16:
-// lanes 0..7 the scales, 8..15 the mins. With the bytes read as little-endian words s0, s1, s2:
-// scales 0..3 = s0 & 0x3F.., mins 0..3 = s1 & 0x3F.., scales 4..7 = low nibbles of s2 | the top
-// two bits of s0's bytes << 4, mins 4..7 = high nibbles of s2 | the top two bits of s1's << 4
-// (the same unpacking as tensor::ScaleMinK4, four sub-blocks at a time).
-inline __m256i UnpackScalesMins(const std::uint8_t* packed) {
-  std::uint32_t s[3];
-  std::memcpy(s, packed, sizeof(s));
-  const std::uint32_t k6 = 0x3F3F3F3Fu, k4 = 0x0F0F0F0Fu, k2 = 0x03030303u;
-  const std::uint32_t sc_lo = s[0] & k6;
-  const std::uint32_t sc_hi = (s[2] & k4) | (((s[0] >> 6) & k2) << 4);
-  const std::uint32_t mn_lo = s[1] & k6;
-  const std::uint32_t mn_hi = ((s[2] >> 4) & k4) | (((s[1] >> 6) & k2) << 4);
-  const __m128i bytes = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
-                                       static_cast<int>(mn_lo), static_cast<int>(mn_hi));
-  return _mm256_cvtepu8_epi16(bytes);
-}
-
-// Per-sub-block sums of a Q8_K super-block's quants (8 x int16, each |sum| <= 32 * 128), from
-// its 16 bsums.
-inline __m128i SubBlockSums(const std::uint8_t* xb) {
-  const __m256i pairs =
-      _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), _mm256_set1_epi16(1));
-  return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
-}
-
 // ---- Activation conversion to Q8_K, byte for byte tensor::QuantizeRowQ8_K: the element of
 // largest magnitude (the first one on ties, NaN never), iscale = -127 / that element, quants
 // nearbyint(iscale * x) (ties to even; NaN -> 0) clamped to [-128, 127], the 16 sums of 16
@@ -195,7 +169,7 @@ inline void UnpackScaleMin(const std::uint8_t* wb, ScaleMinUnpacked* u) {
 // exact int32 lanes (msum: lanes 4..7 zero).
 inline __m256 ScaleMinAccumulate(const ScaleMinUnpacked& u, const std::uint8_t* xb, __m256 acc) {
   const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
-  const __m128i x_subs = SubBlockSums(xb);
+  const __m128i x_subs = SubBlockSums(xb + offsetof(BlockQ8_K, bsums));
   const __m256i msum =
       _mm256_zextsi128_si256(_mm_madd_epi16(x_subs, _mm256_extracti128_si256(u.sc_mn, 1)));
   __m256i isum = _mm256_setzero_si256();
@@ -252,21 +226,9 @@ inline void UnpackQ6(const std::uint8_t* wb, Q6Unpacked* u) {
   u->scales = reinterpret_cast<const std::int8_t*>(wb + offsetof(BlockQ6_K, scales));
   u->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(u->scales)));
   u->d = LoadHalfF16c(wb + offsetof(BlockQ6_K, d));
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i two_bits = _mm256_set1_epi8(0x30);
   for (int h = 0; h < 2; ++h) {
-    const std::uint8_t* ql = wb + offsetof(BlockQ6_K, ql) + 64 * h;
-    const __m256i ql0 = Load32(ql);
-    const __m256i ql1 = Load32(ql + 32);
-    const __m256i qh = Load32(wb + offsetof(BlockQ6_K, qh) + 32 * h);
-    u->q[4 * h + 0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
-                                      _mm256_and_si256(_mm256_slli_epi16(qh, 4), two_bits));
-    u->q[4 * h + 1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
-                                      _mm256_and_si256(_mm256_slli_epi16(qh, 2), two_bits));
-    u->q[4 * h + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
-                                      _mm256_and_si256(qh, two_bits));
-    u->q[4 * h + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
-                                      _mm256_and_si256(_mm256_srli_epi16(qh, 2), two_bits));
+    UnpackQ6Half(wb + offsetof(BlockQ6_K, ql) + 64 * h, wb + offsetof(BlockQ6_K, qh) + 32 * h,
+                 u->q + 4 * h);
   }
 }
 
@@ -370,6 +332,10 @@ constexpr TypeKernels kAvx2Q6_K = {DType::kQ6_K,
 // Plain x86-64 code from here: the dispatcher calls this on any CPU.
 namespace tessera::kernels::simd {
 
+// The AVX2 Q8_K activation conversion for the AVX-512 K-quant tables (its body needs AVX2: only
+// call it through a table the dispatcher chose).
+void ActQ8_KAvx2(const float* x, void* y, std::int64_t n) { ActQ8_K(x, y, n); }
+
 const TypeKernels* Avx2KQuantKernels(DType type) {
   switch (type) {
     case DType::kQ4_K:
@@ -389,6 +355,7 @@ const TypeKernels* Avx2KQuantKernels(DType type) {
 
 namespace tessera::kernels::simd {
 const TypeKernels* Avx2KQuantKernels(DType) { return nullptr; }
+void ActQ8_KAvx2(const float*, void*, std::int64_t) {}
 }  // namespace tessera::kernels::simd
 
 #endif

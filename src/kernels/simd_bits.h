@@ -1,5 +1,5 @@
 // Internal: small x86 helpers shared by the SIMD kernel files: horizontal sums, f16 scale
-// loads, and the unpacking of 4- and 5-bit quants.
+// loads, the unpacking of 4- and 5-bit quants and of the K-quants' scales.
 //
 // Each function carries the smallest target attribute it needs (avx, f16c or avx2), so it can
 // be inlined into kernels compiled for that set or any superset (AVX2, AVX-512) while the
@@ -73,6 +73,54 @@ __attribute__((target("avx2"), always_inline)) inline __m256i FifthBits32(const 
   const __m256i others = _mm256_set1_epi64x(0x7FBFDFEFF7FBFDFE);
   const __m256i set = _mm256_cmpeq_epi8(_mm256_or_si256(spread, others), _mm256_set1_epi8(-1));
   return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
+}
+
+// The 8 six-bit scales and 8 mins of a Q4_K / Q5_K super-block (12 packed bytes) as int16:
+// lanes 0..7 the scales, 8..15 the mins. With the bytes read as little-endian words s0, s1, s2:
+// scales 0..3 = s0 & 0x3F.., mins 0..3 = s1 & 0x3F.., scales 4..7 = low nibbles of s2 | the top
+// two bits of s0's bytes << 4, mins 4..7 = high nibbles of s2 | the top two bits of s1's << 4
+// (the same unpacking as tensor::ScaleMinK4, four sub-blocks at a time).
+__attribute__((target("avx2"), always_inline)) inline __m256i UnpackScalesMins(
+    const std::uint8_t* packed) {
+  std::uint32_t s[3];
+  std::memcpy(s, packed, sizeof(s));
+  const std::uint32_t k6 = 0x3F3F3F3Fu, k4 = 0x0F0F0F0Fu, k2 = 0x03030303u;
+  const std::uint32_t sc_lo = s[0] & k6;
+  const std::uint32_t sc_hi = (s[2] & k4) | (((s[0] >> 6) & k2) << 4);
+  const std::uint32_t mn_lo = s[1] & k6;
+  const std::uint32_t mn_hi = ((s[2] >> 4) & k4) | (((s[1] >> 6) & k2) << 4);
+  const __m128i bytes = _mm_setr_epi32(static_cast<int>(sc_lo), static_cast<int>(sc_hi),
+                                       static_cast<int>(mn_lo), static_cast<int>(mn_hi));
+  return _mm256_cvtepu8_epi16(bytes);
+}
+
+// Per-sub-block sums of a Q8_K super-block's quants (8 x int16, each |sum| <= 32 * 128), from
+// its 16 bsums (the 32 bytes at `bsums`).
+__attribute__((target("avx2"), always_inline)) inline __m128i SubBlockSums(
+    const std::uint8_t* bsums) {
+  const __m256i pairs = _mm256_madd_epi16(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums)), _mm256_set1_epi16(1));
+  return _mm_packs_epi32(_mm256_castsi256_si128(pairs), _mm256_extracti128_si256(pairs, 1));
+}
+
+// The levels (0..63) of one half of a Q6_K super-block, elements 128 h .. 128 h + 127, from its
+// 64 low-bit bytes `ql` and 32 high-bit bytes `qh`: q[k] holds elements 128 h + 32 k .. + 31.
+__attribute__((target("avx2"), always_inline)) inline void UnpackQ6Half(const std::uint8_t* ql,
+                                                                        const std::uint8_t* qh,
+                                                                        __m256i q[4]) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i two_bits = _mm256_set1_epi8(0x30);
+  const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql));
+  const __m256i ql1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ql + 32));
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(qh));
+  q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low4),
+                         _mm256_and_si256(_mm256_slli_epi16(h, 4), two_bits));
+  q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low4),
+                         _mm256_and_si256(_mm256_slli_epi16(h, 2), two_bits));
+  q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low4),
+                         _mm256_and_si256(h, two_bits));
+  q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low4),
+                         _mm256_and_si256(_mm256_srli_epi16(h, 2), two_bits));
 }
 
 }  // namespace tessera::kernels::simd

@@ -27,7 +27,7 @@ const TypeKernels* Avx2KQuantKernels(DType type);
 const TypeKernels* Avx2LegacyKernels(DType type);
 // AVX-512 F/BW/VL/DQ tables. With use_vnni, Q8_0, Q4_0 and Q5_0 use vpdpbusd (needs AVX512-VNNI);
 // without it they are the AVX2 tables. With use_bf16, BF16 uses vdpbf16ps (needs AVX512-BF16).
-// Types without an AVX-512 table get their AVX2 table.
+// Q4_K, Q5_K and Q6_K have 512-bit tables. Types without an AVX-512 table get their AVX2 table.
 const TypeKernels* Avx512Kernels(DType type, bool use_vnni, bool use_bf16);
 
 // Q8_0, Q4_0 and Q5_0 with vpdpbusd, rows and tile kernels (vnni_kernels_avx512.cc; needs AVX-512
@@ -36,6 +36,12 @@ const TypeKernels* Avx512VnniKernels(DType type);
 // The AVX-512 Q8_0 activation conversion (kernels_avx512.cc; needs AVX-512 F/BW/VL/DQ), the
 // act_from_float of every AVX-512 table whose vec dot type is Q8_0.
 void ActQ8_0Avx512(const float* x, void* y, std::int64_t n);
+// Q4_K, Q5_K and Q6_K on 512-bit registers (kquant_kernels_avx512.cc; needs AVX-512
+// F/BW/VL/DQ); nullptr for other types.
+const TypeKernels* Avx512KQuantKernels(DType type);
+// The AVX2 Q8_K activation conversion (kquant_kernels_avx2.cc; needs AVX2), the act_from_float
+// of every SIMD K-quant table: the reference QuantizeRowQ8_K's bytes.
+void ActQ8_KAvx2(const float* x, void* y, std::int64_t n);
 
 // The packed_tile of the AVX2 Q4_0 and Q8_0 tables over the Q4_0x8 and Q8_0x8 layouts
 // (packed_kernels_avx2.cc; need AVX2 + F16C; x86-64 with GCC/Clang only).

@@ -119,6 +119,9 @@ TEST(SimdKernelsTest, VariantTablesFollowCpuFeatures) {
     if (avx512 != nullptr && (t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ5_0)) {
       EXPECT_STREQ(avx512->variant, f.avx512vnni ? "avx512_vnni" : "avx2");
     }
+    if (avx512 != nullptr && (t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K)) {
+      EXPECT_STREQ(avx512->variant, "avx512");
+    }
     if (avx512 != nullptr && t == DType::kBF16) {
       EXPECT_STREQ(avx512->variant, f.avx512bf16 ? "avx512_bf16" : "avx512");
     }
@@ -342,8 +345,9 @@ TEST(SimdKernelsTest, VecDotRowsEqualsVecDotPerRow) {
 }
 
 // vec_dot_tile must equal vec_dot bit for bit for every tile shape around the register tile
-// (rows and tokens 0..9), with padded weight rows, activation rows at an odd stride and output
-// rows wider than the tile; nothing outside the tile may be written.
+// (rows 0..9, tokens 0..31: the AVX-512 K-quant tiles step by 16, 8 and 4 tokens), with padded
+// weight rows, activation rows at an odd stride and output rows wider than the tile; nothing
+// outside the tile may be written.
 TEST(SimdKernelsTest, VecDotTileEqualsVecDotPerPair) {
   int tiled_tables = 0;
   for (DType t : SimdTypes()) {
@@ -351,7 +355,7 @@ TEST(SimdKernelsTest, VecDotTileEqualsVecDotPerPair) {
       if (k->vec_dot_tile == nullptr) continue;
       ++tiled_tables;
       for (std::int64_t n : {Sizes(t)[0], Sizes(t)[2], Sizes(t)[3]}) {
-        constexpr std::int64_t kMax = 9;
+        constexpr std::int64_t kMax = 31;
         const std::size_t packed = RowBytes(t, n);
         const std::size_t row_bytes = packed + 3;
         const Weights dense = MakeWeights(t, kMax, n, 41);
@@ -371,7 +375,7 @@ TEST(SimdKernelsTest, VecDotTileEqualsVecDotPerPair) {
         }
         const std::uint8_t* xc = xs.data() + 1;
         for (std::int64_t rows : {0, 1, 3, 4, 5, 8, 9}) {
-          for (std::int64_t toks : {0, 1, 2, 3, 4, 5, 7, 8, 9}) {
+          for (std::int64_t toks : {0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 21, 28, 31}) {
             const std::size_t y_stride = static_cast<std::size_t>(rows) + 2;
             std::vector<float> y(y_stride * static_cast<std::size_t>(toks) + 1, -1.0f);
             k->vec_dot_tile(n, rows, w, row_bytes, toks, xc, x_stride, y.data(), y_stride);
