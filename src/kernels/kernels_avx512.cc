@@ -44,11 +44,6 @@ constexpr int kFloatTileTokens = 2;
 // same instructions without that report, so this file uses them.
 constexpr __mmask16 kAll16 = 0xFFFF;
 
-inline float HorizontalSum512(__m512 v) {
-  return HorizontalSum8(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                                      _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
-}
-
 // Mask of the first `rem` (0..16) lanes.
 inline __mmask16 Mask16(std::int64_t rem) {
   return static_cast<__mmask16>((1u << static_cast<unsigned>(rem)) - 1u);

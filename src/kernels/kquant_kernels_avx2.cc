@@ -21,6 +21,7 @@
 #include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
+#include "tensor/block_io.h"
 #include "tensor/blocks.h"
 #include "tensor/quantize.h"
 
@@ -41,12 +42,6 @@ using tensor::kQK_K;
 
 constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);  // 292
 constexpr int kMaxRows = 4;                             // rows per vec_dot_rows step
-
-inline float LoadF32(const std::uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
 
 inline __m256i Load32(const std::uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -168,7 +163,7 @@ inline void UnpackScaleMin(const std::uint8_t* wb, ScaleMinUnpacked* u) {
 // acc += d_w d_x * sum(sc * q * x) - dmin_w d_x * sum(mn * x) over one super-block, the sums as
 // exact int32 lanes (msum: lanes 4..7 zero).
 inline __m256 ScaleMinAccumulate(const ScaleMinUnpacked& u, const std::uint8_t* xb, __m256 acc) {
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   const __m128i x_subs = SubBlockSums(xb + offsetof(BlockQ8_K, bsums));
   const __m256i msum =
       _mm256_zextsi128_si256(_mm_madd_epi16(x_subs, _mm256_extracti128_si256(u.sc_mn, 1)));
@@ -248,7 +243,7 @@ inline __m256 Q6Accumulate(const Q6Unpacked& u, const std::uint8_t* xb, __m256 a
   // The -32 offset: 32 * sum(scale[sub] * bsum[sub]).
   const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), u.sc16);
   isum = _mm256_sub_epi32(isum, _mm256_slli_epi32(offs, 5));
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(u.d * dx), acc);
 }
 

@@ -20,11 +20,11 @@
 // so they are bit-identical to one another (tests/kernels/kernels_test.cc).
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 
 #include "kernels/simd_bits.h"
 #include "kernels/simd_entry.h"
 #include "kernels/simd_tables.h"
+#include "tensor/block_io.h"
 #include "tensor/blocks.h"
 #include "tensor/quantize.h"
 
@@ -46,12 +46,6 @@ using tensor::kQK_K;
 constexpr std::int64_t kQ8_KBytes = sizeof(BlockQ8_K);  // 292
 constexpr int kMaxRows = 4;                             // rows per vec_dot_rows step
 
-inline float LoadF32(const std::uint8_t* p) {
-  float v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-
 inline __m256i Load32(const std::uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
@@ -67,11 +61,6 @@ inline __m512i Join(__m256i a, __m256i b) {
 }
 
 inline __m512 ToFloat(__m512i v) { return _mm512_maskz_cvtepi32_ps(0xFFFF, v); }
-
-inline float HorizontalSum16(__m512 v) {
-  return HorizontalSum8(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                                      _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
-}
 
 // A Q4_K / Q5_K super-block unpacked once for any number of activations.
 struct ScaleMinUnpacked {
@@ -119,7 +108,7 @@ inline void UnpackScaleMin(const std::uint8_t* wb, ScaleMinUnpacked* u) {
 // acc += d_w d_x * sum(sc * q * x) - dmin_w d_x * sum(mn * x) over one super-block, the sums as
 // exact int32 lanes (msum: lanes 4..15 zero).
 inline __m512 ScaleMinAccumulate(const ScaleMinUnpacked& u, const std::uint8_t* xb, __m512 acc) {
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   const __m128i msum = _mm_madd_epi16(SubBlockSums(xb + offsetof(BlockQ8_K, bsums)), u.mn);
   __m512i isum = _mm512_setzero_si512();
   for (int g = 0; g < 4; ++g) {
@@ -150,7 +139,7 @@ void ScaleMinTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes,
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum16(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum512(acc[r][t]);
   }
 }
 
@@ -204,7 +193,7 @@ inline __m512 Q6Accumulate(const Q6Unpacked& u, const std::uint8_t* xb, __m512 a
   // The -32 offset: 32 * sum(scale[sub] * bsum[sub]).
   const __m256i offs = _mm256_madd_epi16(Load32(xb + offsetof(BlockQ8_K, bsums)), u.sc16);
   isum = _mm512_sub_epi32(isum, _mm512_maskz_broadcast_i64x4(0x0F, _mm256_slli_epi32(offs, 5)));
-  const float dx = LoadF32(xb + offsetof(BlockQ8_K, d));
+  const float dx = tensor::LoadF32At(xb + offsetof(BlockQ8_K, d));
   return _mm512_fmadd_ps(ToFloat(isum), _mm512_set1_ps(u.d * dx), acc);
 }
 
@@ -226,7 +215,7 @@ void Q6_KTile(std::int64_t n, const std::uint8_t* w, std::size_t row_bytes, cons
     }
   }
   for (int r = 0; r < R; ++r) {
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum16(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = HorizontalSum512(acc[r][t]);
   }
 }
 
@@ -240,34 +229,9 @@ using Q4_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<false, 1>, ScaleMinDotRows
 using Q5_KEntry = RowsEntry<kMaxRows, ScaleMinDotRows<true, 1>, ScaleMinDotRows<true, kMaxRows>>;
 using Q6_KEntry = RowsEntry<kMaxRows, Q6_KDotRows<1>, Q6_KDotRows<kMaxRows>>;
 
-// One weight row at a time against 16, then 8, then 4 tokens, then one: each unpacked
-// super-block serves up to 16 tokens, and short prompts keep most of that reuse. Measured
-// against 2 x 8, 4 x 4, 2 x 4, 1 x 8 and 1 x 12 tiles (docs/adr/0008, addendum).
-template <TileFn k16, TileFn k8, TileFn k4, TileFn k1>
-void RowTileEntry(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
-                  std::int64_t n_tok, const void* x, std::size_t x_stride, float* y,
-                  std::size_t y_stride) {
-  const auto* wp = static_cast<const std::uint8_t*>(w);
-  const auto* xp = static_cast<const std::uint8_t*>(x);
-  for (std::int64_t r = 0; r < n_rows; ++r) {
-    const std::uint8_t* wr = wp + static_cast<std::size_t>(r) * row_bytes;
-    const auto call = [&](TileFn k, std::int64_t t) {
-      k(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
-        y + static_cast<std::size_t>(t) * y_stride + static_cast<std::size_t>(r), y_stride);
-    };
-    std::int64_t t = 0;
-    for (; t + 16 <= n_tok; t += 16) call(k16, t);
-    if (t + 8 <= n_tok) {
-      call(k8, t);
-      t += 8;
-    }
-    if (t + 4 <= n_tok) {
-      call(k4, t);
-      t += 4;
-    }
-    for (; t < n_tok; ++t) call(k1, t);
-  }
-}
+// One weight row at a time against 16, then 8, then 4 tokens, then one (RowTileEntry): each
+// unpacked super-block serves up to 16 tokens, and short prompts keep most of that reuse.
+// Measured against 2 x 8, 4 x 4, 2 x 4, 1 x 8 and 1 x 12 tiles (docs/adr/0008, addendum).
 
 template <bool kFifthBit>
 constexpr auto kScaleMinTile =

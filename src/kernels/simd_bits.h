@@ -24,6 +24,14 @@ __attribute__((target("avx"), always_inline)) inline float HorizontalSum8(__m256
   return _mm_cvtss_f32(s1);
 }
 
+// The sum of the 16 float lanes of v: the two 256-bit halves added, then HorizontalSum8 (the
+// zero-masked extracts avoid GCC 12's -Wuninitialized report on the unmasked ones).
+__attribute__((target("avx,avx512f,avx512dq"), always_inline)) inline float HorizontalSum512(
+    __m512 v) {
+  return HorizontalSum8(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
+                                      _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
+}
+
 // The f16 at p (any alignment) as a float.
 __attribute__((target("f16c"), always_inline)) inline float LoadHalfF16c(const std::uint8_t* p) {
   std::uint16_t h;

@@ -95,6 +95,36 @@ void TileEntry(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t r
   }
 }
 
+// vec_dot_tile over one weight row at a time: tokens in steps of 16, then one step of 8 and one
+// of 4, then single tokens, with kernels of 1 row x 16, 8, 4 and 1 tokens. For tiles whose
+// unpacking of a weight row is expensive enough that sharing it among many tokens beats
+// keeping several rows in registers.
+template <TileFn k16, TileFn k8, TileFn k4, TileFn k1>
+void RowTileEntry(std::int64_t n, std::int64_t n_rows, const void* w, std::size_t row_bytes,
+                  std::int64_t n_tok, const void* x, std::size_t x_stride, float* y,
+                  std::size_t y_stride) {
+  const auto* wp = static_cast<const std::uint8_t*>(w);
+  const auto* xp = static_cast<const std::uint8_t*>(x);
+  for (std::int64_t r = 0; r < n_rows; ++r) {
+    const std::uint8_t* wr = wp + static_cast<std::size_t>(r) * row_bytes;
+    const auto call = [&](TileFn k, std::int64_t t) {
+      k(n, wr, row_bytes, xp + static_cast<std::size_t>(t) * x_stride, x_stride,
+        y + static_cast<std::size_t>(t) * y_stride + static_cast<std::size_t>(r), y_stride);
+    };
+    std::int64_t t = 0;
+    for (; t + 16 <= n_tok; t += 16) call(k16, t);
+    if (t + 8 <= n_tok) {
+      call(k8, t);
+      t += 8;
+    }
+    if (t + 4 <= n_tok) {
+      call(k4, t);
+      t += 4;
+    }
+    for (; t < n_tok; ++t) call(k1, t);
+  }
+}
+
 }  // namespace tessera::kernels::simd
 
 #endif  // TESSERA_KERNELS_SIMD_ENTRY_H_
